@@ -1,0 +1,69 @@
+# The one door in. Every routine task is a target here; CI calls these too.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+PY := $(UV) run --frozen
+MANAGE := $(PY) python manage.py
+DEMO_ENV := DSR_DEMO=1 DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3
+TEST_ENV := DSR_TESTING=1
+
+.PHONY: help env assets demo run test test-sqlite test-postgres test-browser check fmt migrate bench clean
+
+help:
+	@echo "make demo    - run the register with fictional data on http://127.0.0.1:8000"
+	@echo "make test    - run the test suite (SQLite; PostgreSQL too when DATABASE_URL is set)"
+	@echo "make check   - ruff (lint + format check) and mypy"
+	@echo "make run     - serve without loading demo data"
+	@echo "make bench   - benchmarks (needs DATABASE_URL to PostgreSQL)"
+
+env:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen --quiet
+
+node_modules/nhsuk-frontend/package.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+assets: node_modules/nhsuk-frontend/package.json
+	mkdir -p dsr/static/nhsuk dsr/static/images
+	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js dsr/static/nhsuk/
+	cp node_modules/nhsuk-frontend/dist/nhsuk/assets/images/* dsr/static/images/
+	cp node_modules/nhsuk-frontend/dist/nhsuk/assets/manifest.json dsr/static/manifest.json
+
+demo: env assets
+	mkdir -p var
+	$(DEMO_ENV) $(MANAGE) migrate --noinput
+	$(DEMO_ENV) $(MANAGE) load_demo
+	$(DEMO_ENV) $(MANAGE) runserver 127.0.0.1:8000
+
+run: env assets
+	$(MANAGE) migrate --noinput
+	$(MANAGE) runserver 127.0.0.1:8000
+
+# SQLite always; PostgreSQL as well when DATABASE_URL points at one.
+test: env assets
+	$(TEST_ENV) DATABASE_URL= $(PY) pytest -q -p no:randomly
+	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
+
+test-postgres: env assets
+	$(TEST_ENV) DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/dsr} $(PY) pytest -q
+
+test-browser: env assets
+	$(TEST_ENV) DATABASE_URL= $(PY) pytest -q -m browser -p no:randomly
+
+check: env
+	$(PY) ruff check .
+	$(PY) ruff format --check .
+	$(PY) mypy
+
+fmt: env
+	$(PY) ruff format .
+	$(PY) ruff check --fix .
+
+bench: env assets
+	$(PY) python -m bench
+
+clean:
+	rm -rf var/*.sqlite3* dsr/static/nhsuk dsr/static/images

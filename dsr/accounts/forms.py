@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django import forms
+
+from dsr.core.forms import Form
+
+
+class SignInForm(Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "spellcheck": False}),
+    )
+    password = forms.CharField(
+        label="Password",
+        max_length=512,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class CodeForm(Form):
+    code = forms.CharField(
+        label="Security code",
+        help_text="The 6-digit code from your authenticator app",
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "class": "nhsuk-input--width-10",
+            }
+        ),
+    )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        if not code.isdigit():
+            raise forms.ValidationError("Security code must be 6 numbers")
+        return code

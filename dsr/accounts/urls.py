@@ -1,0 +1,12 @@
+from django.urls import path
+
+from dsr.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("sign-in/code/", views.verify, name="verify"),
+    path("sign-in/set-up-authenticator/", views.enrol, name="enrol"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("signed-out/", views.signed_out, name="signed_out"),
+]

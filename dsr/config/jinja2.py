@@ -1,0 +1,89 @@
+"""The Jinja2 environment: NHS.UK macros, url/static helpers, form rendering."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.messages import get_messages
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
+
+from dsr.core import dates, nhs_number
+from dsr.core.access import Permission, role_has
+from dsr.core.forms import error_summary
+
+
+def url(name: str, *args: Any, **kwargs: Any) -> str:
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def format_date(value: date | datetime | None, fmt: str = "%-d %B %Y") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value)
+    return value.strftime(fmt)
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return timezone.localtime(value).strftime("%-d %B %Y at %H:%M")
+
+
+def age(value: date | None) -> str:
+    if value is None:
+        return ""
+    years = dates.age_on(value, dates.today())
+    return f"{years} year{'s' if years != 1 else ''}"
+
+
+def audit_details(event: Any) -> str:
+    """A one-line account of an audit event, never showing old or new values of care data."""
+    changes = event.changes or {}
+    if event.action == "changed":
+        return "Fields: " + ", ".join(sorted(changes))
+    if event.action == "created":
+        return ""
+    parts = []
+    for key in ("page", "reason", "path", "terms", "results", "ip"):
+        if key in changes and changes[key] not in ("", None, {}):
+            value = changes[key]
+            if isinstance(value, dict):
+                value = ", ".join(f"{k}={v}" for k, v in value.items())
+            parts.append(f"{key}: {value}")
+    return "; ".join(parts)
+
+
+def membership_allows(membership: Any, permission: str) -> bool:
+    return role_has(membership.role, Permission(permission))
+
+
+def environment(**options: Any) -> Environment:
+    # nhsuk-frontend-jinja needs ChainableUndefined for its optional parameters.
+    options["undefined"] = ChainableUndefined
+    options["loader"] = ChoiceLoader([options["loader"], PackageLoader("nhsuk_frontend_jinja")])
+    options.setdefault("autoescape", True)
+    options["extensions"] = [*options.get("extensions", []), "jinja2.ext.do"]
+    env = Environment(**options)  # noqa: S701 - autoescape is on
+    env.globals.update(
+        url=url,
+        static=static,
+        error_summary=error_summary,
+        get_messages=get_messages,
+        demo_mode=settings.DSR_DEMO,
+        service_name="Dynamic Support Register",
+        membership_allows=membership_allows,
+    )
+    env.filters.update(
+        nhs_number=nhs_number.display,
+        date=format_date,
+        datetime=format_datetime,
+        age=age,
+        audit_details=audit_details,
+    )
+    return env

@@ -1,0 +1,127 @@
+"""Roles, permissions and the one access table (DESIGN.md principle 2).
+
+Every view declares its rule with one of the decorators below; the URL-walk
+test fails on any route without one. A refusal answers 404, never 403, so a
+user cannot learn that a record exists (principle 1).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from dsr.core import audit
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", "Coordinator"
+    KEYWORKER = "keyworker", "Keyworker"
+    PARTNER = "partner", "Partner"
+    VIEWER = "viewer", "Viewer"
+    AUDITOR = "auditor", "Auditor"
+    PLACE_ADMIN = "place_admin", "Place admin"
+
+
+class Permission(enum.StrEnum):
+    VIEW_REGISTER = "view_register"
+    VIEW_PERSON = "view_person"
+    ADD_PERSON = "add_person"
+    EDIT_PERSON = "edit_person"
+    CLOSE_PERSON = "close_person"
+    VIEW_PERSON_ACCESS = "view_person_access"
+    SEARCH_AUDIT = "search_audit"
+    VIEW_PLACE_SETTINGS = "view_place_settings"
+
+
+P = Permission
+ACCESS: dict[Role, frozenset[Permission]] = {
+    Role.COORDINATOR: frozenset(
+        {
+            P.VIEW_REGISTER,
+            P.VIEW_PERSON,
+            P.ADD_PERSON,
+            P.EDIT_PERSON,
+            P.CLOSE_PERSON,
+            P.VIEW_PERSON_ACCESS,
+            P.VIEW_PLACE_SETTINGS,
+        }
+    ),
+    Role.KEYWORKER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON, P.EDIT_PERSON}),
+    # Partners see only people whose care network includes them (scoping, not here).
+    Role.PARTNER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON}),
+    Role.VIEWER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON, P.VIEW_PLACE_SETTINGS}),
+    Role.AUDITOR: frozenset({P.SEARCH_AUDIT, P.VIEW_PERSON_ACCESS}),
+    Role.PLACE_ADMIN: frozenset({P.VIEW_PLACE_SETTINGS}),
+}
+
+
+def role_has(role: str | None, permission: Permission) -> bool:
+    if role is None:
+        return False
+    return permission in ACCESS.get(Role(role), frozenset())
+
+
+class Rule(enum.Enum):
+    """What a route asks of the request before its permission is checked."""
+
+    PUBLIC = "public"  # anyone, signed in or not (sign-in pages)
+    SIGNED_IN = "signed_in"  # fully signed in, with or without a place
+    PERMISSION = "permission"  # fully signed in, a membership whose role holds it
+
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+def _second_factor_done(request: HttpRequest) -> bool:
+    if settings.DSR_DEMO:
+        return True
+    is_verified = getattr(request.user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def _sign_in_redirect(request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse('accounts:sign_in')}?{urlencode({'next': request.get_full_path()})}")
+
+
+def _declare(rule: Rule, permission: Permission | None) -> Callable[[ViewFunc], ViewFunc]:
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            signed_in_fully = request.user.is_authenticated and _second_factor_done(request)
+            if rule is not Rule.PUBLIC and not signed_in_fully:
+                return _sign_in_redirect(request)
+            if rule is Rule.PERMISSION:
+                assert permission is not None
+                membership = getattr(request, "membership", None)
+                if membership is None or not role_has(membership.role, permission):
+                    audit.record_denied(
+                        request=request,
+                        reason=f"role lacks {permission}",
+                        person_id=kwargs.get("person_id"),
+                    )
+                    raise Http404("Not found")
+            return view(request, *args, **kwargs)
+
+        wrapped.access_rule = rule  # type: ignore[attr-defined]
+        wrapped.access_permission = permission  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def requires(permission: Permission) -> Callable[[ViewFunc], ViewFunc]:
+    """The view needs a membership of the current place whose role holds `permission`."""
+    return _declare(Rule.PERMISSION, permission)
+
+
+public = _declare(Rule.PUBLIC, None)
+signed_in = _declare(Rule.SIGNED_IN, None)

@@ -1,0 +1,165 @@
+"""The one way to write to the audit trail (DESIGN.md principle 5).
+
+Call `record(...)` inside the service's `transaction.atomic()` block so the
+event commits or rolls back with the change it describes. Each event's hash
+covers its content and its predecessor's hash; `verify_chain()` re-derives them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from dsr.core.models import AuditAction, AuditEvent
+
+GENESIS = "0" * 64
+# Any constant: the key of the PostgreSQL advisory lock that serialises appends.
+_CHAIN_LOCK_KEY = 7_303_002
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is acting, where, and in which request: what every event carries."""
+
+    actor: Any | None
+    place_id: int | None
+    request_id: str = ""
+    actor_label: str = ""
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Context:
+        user = request.user if request.user.is_authenticated else None
+        place = getattr(request, "place", None)
+        return cls(
+            actor=user,
+            place_id=place.pk if place is not None else None,
+            request_id=getattr(request, "request_id", ""),
+            actor_label=user.email if user is not None else "",
+        )
+
+
+def _payload(event: AuditEvent) -> bytes:
+    content = {
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "place_id": event.place_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "person_id": event.person_id,
+        "changes": event.changes,
+        "request_id": event.request_id,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def compute_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(_payload(event)).hexdigest()
+
+
+def _lock_chain() -> None:
+    # SQLite runs every transaction IMMEDIATE (settings), which already
+    # serialises writers; PostgreSQL needs an explicit lock.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+
+
+def record(
+    *,
+    context: Context,
+    action: AuditAction | str,
+    obj: Any | None = None,
+    object_type: str = "",
+    object_id: Any = "",
+    person_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, inside the caller's transaction."""
+    if context.actor is None and not context.actor_label:
+        raise ValueError("An audit event needs an actor or an actor label")
+    if obj is not None:
+        object_type = object_type or type(obj).__name__
+        object_id = object_id or obj.pk
+    with transaction.atomic():
+        _lock_chain()
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event = AuditEvent(
+            at=timezone.now(),
+            actor=context.actor,
+            actor_label=context.actor_label or getattr(context.actor, "email", ""),
+            place_id=context.place_id,
+            action=str(action),
+            object_type=object_type,
+            object_id=str(object_id) if object_id not in (None, "") else "",
+            person_id=person_id,
+            changes=_jsonable(changes or {}),
+            request_id=context.request_id,
+            prev_hash=last or GENESIS,
+        )
+        event.hash = compute_hash(event)
+        event.save()
+    return event
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def record_denied(*, request: HttpRequest, reason: str, person_id: int | None = None) -> None:
+    """A refused attempt: its own transaction, so the refusal itself is kept."""
+    if not request.user.is_authenticated:
+        return
+    with transaction.atomic():
+        record(
+            context=Context.of(request),
+            action=AuditAction.DENIED,
+            object_type="Person" if person_id else "",
+            object_id=person_id or "",
+            person_id=person_id,
+            changes={"path": request.path, "method": request.method, "reason": reason},
+        )
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    event_id: int
+    problem: str
+
+
+def _events_in_order(batch: int = 2000) -> Iterator[AuditEvent]:
+    last_id = 0
+    while True:
+        chunk = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch])
+        if not chunk:
+            return
+        yield from chunk
+        last_id = chunk[-1].id
+
+
+def verify_chain() -> tuple[int, ChainProblem | None]:
+    """Walk the chain from the start; return (events checked, first problem or None)."""
+    expected_prev = GENESIS
+    checked = 0
+    for event in _events_in_order():
+        if event.prev_hash != expected_prev:
+            return checked, ChainProblem(event.id, "does not follow the event before it")
+        if compute_hash(event) != event.hash:
+            return checked, ChainProblem(event.id, "content does not match its hash")
+        expected_prev = event.hash
+        checked += 1
+    return checked, None
+
+
+def event_time(event: AuditEvent) -> datetime:
+    return timezone.localtime(event.at)

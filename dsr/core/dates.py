@@ -1,0 +1,48 @@
+"""The one date helper: today in Europe/London, ages, and working days."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+from django.utils import timezone
+
+
+def today() -> date:
+    return timezone.localdate()
+
+
+def age_on(date_of_birth: date, on: date) -> int:
+    """Whole years; a 29 February birthday counts on 28 February in other years."""
+    years = on.year - date_of_birth.year
+    if (on.month, on.day) < (date_of_birth.month, date_of_birth.day):
+        years -= 1
+    return years
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a non-leap year
+        return day.replace(year=day.year + years, day=28)
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date `days` working days after `start` (England & Wales bank holidays skipped)."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if is_working_day(current):
+            remaining -= 1
+    return current

@@ -1,0 +1,238 @@
+"""Django form fields rendered as NHS.UK components.
+
+`{{ form.field }}` in a template gives the full, accessibly wired component
+(label, hint, error message, input); `{{ error_summary(form) }}` gives the
+NHS error summary whose links land on the right input. One renderer for
+every form in the service.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
+from django.template import engines
+from markupsafe import Markup
+
+from dsr.core import dates
+
+MACROS = {
+    "input": ("nhsuk/components/input/macro.jinja", "input"),
+    "textarea": ("nhsuk/components/textarea/macro.jinja", "textarea"),
+    "select": ("nhsuk/components/select/macro.jinja", "select"),
+    "radios": ("nhsuk/components/radios/macro.jinja", "radios"),
+    "checkboxes": ("nhsuk/components/checkboxes/macro.jinja", "checkboxes"),
+    "date": ("nhsuk/components/date-input/macro.jinja", "dateInput"),
+    "error_summary": ("nhsuk/components/error-summary/macro.jinja", "errorSummary"),
+}
+
+
+def call_macro(kind: str, params: dict[str, Any]) -> Markup:
+    template_name, macro_name = MACROS[kind]
+    env = engines["jinja2"].env  # type: ignore[attr-defined]
+    module = env.get_template(template_name).module
+    # The macros autoescape every value they are given.
+    return Markup(getattr(module, macro_name)(params))  # noqa: S704
+
+
+class DateWidget(forms.MultiWidget):
+    """Day, month and year boxes: the NHS date input pattern."""
+
+    template_name = ""  # rendered by NHSBoundField, never by Django's templates
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        widgets = {"_day": forms.TextInput, "_month": forms.TextInput, "_year": forms.TextInput}
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value: Any) -> list[Any]:
+        if isinstance(value, datetime.date):
+            return [value.day, value.month, value.year]
+        return [None, None, None]
+
+
+class DateField(forms.MultiValueField):
+    """A date from three boxes, with the NHS wording for each way it can be wrong."""
+
+    widget = DateWidget
+
+    def __init__(self, *, past_only: bool = False, **kwargs: Any) -> None:
+        self.past_only = past_only
+        fields = (forms.CharField(), forms.CharField(), forms.CharField())
+        super().__init__(fields, require_all_fields=False, **kwargs)
+
+    def compress(self, data_list: list[str]) -> datetime.date | None:
+        if not data_list or not any(data_list):
+            return None
+        day, month, year = (part.strip() if part else "" for part in data_list)
+        label = (self.label or "Date").lower()
+        missing = [
+            name for name, part in (("day", day), ("month", month), ("year", year)) if not part
+        ]
+        if missing:
+            raise ValidationError(f"The {label} must include a {' and '.join(missing)}")
+        if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+            raise ValidationError(f"The {label} must be a real date")
+        try:
+            value = datetime.date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValidationError(f"The {label} must be a real date") from None
+        if self.past_only and value > dates.today():
+            raise ValidationError(f"The {label} must be today or in the past")
+        return value
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+class NHSBoundField(BoundField):
+    def __html__(self) -> Markup:
+        return self.render_nhs()
+
+    def __str__(self) -> str:
+        return str(self.render_nhs())
+
+    @property
+    def anchor(self) -> str:
+        """Where the error summary link should land."""
+        if isinstance(self.field.widget, DateWidget):
+            return f"{self.auto_id}-day"
+        if isinstance(self.field.widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+            return f"{self.auto_id}"
+        return self.auto_id
+
+    def _common(self) -> dict[str, Any]:
+        return {
+            "hint": {"text": self.help_text} if self.help_text else None,
+            "errorMessage": {"text": " ".join(self.errors)} if self.errors else None,
+        }
+
+    def render_nhs(self, **overrides: Any) -> Markup:
+        widget = self.field.widget
+        label = str(self.label)
+        if isinstance(widget, forms.HiddenInput):
+            return Markup(self.as_widget())  # noqa: S704 - Django escapes the widget
+        if isinstance(widget, DateWidget):
+            values = self.value()
+            if not isinstance(values, list | tuple):
+                values = widget.decompress(values)
+            parts = [
+                ("day", "Day", 2, values[0]),
+                ("month", "Month", 2, values[1]),
+                ("year", "Year", 4, values[2]),
+            ]
+            params = {
+                "id": self.auto_id,
+                "fieldset": {"legend": {"text": label, "size": "s"}},
+                "items": [
+                    {
+                        "id": f"{self.auto_id}-{part}",
+                        "name": f"{self.html_name}_{part}",
+                        "label": text,
+                        "width": width,
+                        "value": "" if value is None else str(value),
+                        "classes": "nhsuk-input--error" if self.errors else "",
+                    }
+                    for part, text, width, value in parts
+                ],
+                **self._common(),
+            }
+            return call_macro("date", params | overrides)
+        if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+            multiple = isinstance(widget, forms.CheckboxSelectMultiple)
+            current = self.value()
+            selected = {str(v) for v in (current or [])} if multiple else {str(current)}
+            items = [
+                {
+                    "value": str(value),
+                    "text": str(text),
+                    "checked": str(value) in selected,
+                    "id": self.auto_id if index == 0 else f"{self.auto_id}-{index + 1}",
+                }
+                for index, (value, text) in enumerate(self.field.choices)
+                if str(value) != ""
+            ]
+            params = {
+                "idPrefix": self.auto_id,
+                "name": self.html_name,
+                "fieldset": {"legend": {"text": label, "size": "s"}},
+                "items": items,
+                **self._common(),
+            }
+            return call_macro("checkboxes" if multiple else "radios", params | overrides)
+        if isinstance(widget, forms.CheckboxInput):
+            params = {
+                "idPrefix": self.auto_id,
+                "name": self.html_name,
+                "items": [
+                    {
+                        "value": "on",
+                        "text": label,
+                        "checked": bool(self.value()),
+                        "id": self.auto_id,
+                    }
+                ],
+                **self._common(),
+            }
+            return call_macro("checkboxes", params | overrides)
+        base = {
+            "id": self.auto_id,
+            "name": self.html_name,
+            "label": {"text": label, "size": "s"},
+            **self._common(),
+        }
+        attributes = {
+            k: v
+            for k, v in widget.attrs.items()
+            if k not in {"class", "maxlength", "autocomplete", "spellcheck", "inputmode"}
+        }
+        if isinstance(widget, forms.Select):
+            current = self.value()
+            base["items"] = [
+                {"value": str(v), "text": str(t), "selected": str(v) == str(current)}
+                for v, t in self.field.choices
+            ]
+            return call_macro("select", base | overrides)
+        value = self.value()
+        base["value"] = "" if value is None else str(value)
+        if isinstance(widget, forms.Textarea):
+            base["rows"] = widget.attrs.get("rows", 4)
+            return call_macro("textarea", base | {"attributes": attributes} | overrides)
+        base["type"] = getattr(widget, "input_type", "text")
+        for key in ("autocomplete", "spellcheck", "inputmode"):
+            if key in widget.attrs:
+                base[key] = widget.attrs[key]
+        if widget.attrs.get("class"):
+            base["classes"] = widget.attrs["class"]
+        return call_macro("input", base | {"attributes": attributes} | overrides)
+
+
+class NHSFormMixin:
+    """Mix into any Form/ModelForm: its fields render as NHS components."""
+
+    bound_field_class = NHSBoundField
+    template_name = None
+
+
+class Form(NHSFormMixin, forms.Form):
+    pass
+
+
+class ModelForm(NHSFormMixin, forms.ModelForm):
+    pass
+
+
+def error_summary(form: forms.BaseForm) -> Markup:
+    if not form.is_bound or not form.errors:
+        return Markup("")
+    items: list[dict[str, str]] = [{"text": str(e)} for e in form.non_field_errors()]
+    for name in form.errors:
+        if name == forms.forms.NON_FIELD_ERRORS:
+            continue
+        bound = form[name]
+        anchor = getattr(bound, "anchor", bound.auto_id)
+        items.extend({"text": str(e), "href": f"#{anchor}"} for e in form.errors[name])
+    return call_macro("error_summary", {"titleText": "There is a problem", "errorList": items})

@@ -1,0 +1,211 @@
+"""A fictional place, built through the services exactly as real data would be."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from dsr.accounts.models import User
+from dsr.core import audit, dates, nhs_number
+from dsr.core.access import Role
+from dsr.people import services as people
+from dsr.people.choices import (
+    Accommodation,
+    Attendance,
+    Autism,
+    ClosureReason,
+    EHCPlan,
+    Ethnicity,
+    LearningDisability,
+)
+from dsr.places import services as places
+from dsr.places.models import OrganisationKind, Place
+
+DEMO_PASSWORD = "fictional-demo-2026"
+DEMO_PLACE = "Northbridge (fictional)"
+OTHER_PLACE = "Southvale (fictional)"
+LOADER = audit.Context(actor=None, place_id=None, actor_label="demo data loader")
+
+GIVEN = [
+    "Amelia",
+    "Noah",
+    "Isla",
+    "Leo",
+    "Ava",
+    "Oscar",
+    "Freya",
+    "Arlo",
+    "Maya",
+    "Theo",
+    "Zara",
+    "Finley",
+    "Ruby",
+    "Kai",
+    "Esme",
+    "Rohan",
+    "Aisha",
+    "Jude",
+    "Nia",
+    "Callum",
+    "Priya",
+    "Ezra",
+    "Lily",
+    "Idris",
+    "Sofia",
+    "Tomasz",
+    "Hana",
+    "Reuben",
+    "Orla",
+    "Yusuf",
+]
+FAMILY = [
+    "Ashdown",
+    "Brackley",
+    "Corran",
+    "Dunmore",
+    "Elstow",
+    "Fairholme",
+    "Garside",
+    "Hollins",
+    "Ingleby",
+    "Jessop",
+    "Kenward",
+    "Lowther",
+    "Marden",
+    "Netherby",
+    "Oakridge",
+    "Pell",
+    "Quarmby",
+    "Redfern",
+    "Sowerby",
+    "Thwaite",
+    "Ullock",
+    "Varley",
+    "Winstanley",
+    "Yeadon",
+]
+SCHOOLS = [
+    "Northbridge Primary (fictional)",
+    "Riverside Special School (fictional)",
+    "Northbridge Academy (fictional)",
+    "Hillcrest College (fictional)",
+    "",
+]
+SAFETY = [
+    "Becomes distressed by loud noise; use a quiet room. Do not restrain.",
+    "Absconds when anxious: stay with her, call mum on the number in the care plan.",
+    "Self-injures (head banging) when plans change; give warning of changes with pictures.",
+    "Allergic to penicillin. Epilepsy: rescue medication in bag.",
+    "",
+]
+STREETS = ["Mill", "Station", "Church", "Park"]
+USERS = [
+    ("coordinator@northbridge.example", "Chris Coordinator", Role.COORDINATOR, "DSR lead"),
+    ("keyworker@northbridge.example", "Kim Keyworker", Role.KEYWORKER, "Dynamic support keyworker"),
+    ("partner@northbridge.example", "Pat Partner", Role.PARTNER, "CAMHS practitioner"),
+    ("viewer@northbridge.example", "Vic Viewer", Role.VIEWER, "Commissioner"),
+    ("auditor@northbridge.example", "Ade Auditor", Role.AUDITOR, "Caldicott guardian"),
+    ("admin@northbridge.example", "Alex Admin", Role.PLACE_ADMIN, "System owner"),
+]
+
+
+def demo_nhs_numbers(rng: random.Random) -> list[str]:
+    """Valid by check digit, from the 999 range that belongs to no real person."""
+    numbers: set[str] = set()
+    while len(numbers) < 200:
+        stem = "999" + f"{rng.randrange(10**6):06d}"
+        digit = nhs_number.check_digit(stem)
+        if digit is not None:
+            numbers.add(stem + str(digit))
+    return sorted(numbers)
+
+
+def _birth_date(rng: random.Random, age: int) -> date:
+    today = dates.today()
+    born = dates.add_years(today, -age) - timedelta(days=rng.randrange(1, 360))
+    return born
+
+
+def load(people_count: int = 60, seed: int = 2026) -> Place | None:
+    if Place.objects.filter(name=DEMO_PLACE).exists():
+        return None
+    rng = random.Random(seed)  # noqa: S311 - fictional data, not security
+    place = places.create_place(name=DEMO_PLACE, icb_name="Fictional ICB", by=LOADER)
+    other = places.create_place(name=OTHER_PLACE, icb_name="Fictional ICB", by=LOADER)
+    camhs = places.add_organisation(
+        place=place,
+        name="Northbridge CAMHS (fictional)",
+        kind=OrganisationKind.NHS_TRUST,
+        by=LOADER,
+    )
+    for name, kind in [
+        (
+            "Northbridge Council Children's Services (fictional)",
+            OrganisationKind.LA_CHILDRENS_SOCIAL_CARE,
+        ),
+        ("Riverside Special School (fictional)", OrganisationKind.EDUCATION),
+        ("Northbridge Police (fictional)", OrganisationKind.POLICE),
+        ("Family Voices Northbridge (fictional)", OrganisationKind.VOLUNTARY),
+        ("Oakwood Care Ltd (fictional)", OrganisationKind.INDEPENDENT_PROVIDER),
+    ]:
+        places.add_organisation(place=place, name=name, kind=kind, by=LOADER)
+    for email, full_name, role, title in USERS:
+        user = User.objects.create_user(email, DEMO_PASSWORD, full_name=full_name, job_title=title)
+        places.grant_membership(
+            user=user,
+            place=place,
+            role=role,
+            organisation=camhs if role == Role.PARTNER else None,
+            by=LOADER,
+        )
+        if role == Role.COORDINATOR:
+            places.grant_membership(user=user, place=other, role=Role.VIEWER, by=LOADER)
+
+    numbers = demo_nhs_numbers(rng)
+    accommodations = list(Accommodation.values)
+    for index in range(people_count + 10):  # and a few in the other place
+        target = place if index < people_count else other
+        age = index % 25  # every age 0-24
+        born = _birth_date(rng, age)
+        data = {
+            "given_name": rng.choice(GIVEN),
+            "family_name": rng.choice(FAMILY),
+            "preferred_name": "",
+            "date_of_birth": born,
+            "nhs_number": numbers[index] if index % 11 else "",
+            "ethnicity": rng.choice(Ethnicity.values),
+            "address": f"{rng.randrange(1, 200)} {rng.choice(STREETS)} Road, Northbridge",
+            # ZZ99 is the postcode area used for "no fixed abode": no real address.
+            "postcode": f"ZZ99 {rng.randrange(1, 9)}{rng.choice('ABDEFG')}{rng.choice('HJLNPQ')}",
+            "local_authority": "Northbridge Council (fictional)",
+            "gp_practice": rng.choice(
+                ["Elm Tree Surgery (fictional)", "Canal Side Practice (fictional)"]
+            ),
+            "accommodation": accommodations[index % len(accommodations)],
+            "learning_disability": rng.choice(LearningDisability.values),
+            "autism": rng.choice(Autism.values),
+            "diagnosis_notes": "",
+            "education_setting": rng.choice(SCHOOLS) if 4 <= age <= 19 else "",
+            "education_attendance": (
+                rng.choice(Attendance.values[:5]) if 4 <= age <= 19 else Attendance.NOT_APPLICABLE
+            ),
+            "ehc_plan": rng.choice(EHCPlan.values),
+            "looked_after": rng.random() < 0.2,
+            "child_protection_plan": age < 18 and rng.random() < 0.1,
+            "child_in_need": age < 18 and rng.random() < 0.2,
+            "communication_needs": rng.choice(
+                ["Uses Makaton and a picture board", "Verbal; needs extra processing time", ""]
+            ),
+            "key_safety_information": rng.choice(SAFETY),
+        }
+        person = people.create_person(place=target, data=data, by=LOADER)
+        if index % 13 == 5:
+            people.close_record(
+                person=person,
+                reason=ClosureReason.RISK_REDUCED,
+                closed_on=dates.today() - timedelta(days=rng.randrange(1, 90)),
+                note="Stable for six months; agreed at the tracker meeting.",
+                expected_version=person.version,
+                by=LOADER,
+            )
+    return place

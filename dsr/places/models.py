@@ -1,0 +1,134 @@
+"""Places, their policy settings, partner organisations and memberships."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from dsr.core.access import Role
+from dsr.core.models import Versioned
+
+
+class Place(models.Model):
+    """An ICB place (e.g. Knowsley inside Cheshire & Merseyside) running its own register."""
+
+    name = models.CharField(max_length=120, unique=True)
+    icb_name = models.CharField("ICB", max_length=160, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _days(default: int, help_text: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        default=default,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=help_text,
+    )
+
+
+class PlaceSettings(Versioned):
+    """Every policy number of DOMAIN.md, per place, with its default (ADR 0003).
+
+    Code reads policy from here, never from a literal.
+    """
+
+    place = models.OneToOneField(Place, on_delete=models.PROTECT, related_name="settings")
+
+    # Referrals
+    parent_self_referral = models.BooleanField(
+        default=False, help_text="Parents and carers may refer without a professional"
+    )
+    first_contact_working_days = _days(5, "Working days to make first contact after a referral")
+
+    # Register and keyworker eligibility (ages in whole years)
+    register_min_age = models.PositiveSmallIntegerField(default=0)
+    register_max_age = models.PositiveSmallIntegerField(
+        default=25, help_text="People leave the register on this birthday"
+    )
+    keyworker_max_age = models.PositiveSmallIntegerField(
+        default=25, help_text="Keyworker eligibility ends on this birthday"
+    )
+    keyworker_ratings = models.CharField(
+        max_length=8, default="RAB", help_text="Ratings eligible for a keyworker (R, A, G, B)"
+    )
+    adult_age = models.PositiveSmallIntegerField(default=18)
+
+    # Review interval by rating (days)
+    review_days_red = _days(7, "Days between reviews when Red")
+    review_days_amber = _days(28, "Days between reviews when Amber")
+    review_days_green = _days(90, "Days between reviews when Green")
+    review_days_blue = _days(14, "Days between reviews when Blue")
+
+    # Admissions and C(E)TRs
+    post_discharge_red_days = _days(14, "Days a person stays Red after discharge")
+    post_admission_cetr_days_child = _days(14, "Days to a post-admission C(E)TR, under 18")
+    post_admission_cetr_days_adult = _days(28, "Days to a post-admission C(E)TR, adults")
+    inpatient_cetr_months_child = _days(3, "Months between inpatient C(E)TRs, under 18")
+    inpatient_cetr_months_adult = _days(6, "Months between inpatient C(E)TRs, adults (non-secure)")
+    inpatient_cetr_months_adult_secure = _days(
+        12, "Months between inpatient C(E)TRs, adults (secure)"
+    )
+    cetr_report_days = _days(14, "Days for the C(E)TR report to reach attendees")
+    oversight_visit_weeks_child = _days(6, "Weeks between commissioner oversight visits, under 18")
+    oversight_visit_weeks_adult = _days(8, "Weeks between commissioner oversight visits, adults")
+
+    # Consent
+    consent_reconfirm_months = _days(12, "Months before consent must be re-confirmed")
+
+    class Meta:
+        verbose_name_plural = "place settings"
+
+    def __str__(self) -> str:
+        return f"Settings for {self.place}"
+
+
+class OrganisationKind(models.TextChoices):
+    NHS_TRUST = "nhs_trust", "NHS trust"
+    LA_CHILDRENS_SOCIAL_CARE = "la_csc", "Local authority children's social care"
+    EDUCATION = "education", "Education setting"
+    POLICE = "police", "Police"
+    VOLUNTARY = "voluntary", "Voluntary sector"
+    INDEPENDENT_PROVIDER = "independent", "Independent provider"
+
+
+class Organisation(models.Model):
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="organisations")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=OrganisationKind.choices)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["place", "name"], name="organisation_unique_per_place")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one place. Different places, different roles."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memberships"
+    )
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "place"], name="one_membership_per_place")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} – {self.place}"

@@ -1,0 +1,44 @@
+"""Creating places and giving people access to them."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from dsr.accounts.models import User
+from dsr.core import audit
+from dsr.core.access import Role
+from dsr.core.models import AuditAction
+from dsr.places.models import Membership, Organisation, Place, PlaceSettings
+
+
+def create_place(*, name: str, icb_name: str = "", by: audit.Context) -> Place:
+    with transaction.atomic():
+        place = Place.objects.create(name=name, icb_name=icb_name)
+        PlaceSettings.objects.create(place=place)
+        audit.record(context=by, action=AuditAction.CREATED, obj=place)
+    return place
+
+
+def add_organisation(*, place: Place, name: str, kind: str, by: audit.Context) -> Organisation:
+    with transaction.atomic():
+        organisation = Organisation.objects.create(place=place, name=name, kind=kind)
+        audit.record(context=by, action=AuditAction.CREATED, obj=organisation)
+    return organisation
+
+
+def grant_membership(
+    *,
+    user: User,
+    place: Place,
+    role: Role,
+    organisation: Organisation | None = None,
+    by: audit.Context,
+) -> Membership:
+    with transaction.atomic():
+        membership = Membership.objects.create(
+            user=user, place=place, role=role, organisation=organisation
+        )
+        audit.record(
+            context=by, action=AuditAction.CREATED, obj=membership, changes={"role": str(role)}
+        )
+    return membership
