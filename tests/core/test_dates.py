@@ -1,0 +1,22 @@
+from datetime import date
+
+import time_machine
+
+from dsr.core import dates
+
+
+def test_add_working_days_skips_weekends_and_bank_holidays():
+    # Friday 19 December 2025 + 5 working days: Mon 22, Tue 23, Wed 24, then
+    # Christmas Day, Boxing Day and the weekend are skipped: Mon 29, Tue 30.
+    assert dates.add_working_days(date(2025, 12, 19), 5) == date(2025, 12, 30)
+
+
+def test_age_counts_whole_years_and_leap_day_birthdays():
+    assert dates.age_on(date(2012, 2, 29), date(2025, 2, 28)) == 12
+    assert dates.age_on(date(2012, 2, 29), date(2025, 3, 1)) == 13
+    assert dates.add_years(date(2012, 2, 29), 1) == date(2013, 2, 28)
+
+
+@time_machine.travel("2026-06-30 23:30:00+00:00")
+def test_today_is_the_date_in_london():
+    assert dates.today() == date(2026, 7, 1)
