@@ -33,8 +33,13 @@ def place_b(db):
 @pytest.fixture
 def cast(place_a, place_b):
     """One user per role in place A; `outsider` coordinates place B only."""
-    users = {role: factories.make_user(place=place_a, role=role, email=f"{role.value}@a.example") for role in Role}
-    users["outsider"] = factories.make_user(place=place_b, role=Role.COORDINATOR, email="coord@b.example")
+    users = {
+        role: factories.make_user(place=place_a, role=role, email=f"{role.value}@a.example")
+        for role in Role
+    }
+    users["outsider"] = factories.make_user(
+        place=place_b, role=Role.COORDINATOR, email="coord@b.example"
+    )
     users["nobody"] = factories.make_user(email="nobody@example.org")
     return users
 

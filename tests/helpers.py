@@ -10,7 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 def register_count(response) -> int:
     """The total the register list shows ("<strong>N</strong> people")."""
-    match = re.search(r'id="result-count"[^>]*>\s*<strong>(\d+)</strong>', response.content.decode())
+    match = re.search(
+        r'id="result-count"[^>]*>\s*<strong>(\d+)</strong>', response.content.decode()
+    )
     assert match, "no result count on the page"
     return int(match.group(1))
 
@@ -21,7 +23,12 @@ def error_messages(response) -> list[str]:
     summary = re.search(r'class="nhsuk-error-summary".*?</div>\s*</div>', body, re.S)
     if not summary:
         return []
-    return [re.sub(r"\s+", " ", m).strip() for m in re.findall(r"<a [^>]*>(.*?)</a>|<li>(?!<a)(.*?)</li>", summary.group(0), re.S) for m in m if m]
+    return [
+        re.sub(r"\s+", " ", m).strip()
+        for m in re.findall(r"<a [^>]*>(.*?)</a>|<li>(?!<a)(.*?)</li>", summary.group(0), re.S)
+        for m in m
+        if m
+    ]
 
 
 def count_queries(func) -> int:

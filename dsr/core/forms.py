@@ -44,7 +44,7 @@ class DateWidget(forms.MultiWidget):
     template_name = ""  # rendered by NHSBoundField, never by Django's templates
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        widgets = {"_day": forms.TextInput, "_month": forms.TextInput, "_year": forms.TextInput}
+        widgets = {"day": forms.TextInput, "month": forms.TextInput, "year": forms.TextInput}
         super().__init__(widgets, attrs)
 
     def decompress(self, value: Any) -> list[Any]:
@@ -60,8 +60,9 @@ class DateField(forms.MultiValueField):
 
     def __init__(self, *, past_only: bool = False, **kwargs: Any) -> None:
         self.past_only = past_only
-        fields = (forms.CharField(), forms.CharField(), forms.CharField())
-        super().__init__(fields, require_all_fields=False, **kwargs)
+        parts = (forms.CharField(required=False) for _ in range(3))
+        super().__init__(tuple(parts), require_all_fields=False, **kwargs)
+        self.error_messages["required"] = f"Enter the {(self.label or 'date').lower()}"
 
     def compress(self, data_list: list[str]) -> datetime.date | None:
         if not data_list or not any(data_list):
@@ -225,10 +226,14 @@ class ModelForm(NHSFormMixin, forms.ModelForm):
     pass
 
 
-def error_summary(form: forms.BaseForm) -> Markup:
-    if not form.is_bound or not form.errors:
+def error_summary(form: forms.BaseForm, problems: list[str] | None = None) -> Markup:
+    """The NHS error summary: `problems` first, then the form's errors linked to their fields."""
+    items: list[dict[str, str]] = [{"text": p} for p in problems or []]
+    if not items and (not form.is_bound or not form.errors):
         return Markup("")
-    items: list[dict[str, str]] = [{"text": str(e)} for e in form.non_field_errors()]
+    if not form.is_bound:
+        return call_macro("error_summary", {"titleText": "There is a problem", "errorList": items})
+    items.extend({"text": str(e)} for e in form.non_field_errors())
     for name in form.errors:
         if name == forms.forms.NON_FIELD_ERRORS:
             continue

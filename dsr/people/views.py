@@ -161,6 +161,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
         messages.info(request, "Closed records cannot be changed")
         return redirect("people:detail", person_id=person.pk)
     policy = person.place.settings
+    problems: list[str] = []
     if request.method == "POST":
         form = EditPersonForm(request.POST, instance=person, policy=policy)
         if form.is_valid():
@@ -173,11 +174,12 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
                     by=audit.Context.of(request),
                 )
             except services.StaleVersion:
+                # Show the newer record as it now stands; the user's edit is not applied.
                 person.refresh_from_db()
                 form = EditPersonForm(
                     instance=person, policy=policy, initial={"version": person.version}
                 )
-                form.add_error(None, STALE_MESSAGE)
+                problems = [STALE_MESSAGE]
             except ValidationError as error:
                 form.add_error(None, error)
             else:
@@ -187,7 +189,9 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
         form = EditPersonForm(instance=person, policy=policy, initial={"version": person.version})
         services.record_view(person=person, by=audit.Context.of(request), what="edit form")
     return render(
-        request, "people/person_form.jinja", {"form": form, "person": person, "duplicates": []}
+        request,
+        "people/person_form.jinja",
+        {"form": form, "person": person, "duplicates": [], "problems": problems},
     )
 
 

@@ -24,7 +24,9 @@ def concrete_url(name: str, route: str, person_id: int) -> str:
 
 
 def test_every_route_declares_an_access_rule():
-    undeclared = [route for route, _name, entry in walk() if not hasattr(entry.callback, "access_rule")]
+    undeclared = [
+        route for route, _name, entry in walk() if not hasattr(entry.callback, "access_rule")
+    ]
     assert undeclared == [], f"Routes with no access rule: {undeclared}"
 
 

@@ -22,7 +22,9 @@ def tamper(event_id: int, **values) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = replica")  # bypass the trigger
-        cursor.execute(f"UPDATE core_auditevent SET {sets} WHERE id = %s", [*values.values(), event_id])  # noqa: S608
+        cursor.execute(
+            f"UPDATE core_auditevent SET {sets} WHERE id = %s", [*values.values(), event_id]
+        )  # noqa: S608
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = DEFAULT")
 
@@ -97,7 +99,9 @@ def test_the_audit_event_rolls_back_with_a_failed_change(place_a):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs a server with real concurrency")
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="needs a server with real concurrency"
+)
 def test_the_chain_stays_linear_under_concurrent_writers():
     place = factories.make_place("Busy place")
     errors: list[BaseException] = []
@@ -107,7 +111,10 @@ def test_the_chain_stays_linear_under_concurrent_writers():
             for i in range(15):
                 with transaction.atomic():
                     audit.record(
-                        context=SYSTEM, action=AuditAction.VIEWED, object_type="Test", object_id=f"{n}-{i}"
+                        context=SYSTEM,
+                        action=AuditAction.VIEWED,
+                        object_type="Test",
+                        object_id=f"{n}-{i}",
                     )
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)

@@ -41,7 +41,9 @@ def test_the_register_and_its_search_never_show_another_places_people(
 ):
     client = client_for(Role.COORDINATOR)
     for status in ("open", "closed", "all"):
-        body = client.get(reverse("people:register"), {"q": query, "status": status}).content.decode()
+        body = client.get(
+            reverse("people:register"), {"q": query, "status": status}
+        ).content.decode()
         assert "BROOK" not in body
         assert nhs_number.display(person_b.nhs_number) not in body
 
@@ -73,7 +75,9 @@ def test_switching_to_a_place_you_do_not_belong_to_is_a_404(client_for, place_b)
     assert client.post(reverse("places:switch"), {"place": "x"}).status_code == 404
 
 
-def test_a_user_in_two_places_switches_and_sees_only_the_chosen_place(cast, client_for, place_b, person_a, person_b):
+def test_a_user_in_two_places_switches_and_sees_only_the_chosen_place(
+    cast, client_for, place_b, person_a, person_b
+):
     from dsr.places import services as places
     from tests.factories import SYSTEM
 

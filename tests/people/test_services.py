@@ -1,0 +1,132 @@
+"""The person services: rules hold whoever calls them (views, commands, demo)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from dsr.core import dates
+from dsr.people import services
+from dsr.people.models import Person
+from tests import factories
+from tests.factories import SYSTEM, born_years_ago, person_data
+
+
+def test_stale_version_is_refused_and_the_newer_data_are_kept(place_a):
+    person = factories.make_person(place_a, given_name="Sam")
+    loaded_version = person.version
+    services.update_person(
+        person=person, data={"given_name": "Samuel"}, expected_version=loaded_version, by=SYSTEM
+    )
+    with pytest.raises(services.StaleVersion):
+        services.update_person(
+            person=Person.objects.get(pk=person.pk),
+            data={"given_name": "Sammy"},
+            expected_version=loaded_version,
+            by=SYSTEM,
+        )
+    person.refresh_from_db()
+    assert person.given_name == "Samuel"
+    assert person.version == loaded_version + 1
+
+
+def test_one_open_record_per_nhs_number(place_a, place_b):
+    person = factories.make_person(place_a)
+    with pytest.raises(ValidationError, match="already an open record"):
+        factories.make_person(place_b, nhs_number=person.nhs_number)
+
+
+def test_a_closed_record_does_not_block_a_new_referral_with_the_same_nhs_number(place_a):
+    person = factories.make_person(place_a)
+    services.close_record(
+        person=person,
+        reason="risk_reduced",
+        closed_on=dates.today(),
+        note="",
+        expected_version=1,
+        by=SYSTEM,
+    )
+    again = factories.make_person(place_a, nhs_number=person.nhs_number)
+    assert again.is_open
+
+
+def test_the_database_itself_refuses_a_second_open_record_for_an_nhs_number(place_a):
+    from django.db import IntegrityError, transaction
+
+    person = factories.make_person(place_a)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Person.objects.create(place=place_a, **person_data(nhs_number=person.nhs_number))
+
+
+@pytest.mark.parametrize("years", [25, 26, 40])
+def test_ages_outside_the_register_range_are_refused(place_a, years):
+    with pytest.raises(ValidationError, match="up to their 25th birthday"):
+        factories.make_person(place_a, date_of_birth=born_years_ago(years))
+
+
+def test_the_age_range_is_a_place_setting(db):
+    place = factories.make_place("Narrow", register_max_age=18)
+    with pytest.raises(ValidationError, match="up to their 18th birthday"):
+        factories.make_person(place, date_of_birth=born_years_ago(18))
+    assert factories.make_person(place, date_of_birth=born_years_ago(17)).age == 17
+
+
+def test_a_newborn_and_a_24_year_old_are_both_accepted(place_a):
+    assert factories.make_person(place_a, date_of_birth=dates.today()).age == 0
+    assert factories.make_person(place_a, date_of_birth=born_years_ago(24)).age == 24
+
+
+def test_a_future_date_of_birth_is_refused(place_a):
+    with pytest.raises(ValidationError, match="today or in the past"):
+        factories.make_person(place_a, date_of_birth=dates.today() + timedelta(days=1))
+
+
+def test_likely_duplicates_match_nhs_number_or_name_and_date_of_birth(place_a, place_b):
+    first = factories.make_person(place_a, given_name="Jo", family_name="Lee", nhs_number="")
+    second = factories.make_person(place_b)
+    by_name = services.likely_duplicates(
+        nhs="", given_name="jo", family_name="LEE ", date_of_birth=first.date_of_birth
+    )
+    assert [(d.person_id, d.reason) for d in by_name] == [(first.pk, "same name and date of birth")]
+    by_number = services.likely_duplicates(
+        nhs=second.nhs_number, given_name="X", family_name="Y", date_of_birth=None
+    )
+    assert [(d.person_id, d.reason) for d in by_number] == [(second.pk, "same NHS number")]
+
+
+def test_closing_keeps_the_record_and_refuses_to_close_twice(place_a):
+    person = factories.make_person(place_a)
+    services.close_record(
+        person=person,
+        reason="moved_out_of_area",
+        closed_on=dates.today(),
+        note="",
+        expected_version=1,
+        by=SYSTEM,
+    )
+    person.refresh_from_db()
+    assert person.status == "closed" and person.closure_reason == "moved_out_of_area"
+    with pytest.raises(ValidationError, match="already closed"):
+        services.close_record(
+            person=person,
+            reason="died",
+            closed_on=dates.today(),
+            note="",
+            expected_version=2,
+            by=SYSTEM,
+        )
+
+
+def test_care_records_cannot_be_deleted(place_a):
+    person = factories.make_person(place_a)
+    with pytest.raises(TypeError, match="never deleted"):
+        person.delete()
+    assert Person.objects.filter(pk=person.pk).exists()
+
+
+def test_unknown_fields_are_refused_by_the_service(place_a):
+    person = factories.make_person(place_a)
+    with pytest.raises(ValueError, match="Not person fields"):
+        services.update_person(person=person, data={"place_id": 2}, expected_version=1, by=SYSTEM)
