@@ -83,22 +83,28 @@ def record(
     object_type: str = "",
     object_id: Any = "",
     person_id: int | None = None,
+    place_id: int | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction."""
+    """Append one event to the chain, inside the caller's transaction.
+
+    `place_id` defaults to the acting context's place; services pass the place
+    of the record they touch so that system actions land in the right place too.
+    """
     if context.actor is None and not context.actor_label:
         raise ValueError("An audit event needs an actor or an actor label")
     if obj is not None:
         object_type = object_type or type(obj).__name__
         object_id = object_id or obj.pk
-    with transaction.atomic():
+    # No savepoint: the event belongs to the caller's transaction, all or nothing.
+    with transaction.atomic(savepoint=False):
         _lock_chain()
         last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
         event = AuditEvent(
             at=timezone.now(),
             actor=context.actor,
             actor_label=context.actor_label or getattr(context.actor, "email", ""),
-            place_id=context.place_id,
+            place_id=place_id if place_id is not None else context.place_id,
             action=str(action),
             object_type=object_type,
             object_id=str(object_id) if object_id not in (None, "") else "",

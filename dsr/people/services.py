@@ -146,6 +146,7 @@ def create_person(*, place: Place, data: dict[str, Any], by: audit.Context) -> P
                 action=AuditAction.CREATED,
                 obj=person,
                 person_id=person.pk,
+                place_id=person.place_id,
                 changes={k: [None, v] for k, v in cleaned.items() if v not in ("", None, False)},
             )
     except IntegrityError as error:  # a concurrent create won the race for the NHS number
@@ -224,6 +225,7 @@ def close_record(
             action=AuditAction.CLOSED,
             obj=person,
             person_id=person.pk,
+            place_id=person.place_id,
             changes={"closure_reason": [None, reason], "closed_on": [None, closed_on]},
         )
     return person
@@ -236,6 +238,7 @@ def record_view(*, person: Person, by: audit.Context, what: str = "record") -> N
             action=AuditAction.VIEWED,
             obj=person,
             person_id=person.pk,
+            place_id=person.place_id,
             changes={"page": what} if what != "record" else None,
         )
 

@@ -15,14 +15,14 @@ def create_place(*, name: str, icb_name: str = "", by: audit.Context) -> Place:
     with transaction.atomic():
         place = Place.objects.create(name=name, icb_name=icb_name)
         PlaceSettings.objects.create(place=place)
-        audit.record(context=by, action=AuditAction.CREATED, obj=place)
+        audit.record(context=by, action=AuditAction.CREATED, obj=place, place_id=place.pk)
     return place
 
 
 def add_organisation(*, place: Place, name: str, kind: str, by: audit.Context) -> Organisation:
     with transaction.atomic():
         organisation = Organisation.objects.create(place=place, name=name, kind=kind)
-        audit.record(context=by, action=AuditAction.CREATED, obj=organisation)
+        audit.record(context=by, action=AuditAction.CREATED, obj=organisation, place_id=place.pk)
     return organisation
 
 
@@ -39,6 +39,10 @@ def grant_membership(
             user=user, place=place, role=role, organisation=organisation
         )
         audit.record(
-            context=by, action=AuditAction.CREATED, obj=membership, changes={"role": str(role)}
+            context=by,
+            action=AuditAction.CREATED,
+            obj=membership,
+            place_id=place.pk,
+            changes={"role": str(role), "user": user.email},
         )
     return membership

@@ -1,0 +1,49 @@
+"""Pages cost the same number of queries whatever the data size (DESIGN.md principle 8)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from tests import factories
+from tests.helpers import count_queries
+
+
+def _queries(client, url, params=None) -> int:
+    return count_queries(lambda: client.get(url, params or {}))
+
+
+def test_register_list_queries_are_bounded_and_do_not_grow_with_people(coordinator, place_a):
+    factories.make_person(place_a)
+    small = _queries(coordinator, reverse("people:register"))
+    for _ in range(60):
+        factories.make_person(place_a)
+    large = _queries(coordinator, reverse("people:register"))
+    searched = _queries(coordinator, reverse("people:register"), {"q": "Testperson"})
+    # Counted statements include BEGIN/COMMIT around the session save.
+    assert small == large <= 10
+    assert searched <= large + 4  # the search is audited: lock, last hash, insert
+
+
+def test_person_page_queries_are_bounded(coordinator, place_a):
+    person = factories.make_person(place_a)
+    assert _queries(coordinator, reverse("people:detail", args=[person.pk])) <= 14
+
+
+def test_who_has_accessed_page_queries_do_not_grow_with_events(coordinator, place_a):
+    person = factories.make_person(place_a)
+    url = reverse("people:access", args=[person.pk])
+    first = _queries(coordinator, url)
+    for _ in range(30):
+        coordinator.get(reverse("people:detail", args=[person.pk]))
+    assert _queries(coordinator, url) == first <= 16
+
+
+def test_audit_search_queries_are_bounded(client_for, place_a):
+    from dsr.core.access import Role
+
+    client = client_for(Role.AUDITOR)
+    factories.make_person(place_a)
+    first = _queries(client, reverse("audit_search"))
+    for _ in range(20):
+        factories.make_person(place_a)
+    assert _queries(client, reverse("audit_search")) == first <= 16
