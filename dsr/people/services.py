@@ -186,6 +186,7 @@ def update_person(
                     action=AuditAction.CHANGED,
                     obj=person,
                     person_id=person.pk,
+                    place_id=person.place_id,
                     changes=changes,
                 )
     except IntegrityError as error:

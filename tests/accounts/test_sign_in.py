@@ -1,0 +1,135 @@
+"""Signing in: password, then authenticator code; lockout; session lifetimes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from dsr.accounts.middleware import SIGNED_IN_AT
+from dsr.core.access import Role
+from dsr.core.models import AuditEvent
+from tests.factories import PASSWORD
+
+
+def code_for(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+def password_step(client: Client, email: str, password: str = PASSWORD, next_url: str = ""):
+    url = reverse("accounts:sign_in") + (f"?next={next_url}" if next_url else "")
+    return client.post(url, {"email": email, "password": password})
+
+
+def test_production_hashes_passwords_with_argon2_and_asks_for_12_characters():
+    from dsr.config import settings as production
+
+    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    lengths = [v for v in production.AUTH_PASSWORD_VALIDATORS if "MinimumLength" in v["NAME"]]
+    assert lengths[0]["OPTIONS"]["min_length"] == 12
+
+
+def test_sign_in_needs_the_password_and_then_the_authenticator_code(cast, client):
+    user = cast[Role.COORDINATOR]
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    response = password_step(client, user.email, next_url="/people/")
+    assert response["Location"] == reverse("accounts:verify")
+    # not signed in yet: protected pages still send you to sign in
+    assert client.get(reverse("people:register")).status_code == 302
+    response = client.post(reverse("accounts:verify"), {"code": code_for(device)})
+    assert response["Location"] == "/people/"
+    assert client.get(reverse("people:register")).status_code == 200
+    assert AuditEvent.objects.filter(action="signed_in", actor=user).count() == 1
+
+
+def test_a_wrong_code_is_refused_and_audited(cast, client):
+    user = cast[Role.COORDINATOR]
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    password_step(client, user.email)
+    wrong = f"{(int(code_for(device)) + 1) % 1_000_000:06d}"
+    response = client.post(reverse("accounts:verify"), {"code": wrong})
+    assert "security code is not correct" in response.content.decode()
+    assert client.get(reverse("people:register")).status_code == 302
+    assert AuditEvent.objects.filter(action="sign_in_failed", actor_label=user.email).exists()
+
+
+def test_a_user_without_an_authenticator_must_enrol_before_anything_else(cast, client):
+    user = cast[Role.COORDINATOR]
+    response = password_step(client, user.email)
+    assert response["Location"] == reverse("accounts:enrol")
+    page = client.get(reverse("accounts:enrol")).content.decode()
+    assert "<svg" in page and 'id="totp-secret"' in page
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    response = client.post(reverse("accounts:enrol"), {"code": code_for(device)})
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.confirmed
+    assert client.get(reverse("people:register")).status_code == 200
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(cast, client):
+    response = password_step(client, cast[Role.COORDINATOR].email, password="not-the-password")
+    assert "Enter a correct email address and password" in response.content.decode()
+    assert AuditEvent.objects.filter(action="sign_in_failed").count() == 1
+
+
+def test_repeated_failures_lock_out_that_user_from_that_address(cast, client, settings):
+    user = cast[Role.COORDINATOR]
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        password_step(client, user.email, password="wrong-password-123")
+    response = password_step(client, user.email)  # even the right password now
+    assert response.status_code == 429
+    assert "locked" in response.content.decode()
+    # another user from the same address is not locked out
+    other = Client()
+    response = password_step(other, cast[Role.KEYWORKER].email)
+    assert response.status_code == 302
+
+
+def test_demo_mode_signs_in_with_the_password_alone(cast, client, settings):
+    settings.DSR_DEMO = True
+    response = password_step(client, cast[Role.COORDINATOR].email)
+    assert response.status_code == 302
+    assert client.get(reverse("people:register")).status_code == 200
+
+
+def test_sessions_expire_after_15_idle_minutes_and_are_renewed_on_each_request():
+    assert django_settings.SESSION_COOKIE_AGE == 15 * 60
+    assert django_settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+def test_sessions_end_10_hours_after_sign_in_however_active(client_for):
+    client = client_for(Role.COORDINATOR)
+    assert client.get(reverse("people:register")).status_code == 200
+    session = client.session
+    session[SIGNED_IN_AT] = time.time() - 10 * 60 * 60 - 1
+    session.save()
+    response = client.get(reverse("people:register"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:sign_in"))
+
+
+def test_sign_out_ends_the_session_and_is_audited(client_for, cast):
+    client = client_for(Role.COORDINATOR)
+    response = client.post(reverse("accounts:sign_out"))
+    assert response["Location"] == reverse("accounts:signed_out")
+    assert client.get(reverse("people:register")).status_code == 302
+    assert AuditEvent.objects.filter(action="signed_out", actor=cast[Role.COORDINATOR]).exists()
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/"])
+def test_sign_in_never_redirects_off_site(cast, client, settings, next_url):
+    settings.DSR_DEMO = True
+    response = password_step(client, cast[Role.COORDINATOR].email, next_url=next_url)
+    assert response["Location"] == "/"
+
+
+def test_sign_in_form_bad_input_is_a_clear_error(client, db):
+    response = client.post(reverse("accounts:sign_in"), {"email": "not-an-email", "password": ""})
+    body = response.content.decode()
+    assert response.status_code == 200 and "nhsuk-error-summary" in body

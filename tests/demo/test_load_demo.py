@@ -1,0 +1,30 @@
+from django.core.management import call_command
+
+from dsr.core import audit, nhs_number
+from dsr.core.access import Role
+from dsr.demo import data
+from dsr.people.choices import Accommodation
+from dsr.people.models import Person
+from dsr.places.models import Membership, Place
+
+
+def test_demo_builds_a_fictional_place_with_every_age_accommodation_and_role(db, capsys):
+    call_command("load_demo")
+    place = Place.objects.get(name=data.DEMO_PLACE)
+    people = Person.objects.in_place(place)
+    assert 55 <= people.count() <= 65
+    assert {p.age for p in people} == set(range(25))
+    assert {p.accommodation for p in people} == set(Accommodation.values)
+    assert {m.role for m in Membership.objects.filter(place=place)} == set(Role.values)
+    numbers = [p.nhs_number for p in Person.objects.exclude(nhs_number="")]
+    assert numbers and all(n.startswith("999") and nhs_number.is_valid(n) for n in numbers)
+    assert audit.verify_chain()[1] is None
+    out = capsys.readouterr().out
+    assert all(email in out for email, *_ in data.USERS)
+
+
+def test_loading_the_demo_twice_changes_nothing(db):
+    call_command("load_demo")
+    count = Person.objects.count()
+    call_command("load_demo")
+    assert Person.objects.count() == count
