@@ -16,7 +16,7 @@ from tests import factories
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.DSR_DEMO = False
-    # Argon2 is the production hasher (asserted in tests/accounts); a fast one keeps the suite quick.
+    # Argon2 is the production hasher (asserted in tests/accounts); MD5 keeps tests quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

@@ -39,7 +39,11 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 def test_every_page_carries_a_strict_content_security_policy_and_no_store(client_for, person_a):
     client = client_for(Role.COORDINATOR)
-    for url in [reverse("accounts:sign_in"), reverse("people:register"), reverse("people:detail", args=[person_a.pk])]:
+    for url in [
+        reverse("accounts:sign_in"),
+        reverse("people:register"),
+        reverse("people:detail", args=[person_a.pk]),
+    ]:
         response = client.get(url)
         csp = response["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
@@ -64,7 +68,13 @@ def test_production_settings_send_hsts_and_secure_cookies():
     result = _manage(
         "shell",
         "-c",
-        "from django.conf import settings as s; print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, "
-        "s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.DEBUG)",
+        "from django.conf import settings as s; print(s.SECURE_HSTS_SECONDS, "
+        "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.DEBUG)",
     )
-    assert result.stdout.strip().splitlines()[-1].split() == ["63072000", "True", "True", "True", "False"]
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "63072000",
+        "True",
+        "True",
+        "True",
+        "False",
+    ]

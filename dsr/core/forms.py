@@ -12,9 +12,10 @@ import datetime
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.boundfield import BoundField
 from django.template import engines
+from django.utils.safestring import SafeString, mark_safe
 from markupsafe import Markup
 
 from dsr.core import dates
@@ -44,7 +45,11 @@ class DateWidget(forms.MultiWidget):
     template_name = ""  # rendered by NHSBoundField, never by Django's templates
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        widgets = {"day": forms.TextInput, "month": forms.TextInput, "year": forms.TextInput}
+        widgets: dict[str, forms.Widget | type[forms.Widget]] = {
+            "day": forms.TextInput,
+            "month": forms.TextInput,
+            "year": forms.TextInput,
+        }
         super().__init__(widgets, attrs)
 
     def decompress(self, value: Any) -> list[Any]:
@@ -90,11 +95,11 @@ def _text(value: Any) -> str | None:
 
 
 class NHSBoundField(BoundField):
-    def __html__(self) -> Markup:
-        return self.render_nhs()
+    def __html__(self) -> SafeString:
+        return mark_safe(self.render_nhs())  # noqa: S308 - escaped by the NHS macros
 
-    def __str__(self) -> str:
-        return str(self.render_nhs())
+    def __str__(self) -> SafeString:
+        return self.__html__()
 
     @property
     def anchor(self) -> str:
@@ -108,7 +113,9 @@ class NHSBoundField(BoundField):
     def _common(self) -> dict[str, Any]:
         return {
             "hint": {"text": self.help_text} if self.help_text else None,
-            "errorMessage": {"text": " ".join(self.errors)} if self.errors else None,
+            "errorMessage": {"text": " ".join(str(e) for e in self.errors)}
+            if self.errors
+            else None,
         }
 
     def render_nhs(self, **overrides: Any) -> Markup:
@@ -153,7 +160,7 @@ class NHSBoundField(BoundField):
                     "checked": str(value) in selected,
                     "id": self.auto_id if index == 0 else f"{self.auto_id}-{index + 1}",
                 }
-                for index, (value, text) in enumerate(self.field.choices)
+                for index, (value, text) in enumerate(self.field.choices)  # type: ignore[attr-defined]
                 if str(value) != ""
             ]
             params = {
@@ -194,7 +201,7 @@ class NHSBoundField(BoundField):
             current = self.value()
             base["items"] = [
                 {"value": str(v), "text": str(t), "selected": str(v) == str(current)}
-                for v, t in self.field.choices
+                for v, t in self.field.choices  # type: ignore[attr-defined]
             ]
             return call_macro("select", base | overrides)
         value = self.value()
@@ -211,19 +218,16 @@ class NHSBoundField(BoundField):
         return call_macro("input", base | {"attributes": attributes} | overrides)
 
 
-class NHSFormMixin:
-    """Mix into any Form/ModelForm: its fields render as NHS components."""
+class Form(forms.Form):
+    """A form whose fields render as NHS components."""
 
     bound_field_class = NHSBoundField
-    template_name = None
 
 
-class Form(NHSFormMixin, forms.Form):
-    pass
+class ModelForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A model form whose fields render as NHS components."""
 
-
-class ModelForm(NHSFormMixin, forms.ModelForm):
-    pass
+    bound_field_class = NHSBoundField
 
 
 def error_summary(form: forms.BaseForm, problems: list[str] | None = None) -> Markup:
@@ -235,7 +239,7 @@ def error_summary(form: forms.BaseForm, problems: list[str] | None = None) -> Ma
         return call_macro("error_summary", {"titleText": "There is a problem", "errorList": items})
     items.extend({"text": str(e)} for e in form.non_field_errors())
     for name in form.errors:
-        if name == forms.forms.NON_FIELD_ERRORS:
+        if name == NON_FIELD_ERRORS:
             continue
         bound = form[name]
         anchor = getattr(bound, "anchor", bound.auto_id)

@@ -111,7 +111,9 @@ def test_sessions_end_10_hours_after_sign_in_however_active(client_for):
     session[SIGNED_IN_AT] = time.time() - 10 * 60 * 60 - 1
     session.save()
     response = client.get(reverse("people:register"))
-    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:sign_in"))
+    assert response.status_code == 302 and response["Location"].startswith(
+        reverse("accounts:sign_in")
+    )
 
 
 def test_sign_out_ends_the_session_and_is_audited(client_for, cast):

@@ -80,9 +80,12 @@ def test_postgresql_refuses_update_and_delete_of_audit_rows(place_a):
         "UPDATE core_auditevent SET actor_label = 'x' WHERE id = %s",
         "DELETE FROM core_auditevent WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, [event_id])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement, [event_id])
 
 
 def test_an_event_needs_an_actor():
