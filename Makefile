@@ -56,7 +56,7 @@ test-browser: env assets
 check: env
 	$(PY) ruff check .
 	$(PY) ruff format --check .
-	$(PY) mypy
+	$(TEST_ENV) $(PY) mypy
 
 fmt: env
 	$(PY) ruff format .
