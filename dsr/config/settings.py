@@ -85,8 +85,8 @@ TEMPLATES = [
 VAR_DIR.mkdir(exist_ok=True)
 (VAR_DIR / "static").mkdir(exist_ok=True)
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'dsr.sqlite3'}", conn_max_age=60
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'dsr.sqlite3'}", conn_max_age=60
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
