@@ -83,7 +83,7 @@ class DateField(forms.MultiValueField):
             raise ValidationError(f"The {label} must be a real date")
         try:
             value = datetime.date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValidationError(f"The {label} must be a real date") from None
         if self.past_only and value > dates.today():
             raise ValidationError(f"The {label} must be today or in the past")

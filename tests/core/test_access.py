@@ -7,6 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dsr.core.access import ACCESS, Permission, Role, Rule
 from dsr.core.models import AuditEvent
+from dsr.people.models import Person
 
 
 def walk(patterns=None, prefix="", namespace=""):
@@ -46,32 +47,50 @@ def test_auditor_cannot_edit_care_data():
     assert not (ACCESS[Role.AUDITOR] & care_writes)
 
 
+def expected_answer(role: Role, route: str, entry, method: str) -> set[int]:
+    """What the access table says this role gets from this route, by method."""
+    rule = entry.callback.access_rule
+    if rule is not Rule.PERMISSION:
+        return {200, 302, 405}
+    allowed = entry.callback.access_permission in ACCESS[role]
+    # Partners see only people in their care network: none yet.
+    if role is Role.PARTNER and "person_id" in route:
+        allowed = False
+    if not allowed:
+        return {404}
+    return {200, 302, 405} if method == "post" else {200}
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("role", list(Role))
-def test_each_role_gets_exactly_what_the_access_table_allows(role, client_for, person_a):
+def test_each_role_gets_exactly_what_the_access_table_allows(role, method, client_for, person_a):
     client = client_for(role)
     for route, name, entry in walk():
+        if name == "accounts:sign_out":
+            continue  # would end this client's session part-way through the walk
         url = concrete_url(name, route, person_a.pk)
-        rule = entry.callback.access_rule
-        response = client.get(url)
-        if rule is Rule.PERMISSION:
-            allowed = entry.callback.access_permission in ACCESS[role]
-            # Partners see only people in their care network: none yet.
-            if role is Role.PARTNER and "person_id" in route:
-                allowed = False
-            expected = {200} if allowed else {404}
-            assert response.status_code in expected, (role, url, response.status_code)
-        else:
-            assert response.status_code in {200, 302, 405}, (role, url, response.status_code)
+        denied_before = AuditEvent.objects.filter(action="denied").count()
+        data = {"place": person_a.place_id} if name == "places:switch" else {}
+        response = getattr(client, method)(url, data)
+        expected = expected_answer(role, route, entry, method)
+        assert response.status_code in expected, (role, method, url, response.status_code)
+        if expected == {404}:
+            # every refused attempt leaves exactly one denied event
+            assert AuditEvent.objects.filter(action="denied").count() == denied_before + 1, url
 
 
-def test_signed_out_visitors_are_sent_to_sign_in_from_every_protected_route(client, person_a):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_signed_out_visitors_are_sent_to_sign_in_from_every_protected_route(
+    client, person_a, method
+):
     for route, name, entry in walk():
         if entry.callback.access_rule is Rule.PUBLIC:
             continue
         url = concrete_url(name, route, person_a.pk)
-        response = client.get(url)
+        response = getattr(client, method)(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("accounts:sign_in")), url
+    assert not Person.objects.exclude(pk=person_a.pk).exists()
 
 
 def test_a_refusal_by_role_is_a_404_and_is_audited(client_for, person_a):
