@@ -79,8 +79,15 @@ def person_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
-def make_person(place: Place, **overrides: Any) -> Person:
-    return people.create_person(place=place, data=person_data(**overrides), by=SYSTEM)
+def make_person(place: Place, rating: str = "G", **overrides: Any) -> Person:
+    """A person on the register, with their initial rating (every person has one)."""
+    return people.add_to_register(
+        place=place,
+        data=person_data(**overrides),
+        rating=rating,
+        rationale="Initial rating for the test",
+        by=SYSTEM,
+    )
 
 
 def born_years_ago(years: int, days: int = 10) -> date:

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "dsr.accounts",
     "dsr.places",
     "dsr.people",
+    "dsr.actions",
+    "dsr.risk",
+    "dsr.work",
     "dsr.demo",
 ]
 

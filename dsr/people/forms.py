@@ -11,6 +11,7 @@ from dsr.people.choices import ClosureReason, Status
 from dsr.people.models import Person
 from dsr.people.services import EDITABLE_FIELDS, check_age_in_range
 from dsr.places.models import PlaceSettings
+from dsr.risk.models import RATING_MEANING, RiskFactor, RiskRating
 
 YES_NO = [(True, "Yes"), (False, "No")]
 
@@ -99,10 +100,34 @@ class PersonForm(ModelForm):
 
 
 class NewPersonForm(PersonForm):
+    """Adding a person means rating them: every person on the register has a rating."""
+
+    rating = forms.ChoiceField(
+        label="Risk rating",
+        choices=[(r.value, f"{r.label}: {RATING_MEANING[r]}") for r in RiskRating],
+        widget=forms.RadioSelect,
+    )
+    rationale = forms.CharField(
+        label="Why this rating?",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    factors = forms.ModelMultipleChoiceField(
+        label="Risk factors considered (optional)",
+        queryset=RiskFactor.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     confirm_not_duplicate = forms.BooleanField(
         label="I have checked: this is a different person",
         required=False,
     )
+
+    def __init__(self, *args: Any, policy: PlaceSettings, **kwargs: Any) -> None:
+        super().__init__(*args, policy=policy, **kwargs)
+        self.fields["factors"].queryset = RiskFactor.objects.filter(  # type: ignore[attr-defined]
+            place_id=policy.place_id, is_active=True
+        )
 
 
 class EditPersonForm(PersonForm):

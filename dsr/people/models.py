@@ -62,6 +62,14 @@ class Person(Versioned):
     communication_needs = models.TextField(max_length=2000, blank=True)
     key_safety_information = models.TextField(max_length=4000, blank=True)
 
+    # The current risk picture, kept by dsr.risk's services in the same transaction as the
+    # rating, review or event that changes it, so the register can filter and sort on it
+    # without a query per row (ADR 0007). The history lives in dsr.risk.
+    current_rating = models.CharField(max_length=1, blank=True, db_index=True)
+    rated_on = models.DateField(null=True, blank=True)
+    review_due = models.DateField(null=True, blank=True)
+    review_now = models.BooleanField(default=False)
+
     # On or off the register: closed, never deleted (DOMAIN.md "Leaving the register")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     closed_on = models.DateField(null=True, blank=True)
@@ -84,6 +92,7 @@ class Person(Versioned):
                 fields=["place", "status", "family_name", "given_name"], name="person_register_idx"
             ),
             models.Index(fields=["place", "date_of_birth"], name="person_dob_idx"),
+            models.Index(fields=["place", "status", "review_due"], name="person_review_due_idx"),
         ]
 
     def __str__(self) -> str:

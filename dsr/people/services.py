@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,6 +17,8 @@ from dsr.core.models import AuditAction
 from dsr.people.choices import Status
 from dsr.people.models import Person
 from dsr.places.models import Place, PlaceSettings
+from dsr.risk import services as risk
+from dsr.risk.models import RatingContext
 
 # What a person record is made of, beyond its place and status.
 EDITABLE_FIELDS = (
@@ -151,6 +154,29 @@ def create_person(*, place: Place, data: dict[str, Any], by: audit.Context) -> P
             )
     except IntegrityError as error:  # a concurrent create won the race for the NHS number
         raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN}) from error
+    return person
+
+
+def add_to_register(
+    *,
+    place: Place,
+    data: dict[str, Any],
+    rating: str,
+    rationale: str,
+    by: audit.Context,
+    factors: Iterable[Any] = (),
+) -> Person:
+    """A person joins the register with their first rating: never one without the other."""
+    with transaction.atomic():
+        person = create_person(place=place, data=data, by=by)
+        risk.rate(
+            person=person,
+            rating=rating,
+            rationale=rationale,
+            factors=factors,
+            context=RatingContext.INITIAL,
+            by=by,
+        )
     return person
 
 

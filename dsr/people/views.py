@@ -121,8 +121,13 @@ def person_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k in services.EDITABLE_FIELDS}
             try:
-                person = services.create_person(
-                    place=place, data=data, by=audit.Context.of(request)
+                person = services.add_to_register(
+                    place=place,
+                    data=data,
+                    rating=form.cleaned_data["rating"],
+                    rationale=form.cleaned_data["rationale"],
+                    factors=form.cleaned_data["factors"],
+                    by=audit.Context.of(request),
                 )
             except ValidationError as error:
                 form.add_error(None, error)

@@ -81,6 +81,18 @@ class PlaceSettings(Versioned):
     # Consent
     consent_reconfirm_months = _days(12, "Months before consent must be re-confirmed")
 
+    # What a rating sets in motion, and early warning (local practice: no national figure)
+    community_cetr_days = _days(14, "Days to hold a community C(E)TR after a Red rating")
+    prompt_working_days = _days(
+        5, "Working days to act on a rating's prompts (keyworker referral, multi-agency meeting)"
+    )
+    review_due_soon_days = _days(7, "Days ahead that a review counts as due soon")
+    signal_window_days = _days(30, "Days looked back over for a run of significant events")
+    signal_event_threshold = _days(2, "Significant events in that window that flag review now")
+    signal_crisis_when_green = models.BooleanField(
+        default=True, help_text="Any crisis event for someone rated Green flags review now"
+    )
+
     class Meta:
         verbose_name_plural = "place settings"
 

@@ -38,7 +38,7 @@ def test_the_chain_of_real_events_verifies(place_a):
 
 def test_a_tampered_row_is_detected_and_named(place_a):
     person = factories.make_person(place_a)
-    victim = AuditEvent.objects.get(person_id=person.pk, action="created")
+    victim = AuditEvent.objects.get(person_id=person.pk, action="created", object_type="Person")
     tamper(victim.pk, actor_label="someone else")
     _, problem = audit.verify_chain()
     assert problem is not None and problem.event_id == victim.pk

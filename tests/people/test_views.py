@@ -26,6 +26,7 @@ def form_data(**overrides) -> dict[str, str]:
         date_of_birth_month=str(born.month),
         date_of_birth_year=str(born.year),
     )
+    posted.update(rating="A", rationale="Placement wobbling; school reducing hours")
     posted.update({k: str(v) for k, v in overrides.items()})
     return posted
 
