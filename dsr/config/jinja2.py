@@ -63,6 +63,16 @@ def membership_allows(membership: Any, permission: str) -> bool:
     return role_has(membership.role, Permission(permission))
 
 
+def work_count(request: Any) -> int:
+    """Items on the user's "My work", for the navigation (computed once per request)."""
+    if not hasattr(request, "_work_count"):
+        from dsr.work.registry import work_for
+
+        membership = getattr(request, "membership", None)
+        request._work_count = sum(len(items) for _, items in work_for(membership))
+    return int(request._work_count)
+
+
 def environment(**options: Any) -> Environment:
     # nhsuk-frontend-jinja needs ChainableUndefined for its optional parameters.
     options["undefined"] = ChainableUndefined
@@ -78,6 +88,8 @@ def environment(**options: Any) -> Environment:
         demo_mode=settings.DSR_DEMO,
         service_name="Dynamic Support Register",
         membership_allows=membership_allows,
+        today=dates.today,
+        work_count=work_count,
     )
     env.filters.update(
         nhs_number=nhs_number.display,

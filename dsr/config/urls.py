@@ -8,6 +8,9 @@ urlpatterns = [
     path("people/", include("dsr.people.urls")),
     path("place/", include("dsr.places.urls")),
     path("audit/", core_views.audit_search, name="audit_search"),
+    path("", include("dsr.risk.urls")),
+    path("", include("dsr.actions.urls")),
+    path("", include("dsr.work.urls")),
 ]
 
 handler400 = "dsr.core.views.bad_request"

@@ -40,6 +40,13 @@ class Permission(enum.StrEnum):
     VIEW_PERSON_ACCESS = "view_person_access"
     SEARCH_AUDIT = "search_audit"
     VIEW_PLACE_SETTINGS = "view_place_settings"
+    RATE_PERSON = "rate_person"
+    RECORD_REVIEW = "record_review"
+    LOG_EVENT = "log_event"
+    ADD_ACTION = "add_action"
+    UPDATE_ACTION = "update_action"
+    VIEW_RISING_RISK = "view_rising_risk"
+    VIEW_MY_WORK = "view_my_work"
 
 
 P = Permission
@@ -53,12 +60,31 @@ ACCESS: dict[Role, frozenset[Permission]] = {
             P.CLOSE_PERSON,
             P.VIEW_PERSON_ACCESS,
             P.VIEW_PLACE_SETTINGS,
+            P.RATE_PERSON,
+            P.RECORD_REVIEW,
+            P.LOG_EVENT,
+            P.ADD_ACTION,
+            P.UPDATE_ACTION,
+            P.VIEW_RISING_RISK,
+            P.VIEW_MY_WORK,
         }
     ),
-    Role.KEYWORKER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON, P.EDIT_PERSON}),
+    Role.KEYWORKER: frozenset(
+        {
+            P.VIEW_REGISTER,
+            P.VIEW_PERSON,
+            P.EDIT_PERSON,
+            P.LOG_EVENT,
+            P.ADD_ACTION,
+            P.UPDATE_ACTION,
+            P.VIEW_MY_WORK,
+        }
+    ),
     # Partners see only people whose care network includes them (scoping, not here).
-    Role.PARTNER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON}),
-    Role.VIEWER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON, P.VIEW_PLACE_SETTINGS}),
+    Role.PARTNER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON, P.UPDATE_ACTION, P.VIEW_MY_WORK}),
+    Role.VIEWER: frozenset(
+        {P.VIEW_REGISTER, P.VIEW_PERSON, P.VIEW_PLACE_SETTINGS, P.VIEW_RISING_RISK}
+    ),
     Role.AUDITOR: frozenset({P.SEARCH_AUDIT, P.VIEW_PERSON_ACCESS}),
     Role.PLACE_ADMIN: frozenset({P.VIEW_PLACE_SETTINGS}),
 }

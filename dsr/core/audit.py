@@ -122,6 +122,27 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def record_read(
+    *,
+    context: Context,
+    page: str,
+    obj: Any | None = None,
+    person_id: int | None = None,
+    place_id: int | None = None,
+) -> AuditEvent:
+    """A page that shows care data was read: its own small transaction."""
+    with transaction.atomic():
+        return record(
+            context=context,
+            action=AuditAction.VIEWED,
+            obj=obj,
+            object_type="" if obj is not None else "Page",
+            person_id=person_id,
+            place_id=place_id,
+            changes={"page": page},
+        )
+
+
 def record_denied(*, request: HttpRequest, reason: str, person_id: int | None = None) -> None:
     """A refused attempt: its own transaction, so the refusal itself is kept."""
     if not request.user.is_authenticated:

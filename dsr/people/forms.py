@@ -159,6 +159,8 @@ SORTS = {
     "dob": ("date_of_birth", "id"),
     "-dob": ("-date_of_birth", "-id"),
     "updated": ("-updated_at", "-id"),
+    "review": ("review_due", "id"),
+    "rating": ("rating_order", "review_due", "id"),
 }
 
 
@@ -185,6 +187,23 @@ class RegisterFilterForm(Form):
             ("dob", "Oldest first"),
             ("-dob", "Youngest first"),
             ("updated", "Recently updated"),
+            ("review", "Review due (soonest first)"),
+            ("rating", "Rating (Red first)"),
+        ],
+    )
+    rating = forms.ChoiceField(
+        label="Rating",
+        required=False,
+        choices=[("", "Any"), *RiskRating.choices],
+    )
+    review = forms.ChoiceField(
+        label="Review",
+        required=False,
+        choices=[
+            ("", "Any"),
+            ("overdue", "Overdue"),
+            ("soon", "Due or overdue soon"),
+            ("now", "Review now (flagged)"),
         ],
     )
 
@@ -193,10 +212,6 @@ class RegisterFilterForm(Form):
 
     def clean_sort(self) -> str:
         return self.cleaned_data.get("sort") or "name"
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        return data
 
 
 def parse_date_query(text: str) -> Any:

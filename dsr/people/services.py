@@ -259,15 +259,9 @@ def close_record(
 
 
 def record_view(*, person: Person, by: audit.Context, what: str = "record") -> None:
-    with transaction.atomic():
-        audit.record(
-            context=by,
-            action=AuditAction.VIEWED,
-            obj=person,
-            person_id=person.pk,
-            place_id=person.place_id,
-            changes={"page": what} if what != "record" else None,
-        )
+    audit.record_read(
+        context=by, page=what, obj=person, person_id=person.pk, place_id=person.place_id
+    )
 
 
 def record_search(*, terms: dict[str, str], results: int, by: audit.Context) -> None:

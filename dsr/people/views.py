@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from dsr.core import audit, nhs_number
+from dsr.core import audit, dates, nhs_number
 from dsr.core.access import Permission, requires, role_has
 from dsr.core.models import AuditEvent
 from dsr.people import services
@@ -29,6 +30,14 @@ from dsr.people.models import Person
 from dsr.people.scoping import get_person_or_404, visible_people
 
 PAGE_SIZE = 50
+# Red first, then Blue (inpatients), Amber, Green.
+RATING_ORDER = Case(
+    When(current_rating="R", then=Value(0)),
+    When(current_rating="B", then=Value(1)),
+    When(current_rating="A", then=Value(2)),
+    When(current_rating="G", then=Value(3)),
+    default=Value(4),
+)
 STALE_MESSAGE = (
     "Someone else changed this record while you were editing it. "
     "Their changes are shown below: check them and make your change again"
@@ -63,9 +72,25 @@ def register(request: HttpRequest) -> HttpResponse:
     people = visible_people(request)
     if status != "all":
         people = people.filter(status=status)
+    if rating := form.cleaned_data.get("rating"):
+        people = people.filter(current_rating=rating)
+    today = dates.today()
+    review = form.cleaned_data.get("review")
+    if review == "overdue":
+        people = people.filter(review_due__lt=today)
+    elif review == "soon":
+        soon = today + timedelta(days=request.place.settings.review_due_soon_days)  # type: ignore[attr-defined]
+        people = people.filter(review_due__lte=soon)
+    elif review == "now":
+        people = people.filter(review_now=True)
+    if sort == "rating":
+        people = people.annotate(rating_order=RATING_ORDER)
     people = _search(people, query).order_by(*SORTS[sort])
     people = people.only(
         "id",
+        "current_rating",
+        "review_due",
+        "review_now",
         "given_name",
         "family_name",
         "preferred_name",
@@ -146,11 +171,26 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     person = get_person_or_404(request, person_id)
     services.record_view(person=person, by=audit.Context.of(request))
     membership = request.membership  # type: ignore[attr-defined]
+    ratings = list(
+        person.ratings.select_related("decided_by", "review").prefetch_related("factors")[:50]
+    )
+    actions = list(
+        person.actions.select_related("owner_user", "owner_organisation").order_by(
+            "status", "due_on", "id"
+        )[:50]
+    )
+    allows = {p: role_has(membership.role, p) for p in Permission}
     return render(
         request,
         "people/person_detail.jinja",
         {
             "person": person,
+            "ratings": ratings,
+            "signals": list(person.signals.filter(cleared_by__isnull=True)),
+            "events": list(person.events.all()[:20]),
+            "open_actions": [a for a in actions if a.status == "open"],
+            "closed_actions": [a for a in actions if a.status != "open"],
+            "allows": allows,
             "can_edit": role_has(membership.role, Permission.EDIT_PERSON) and person.is_open,
             "can_close": role_has(membership.role, Permission.CLOSE_PERSON) and person.is_open,
             "can_see_access": role_has(membership.role, Permission.VIEW_PERSON_ACCESS),

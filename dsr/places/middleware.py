@@ -26,7 +26,7 @@ class CurrentPlaceMiddleware:
         if request.user.is_authenticated:
             memberships = list(
                 Membership.objects.filter(user=request.user, is_active=True)
-                .select_related("place")
+                .select_related("place", "place__settings")
                 .order_by("place__name")
             )
             request.memberships = memberships  # type: ignore[attr-defined]

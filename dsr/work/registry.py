@@ -1,0 +1,62 @@
+""" "My work": what is each user's, and when. Other steps add providers, not rewrites.
+
+A provider turns a membership (a user in a place, with a role) into work items. It must
+answer in a bounded number of queries whatever the data size. Register one with
+`register(provider)` from the owning app's `AppConfig.ready()` (see dsr/work/providers.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from dsr.core import dates
+from dsr.core.access import Permission, role_has
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    key: str  # stable across runs: reminders are never sent twice for the same key
+    person_id: int
+    person_name: str
+    label: str
+    due_on: date | None
+    url: str
+
+    @property
+    def overdue(self) -> bool:
+        return self.due_on is not None and self.due_on < dates.today()
+
+    @property
+    def due_now(self) -> bool:
+        """Due today or overdue: what reminders are about."""
+        return self.due_on is not None and self.due_on <= dates.today()
+
+
+@dataclass(frozen=True)
+class Provider:
+    key: str
+    title: str
+    permission: Permission
+    items: Callable[[Any], list[WorkItem]]  # membership -> items, soonest first
+
+
+PROVIDERS: list[Provider] = []
+
+
+def register(provider: Provider) -> None:
+    if any(p.key == provider.key for p in PROVIDERS):
+        return
+    PROVIDERS.append(provider)
+
+
+def providers_for(membership: Any) -> list[Provider]:
+    if membership is None:
+        return []
+    return [p for p in PROVIDERS if role_has(membership.role, p.permission)]
+
+
+def work_for(membership: Any) -> list[tuple[Provider, list[WorkItem]]]:
+    return [(p, p.items(membership)) for p in providers_for(membership)]
