@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from django.db import connection
@@ -23,11 +24,9 @@ def error_messages(response) -> list[str]:
     summary = re.search(r'class="nhsuk-error-summary".*?</div>\s*</div>', body, re.S)
     if not summary:
         return []
+    found = re.findall(r"<a [^>]*>(.*?)</a>|<li>(?!<a)(.*?)</li>", summary.group(0), re.S)
     return [
-        re.sub(r"\s+", " ", m).strip()
-        for m in re.findall(r"<a [^>]*>(.*?)</a>|<li>(?!<a)(.*?)</li>", summary.group(0), re.S)
-        for m in m
-        if m
+        html.unescape(re.sub(r"\s+", " ", text).strip()) for pair in found for text in pair if text
     ]
 
 

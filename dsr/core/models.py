@@ -35,6 +35,7 @@ class AuditAction(models.TextChoices):
     SIGNED_OUT = "signed_out", "Signed out"
     LOCKED_OUT = "locked_out", "Locked out"
     SECOND_FACTOR_ENROLLED = "second_factor_enrolled", "Second factor enrolled"
+    EMAILED = "emailed", "Emailed"
 
 
 class AuditEvent(models.Model):

@@ -20,6 +20,7 @@ from dsr.people.choices import (
 )
 from dsr.places import services as places
 from dsr.places.models import OrganisationKind, Place
+from dsr.risk import services as risk
 
 DEMO_PASSWORD = "fictional-demo-2026"
 DEMO_PLACE = "Northbridge (fictional)"
@@ -126,6 +127,72 @@ def _birth_date(rng: random.Random, age: int) -> date:
     return born
 
 
+RATIONALES = {
+    "R": "Family in crisis after placement breakdown; community support not holding.",
+    "A": "Escalating behaviour at home and reduced school timetable; risk of breakdown.",
+    "G": "Settled at home and school; plan in place and working.",
+    "B": "Admitted to a mental-health hospital; inpatient C(E)TR and visits to follow.",
+}
+# Roughly how ratings are spread on a place's register.
+RATING_WEIGHTS = {"R": 1, "A": 3, "G": 5, "B": 1}
+
+
+def _rating_history(rng: random.Random, born: date) -> list[tuple[date, str]]:
+    """One to four dated ratings, oldest first, none before birth."""
+    today = dates.today()
+    count = rng.randint(1, 4)
+    days_ago = sorted((rng.randrange(0, 400) for _ in range(count)), reverse=True)
+    ratings = rng.choices(list(RATING_WEIGHTS), weights=list(RATING_WEIGHTS.values()), k=count)
+    return [
+        (max(born, today - timedelta(days=d)), r) for d, r in zip(days_ago, ratings, strict=True)
+    ]
+
+
+def _add_history(rng: random.Random, person: object, history: list[tuple[date, str]]) -> None:
+    for day, rating in history:
+        if rng.random() < 0.5:
+            risk.record_review(
+                person=person,  # type: ignore[arg-type]
+                held_on=day,
+                participants="Parent, school SENCO, CAMHS practitioner, DSR coordinator",
+                summary="Reviewed the plan with the family and partners.",
+                rating=rating,
+                rationale=RATIONALES[rating],
+                by=LOADER,
+            )
+        else:
+            risk.rate(
+                person=person,  # type: ignore[arg-type]
+                rating=rating,
+                rationale=RATIONALES[rating],
+                decided_on=day,
+                context="tracker_meeting",
+                by=LOADER,
+            )
+    # Recent significant events: some people trip the early-warning rules.
+    for _ in range(rng.choice([0, 0, 0, 1, 2, 3])):
+        risk.log_event(
+            person=person,  # type: ignore[arg-type]
+            kind=rng.choice(EVENT_KINDS),
+            occurred_on=max(
+                person.date_of_birth, dates.today() - timedelta(days=rng.randrange(0, 45))
+            ),  # type: ignore[attr-defined]
+            description="Reported by the family at the weekly call.",
+            by=LOADER,
+        )
+
+
+EVENT_KINDS = [
+    "ae",
+    "police",
+    "placement_at_risk",
+    "exclusion",
+    "crisis_team",
+    "medication",
+    "other",
+]
+
+
 def load(people_count: int = 60, seed: int = 2026) -> Place | None:
     if Place.objects.filter(name=DEMO_PLACE).exists():
         return None
@@ -198,7 +265,17 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
             ),
             "key_safety_information": rng.choice(SAFETY),
         }
-        person = people.create_person(place=target, data=data, by=LOADER)
+        history = _rating_history(rng, born)
+        first_day, first_rating = history[0]
+        person = people.add_to_register(
+            place=target,
+            data=data,
+            rating=first_rating,
+            rationale=RATIONALES[first_rating],
+            rated_on=first_day,
+            by=LOADER,
+        )
+        _add_history(rng, person, history[1:])
         if index % 13 == 5:
             people.close_record(
                 person=person,

@@ -165,6 +165,7 @@ def add_to_register(
     rationale: str,
     by: audit.Context,
     factors: Iterable[Any] = (),
+    rated_on: date | None = None,
 ) -> Person:
     """A person joins the register with their first rating: never one without the other."""
     with transaction.atomic():
@@ -174,6 +175,7 @@ def add_to_register(
             rating=rating,
             rationale=rationale,
             factors=factors,
+            decided_on=rated_on,
             context=RatingContext.INITIAL,
             by=by,
         )

@@ -1,0 +1,110 @@
+"""Daily reminder digests: newly due and overdue work, at most once a day per user and place.
+
+Safe to run every few minutes from any scheduler: each (user, place, item, state) is
+reminded once, and a user gets at most one digest a day for each place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+
+from dsr.core import audit, dates
+from dsr.core.models import AuditAction
+from dsr.places.models import Membership
+from dsr.work.models import Reminder
+from dsr.work.registry import WorkItem, work_for
+
+
+@dataclass(frozen=True)
+class Digest:
+    membership: Membership
+    items: list[tuple[str, WorkItem]]  # (state, item)
+
+
+def _state(item: WorkItem) -> str:
+    return "overdue" if item.overdue else "due"
+
+
+def pending_digest(membership: Membership) -> Digest | None:
+    today = dates.today()
+    if Reminder.objects.filter(
+        user=membership.user, place=membership.place, sent_on=today
+    ).exists():
+        return None
+    due = [item for _, items in work_for(membership) for item in items if item.due_now]
+    if not due:
+        return None
+    already = set(
+        Reminder.objects.filter(
+            user=membership.user, place=membership.place, item_key__in=[i.key for i in due]
+        ).values_list("item_key", "state")
+    )
+    fresh = [(_state(i), i) for i in due if (i.key, _state(i)) not in already]
+    return Digest(membership, fresh) if fresh else None
+
+
+def _body(digest: Digest) -> str:
+    lines = [
+        f"Hello {digest.membership.user.full_name},",
+        "",
+        f"These items on the Dynamic Support Register for {digest.membership.place.name} "
+        "are due today or overdue:",
+        "",
+    ]
+    for state, item in digest.items:
+        when = f"overdue since {item.due_on:%-d %B %Y}" if state == "overdue" else "due today"
+        lines.append(f"- {item.person_name}: {item.label} ({when})")
+    lines += ["", "Sign in to see them under My work."]
+    return "\n".join(lines)
+
+
+def send_digest(digest: Digest) -> bool:
+    """Record the reminders, then send; a concurrent run that got there first wins."""
+    membership = digest.membership
+    today = dates.today()
+    try:
+        with transaction.atomic():
+            Reminder.objects.bulk_create(
+                Reminder(
+                    user=membership.user,
+                    place=membership.place,
+                    item_key=item.key,
+                    state=state,
+                    sent_on=today,
+                )
+                for state, item in digest.items
+            )
+            audit.record(
+                context=audit.Context(
+                    actor=None, place_id=membership.place_id, actor_label="reminder job"
+                ),
+                action=AuditAction.EMAILED,
+                object_type="User",
+                object_id=membership.user_id,
+                changes={"items": [item.key for _, item in digest.items]},
+            )
+            send_mail(
+                subject=f"DSR: {len(digest.items)} item(s) due – {membership.place.name}",
+                message=_body(digest),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[membership.user.email],
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def send_reminders() -> int:
+    sent = 0
+    memberships = Membership.objects.filter(is_active=True, user__is_active=True).select_related(
+        "user", "place", "place__settings"
+    )
+    for membership in memberships:
+        digest = pending_digest(membership)
+        if digest is not None and send_digest(digest):
+            sent += 1
+    return sent

@@ -1,0 +1,101 @@
+"""My work lists what is each user's; reminders are sent once a day, never twice."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+from django.urls import reverse
+
+from dsr.actions import services as actions
+from dsr.core.access import Role
+from dsr.risk import services as risk
+from tests import factories
+from tests.factories import SYSTEM
+
+MONDAY = "2026-11-02 09:00:00+00:00"
+
+
+@time_machine.travel(MONDAY)
+def test_my_work_lists_reviews_actions_signals_and_cetrs(client_for, cast, place_a):
+    coordinator = cast[Role.COORDINATOR]
+    red = factories.make_person(place_a, rating="R", given_name="Rory")
+    green = factories.make_person(place_a, rating="G", given_name="Gina")
+    risk.log_event(
+        person=green, kind="police", occurred_on=date(2026, 11, 1), description="", by=SYSTEM
+    )
+    actions.open_action(
+        person=green,
+        description="Call mum",
+        due_on=date(2026, 10, 30),
+        source="other",
+        owner_user=coordinator,
+        by=SYSTEM,
+    )
+    body = client_for(Role.COORDINATOR).get(reverse("work:my_work")).content.decode()
+    assert "Community C(E)TR due" in body and "Rory" in body
+    assert "Review now: Crisis event while rated Green" in body
+    assert "Call mum" in body and "Overdue" in body
+    assert "My work (" in body
+    del red
+
+
+def test_a_keyworker_sees_their_own_actions_but_not_the_coordinators(client_for, cast, place_a):
+    from dsr.core import dates
+
+    person = factories.make_person(place_a)
+    actions.open_action(
+        person=person,
+        description="Keyworker task",
+        due_on=dates.today(),
+        source="keywork",
+        owner_user=cast[Role.KEYWORKER],
+        by=SYSTEM,
+    )
+    actions.open_action(
+        person=person,
+        description="Coordinator task",
+        due_on=dates.today(),
+        source="other",
+        owner_user=cast[Role.COORDINATOR],
+        by=SYSTEM,
+    )
+    body = client_for(Role.KEYWORKER).get(reverse("work:my_work")).content.decode()
+    assert "Keyworker task" in body and "Coordinator task" not in body
+    assert "Signals to look at" not in body
+
+
+@pytest.mark.django_db
+def test_reminders_are_sent_once_a_day_and_never_twice_for_the_same_item(cast, place_a):
+    coordinator = cast[Role.COORDINATOR]
+    with time_machine.travel("2026-11-02 07:00:00+00:00"):
+        person = factories.make_person(place_a)
+        actions.open_action(
+            person=person,
+            description="Ring school",
+            due_on=date(2026, 11, 3),
+            source="other",
+            owner_user=coordinator,
+            by=SYSTEM,
+        )
+        call_command("send_reminders")
+        assert not [m for m in mail.outbox if "Ring school" in m.body]  # not due yet
+    with time_machine.travel("2026-11-03 07:00:00+00:00"):
+        call_command("send_reminders")
+        call_command("send_reminders")
+        mine = [m for m in mail.outbox if m.to == [coordinator.email]]
+        assert len(mine) == 1 and "Ring school (due today)" in mine[0].body
+    with time_machine.travel("2026-11-03 15:00:00+00:00"):
+        call_command("send_reminders")
+        assert len([m for m in mail.outbox if m.to == [coordinator.email]]) == 1
+    with time_machine.travel("2026-11-04 07:00:00+00:00"):
+        call_command("send_reminders")
+        call_command("send_reminders")
+        mine = [m for m in mail.outbox if m.to == [coordinator.email]]
+        assert len(mine) == 2 and "Ring school (overdue since 3 November 2026)" in mine[1].body
+    with time_machine.travel("2026-11-05 07:00:00+00:00"):
+        call_command("send_reminders")
+        assert len([m for m in mail.outbox if m.to == [coordinator.email]]) == 2
