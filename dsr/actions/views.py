@@ -15,6 +15,7 @@ from dsr.actions.models import Action, ActionSource
 from dsr.core import audit
 from dsr.core.access import Permission, requires
 from dsr.people.scoping import get_person_or_404, visible_people
+from dsr.people.services import record_view
 from dsr.places.models import Organisation
 
 STALE = "Someone else updated this action while you were working. Check the history and try again"
@@ -64,6 +65,8 @@ def action_new(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "Action added")
             return redirect("people:detail", person_id=person.pk)
+    if request.method == "GET":
+        record_view(person=person, by=audit.Context.of(request), what="new action form")
     return render(request, "actions/action_new.jinja", {"form": form, "person": person})
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from dsr.core import audit, dates
 from dsr.core.access import Permission, requires
 from dsr.people.scoping import get_person_or_404, visible_people
+from dsr.people.services import record_view
 from dsr.risk import services
 from dsr.risk.forms import EventForm, RateForm, ReviewForm
 from dsr.risk.models import Signal
@@ -48,6 +49,8 @@ def rate_person(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "Rating recorded")
             return redirect("people:detail", person_id=person.pk)
+    if request.method == "GET":
+        record_view(person=person, by=audit.Context.of(request), what="rating form")
     return render(request, "risk/rate.jinja", {"form": form, "person": person})
 
 
@@ -90,6 +93,8 @@ def review_person(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "Review recorded")
             return redirect("people:detail", person_id=person.pk)
+    if request.method == "GET":
+        record_view(person=person, by=audit.Context.of(request), what="review form")
     return render(request, "risk/review.jinja", {"form": form, "person": person})
 
 
@@ -114,6 +119,8 @@ def event_new(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "Event logged")
             return redirect("people:detail", person_id=person.pk)
+    if request.method == "GET":
+        record_view(person=person, by=audit.Context.of(request), what="event form")
     return render(request, "risk/event.jinja", {"form": form, "person": person})
 
 

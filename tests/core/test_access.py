@@ -112,3 +112,14 @@ def test_a_refusal_by_role_is_a_404_and_is_audited(client_for, person_a):
     assert response.status_code == 404
     denied = AuditEvent.objects.filter(action="denied", person_id=person_a.pk)
     assert denied.count() == 1
+
+
+def test_every_page_about_a_person_audits_the_read(client_for, person_a):
+    client = client_for(Role.COORDINATOR)
+    for route, name, entry in walk():
+        if not is_person_route(route) or entry.callback.access_rule is not Rule.PERMISSION:
+            continue
+        viewed = AuditEvent.objects.filter(action="viewed", person_id=person_a.pk)
+        before = viewed.count()
+        assert client.get(concrete_url(name, route, person_a.pk)).status_code == 200, route
+        assert viewed.count() == before + 1, route
