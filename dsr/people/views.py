@@ -265,6 +265,8 @@ def person_close(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, f"{person.full_name}'s record has been closed")
             return redirect("people:detail", person_id=person.pk)
+    if request.method == "GET":
+        services.record_view(person=person, by=audit.Context.of(request), what="close form")
     return render(request, "people/person_close.jinja", {"form": form, "person": person})
 
 
