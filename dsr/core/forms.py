@@ -153,6 +153,9 @@ class NHSBoundField(BoundField):
             multiple = isinstance(widget, forms.CheckboxSelectMultiple)
             current = self.value()
             selected = {str(v) for v in (current or [])} if multiple else {str(current)}
+            # Drop Django's blank choice before numbering: the first radio must carry the
+            # field's own id, which the error summary links to.
+            choices = [c for c in self.field.choices if str(c[0]) != ""]  # type: ignore[attr-defined]
             items = [
                 {
                     "value": str(value),
@@ -160,8 +163,7 @@ class NHSBoundField(BoundField):
                     "checked": str(value) in selected,
                     "id": self.auto_id if index == 0 else f"{self.auto_id}-{index + 1}",
                 }
-                for index, (value, text) in enumerate(self.field.choices)  # type: ignore[attr-defined]
-                if str(value) != ""
+                for index, (value, text) in enumerate(choices)
             ]
             params = {
                 "idPrefix": self.auto_id,
