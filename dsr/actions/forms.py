@@ -9,7 +9,11 @@ from dsr.core.forms import DateField, Form
 
 
 class ActionForm(Form):
-    description = forms.CharField(label="What needs to be done", max_length=300)
+    description = forms.CharField(
+        label="What needs to be done",
+        max_length=300,
+        error_messages={"required": "Enter what needs to be done"},
+    )
     owner_user = forms.ModelChoiceField(
         label="Owner on the register team", queryset=None, required=False, empty_label="Not a user"
     )
@@ -22,7 +26,7 @@ class ActionForm(Form):
     owner_organisation = forms.ModelChoiceField(
         label="Their organisation", queryset=None, required=False, empty_label="None"
     )
-    due_on = DateField(label="Due by")
+    due_on = DateField(label="Due by", required_message="Enter the date the action is due by")
 
     def __init__(self, *args: Any, users: Any, organisations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -63,11 +63,14 @@ class DateField(forms.MultiValueField):
 
     widget = DateWidget
 
-    def __init__(self, *, past_only: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *, past_only: bool = False, required_message: str = "", **kwargs: Any
+    ) -> None:
         self.past_only = past_only
         parts = (forms.CharField(required=False) for _ in range(3))
         super().__init__(tuple(parts), require_all_fields=False, **kwargs)
-        self.error_messages["required"] = f"Enter the {(self.label or 'date').lower()}"
+        label = (self.label or "date").lower()
+        self.error_messages["required"] = required_message or f"Enter the {label}"
 
     def compress(self, data_list: list[str]) -> datetime.date | None:
         if not data_list or not any(data_list):
@@ -220,16 +223,39 @@ class NHSBoundField(BoundField):
         return call_macro("input", base | {"attributes": attributes} | overrides)
 
 
+CHOOSING = (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)
+
+
+def name_what_is_missing(form: forms.BaseForm) -> None:
+    """NHS style: "Enter the given name" or "Select the accommodation", not "This field is
+    required". A field may set its own message (labels that are questions should)."""
+    generic = forms.Field.default_error_messages["required"]
+    for field in form.fields.values():
+        if field.error_messages.get("required") != generic:
+            continue
+        label = str(field.label or "this").lower()
+        verb = "Select" if isinstance(field, CHOOSING) else "Enter"
+        field.error_messages["required"] = f"{verb} the {label}"
+
+
 class Form(forms.Form):
     """A form whose fields render as NHS components."""
 
     bound_field_class = NHSBoundField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        name_what_is_missing(self)
 
 
 class ModelForm(forms.ModelForm):  # type: ignore[type-arg]
     """A model form whose fields render as NHS components."""
 
     bound_field_class = NHSBoundField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        name_what_is_missing(self)
 
 
 def error_summary(form: forms.BaseForm, problems: list[str] | None = None) -> Markup:

@@ -111,6 +111,7 @@ class NewPersonForm(PersonForm):
         label="Why this rating?",
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Enter the reason for this rating"},
     )
     factors = forms.ModelMultipleChoiceField(
         label="Risk factors considered (optional)",
@@ -142,6 +143,7 @@ class CloseForm(Form):
         label="Why is this person leaving the register?",
         choices=ClosureReason.choices,
         widget=forms.RadioSelect,
+        error_messages={"required": "Select why this person is leaving the register"},
     )
     closed_on = DateField(label="Date closed", past_only=True, help_text="For example, 1 11 2026")
     closure_note = forms.CharField(

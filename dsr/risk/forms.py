@@ -14,10 +14,16 @@ class RatingFields(Form):
     """The decision itself: used on its own and inside a review."""
 
     rating = forms.ChoiceField(
-        label="Risk rating", choices=RATING_CHOICES, widget=forms.RadioSelect
+        label="Risk rating",
+        choices=RATING_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select a rating"},
     )
     rationale = forms.CharField(
-        label="Why this rating?", max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+        label="Why this rating?",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Enter the reason for this rating"},
     )
     factors = forms.ModelMultipleChoiceField(
         label="Risk factors considered (optional)",
@@ -43,6 +49,7 @@ class RateForm(RatingFields):
             ("other", "Other (for example, after new information)"),
         ],
         widget=forms.RadioSelect,
+        error_messages={"required": "Select where this was decided"},
     )
 
 
@@ -66,7 +73,11 @@ class ReviewForm(RatingFields):
         max_length=150,
         required=False,
     )
-    action_due = DateField(label="Action due by", required=False)
+    action_due = DateField(
+        label="Action due by",
+        required=False,
+        required_message="Enter the date the action is due by",
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -80,7 +91,10 @@ class ReviewForm(RatingFields):
 
 class EventForm(Form):
     kind = forms.ChoiceField(
-        label="What happened", choices=EventKind.choices, widget=forms.RadioSelect
+        label="What happened",
+        choices=EventKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what happened"},
     )
     occurred_on = DateField(label="Date it happened", past_only=True)
     description = forms.CharField(

@@ -82,7 +82,7 @@ def test_coordinator_adds_a_person_with_an_nhs_number_typed_with_spaces(coordina
         ({"accommodation": "castle"}, "Select a valid choice"),
         ({"ethnicity": "QQ"}, "Select a valid choice"),
         ({"looked_after": "maybe"}, "Select a valid choice"),
-        ({"given_name": ""}, "This field is required"),
+        ({"given_name": ""}, "Enter the given name"),
     ],
 )
 def test_bad_input_on_add_gets_a_clear_error_and_writes_nothing(
@@ -221,7 +221,7 @@ def test_closing_a_record_with_a_reason(coordinator, person_a):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"closure_reason": ""}, "This field is required"),
+        ({"closure_reason": ""}, "Select why this person is leaving the register"),
         ({"closure_reason": "bored"}, "Select a valid choice"),
         ({"closed_on_year": str(dates.today().year + 1)}, "today or in the past"),
         ({"version": "7"}, "Someone else changed this record"),

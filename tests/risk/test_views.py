@@ -43,7 +43,7 @@ def test_coordinator_changes_a_rating_and_sees_it_with_its_history(coordinator, 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"rationale": ""}, "This field is required"),
+        ({"rationale": ""}, "Enter the reason for this rating"),
         ({"rating": "P"}, "Select a valid choice"),
         ({**day_fields("decided_on", dates.today() + timedelta(days=2))}, "today or in the past"),
         ({"factors": "999999"}, "Select a valid choice"),
