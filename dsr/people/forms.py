@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+import re
 from typing import Any
 
 from django import forms
@@ -216,11 +218,8 @@ class RegisterFilterForm(Form):
         return self.cleaned_data.get("sort") or "name"
 
 
-def parse_date_query(text: str) -> Any:
+def parse_date_query(text: str) -> datetime.date | None:
     """A date typed as 15/03/2012, 15-3-2012, 2012-03-15 or 15 3 2012, or None."""
-    import datetime
-    import re
-
     parts = [p for p in re.split(r"[\s/.\-]+", text.strip()) if p]
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         return None

@@ -70,7 +70,7 @@ class Immutable(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if self.pk is not None and not kwargs.pop("_allow_update", False):
+        if self.pk is not None:
             raise TypeError(f"{type(self).__name__} is a dated record and is never changed")
         super().save(*args, **kwargs)
 
