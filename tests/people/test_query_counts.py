@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.urls import reverse
 
 from tests import factories
 from tests.helpers import count_queries
+
+
+def lock() -> int:
+    """PostgreSQL takes the audit chain's advisory lock: one statement per audit event."""
+    return 1 if connection.vendor == "postgresql" else 0
 
 
 def _queries(client, url, params=None) -> int:
@@ -22,12 +28,12 @@ def test_register_list_queries_are_bounded_and_do_not_grow_with_people(coordinat
     # Counted statements include BEGIN/COMMIT around the session save, and the
     # navigation's "My work" count (one query per work provider).
     assert small == large <= 13
-    assert searched <= large + 4  # the search is audited: lock, last hash, insert
+    assert searched <= large + 4 + lock()  # the search is audited: last hash, insert
 
 
 def test_person_page_queries_are_bounded(coordinator, place_a):
     person = factories.make_person(place_a)
-    assert _queries(coordinator, reverse("people:detail", args=[person.pk])) <= 21
+    assert _queries(coordinator, reverse("people:detail", args=[person.pk])) <= 21 + lock()
 
 
 def test_who_has_accessed_page_queries_do_not_grow_with_events(coordinator, place_a):
@@ -36,7 +42,7 @@ def test_who_has_accessed_page_queries_do_not_grow_with_events(coordinator, plac
     first = _queries(coordinator, url)
     for _ in range(30):
         coordinator.get(reverse("people:detail", args=[person.pk]))
-    assert _queries(coordinator, url) == first <= 18
+    assert _queries(coordinator, url) == first <= 18 + lock()
 
 
 def test_audit_search_queries_are_bounded(client_for, place_a):
@@ -47,7 +53,7 @@ def test_audit_search_queries_are_bounded(client_for, place_a):
     first = _queries(client, reverse("audit_search"))
     for _ in range(20):
         factories.make_person(place_a)
-    assert _queries(client, reverse("audit_search")) == first <= 16
+    assert _queries(client, reverse("audit_search")) == first <= 16 + lock()
 
 
 def test_my_work_queries_do_not_grow_with_work(coordinator, cast, place_a):
@@ -62,4 +68,4 @@ def test_my_work_queries_do_not_grow_with_work(coordinator, cast, place_a):
         risk.log_event(
             person=person, kind="ae", occurred_on=person.rated_on, description="", by=SYSTEM
         )
-    assert _queries(coordinator, url) == first <= 20
+    assert _queries(coordinator, url) == first <= 20 + lock()
