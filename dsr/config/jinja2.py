@@ -66,10 +66,9 @@ def membership_allows(membership: Any, permission: str) -> bool:
 def work_count(request: Any) -> int:
     """Items on the user's "My work", for the navigation (computed once per request)."""
     if not hasattr(request, "_work_count"):
-        from dsr.work.registry import work_for
+        from dsr.work.registry import work_count as count
 
-        membership = getattr(request, "membership", None)
-        request._work_count = sum(len(items) for _, items in work_for(membership))
+        request._work_count = count(getattr(request, "membership", None))
     return int(request._work_count)
 
 

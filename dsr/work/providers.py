@@ -1,4 +1,4 @@
-"""The work items of the risk step: reviews, actions, signals, C(E)TRs due."""
+"""The work items of the risk step: signals, reviews, C(E)TRs due, the user's own actions."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from dsr.people.models import Person
 from dsr.risk.models import Signal
 from dsr.work.registry import Provider, WorkItem, register
 
-LIMIT = 200  # a page of work, not the whole register
-
 
 def _people(membership: Any) -> Any:
     # Work comes from the place's open register only (partners: their network, later).
@@ -24,86 +22,89 @@ def _people(membership: Any) -> Any:
     return people.none() if membership.role == Role.PARTNER else people
 
 
-def reviews_due(membership: Any) -> list[WorkItem]:
-    policy = membership.place.settings
-    horizon = dates.today() + timedelta(days=policy.review_due_soon_days)
-    people = (
+def reviews_due(membership: Any) -> Any:
+    horizon = dates.today() + timedelta(days=membership.place.settings.review_due_soon_days)
+    return (
         _people(membership)
         .filter(review_due__lte=horizon)
         .order_by("review_due", "id")
-        .only("id", "given_name", "family_name", "review_due", "current_rating")[:LIMIT]
+        .only("id", "given_name", "family_name", "review_due")
     )
-    return [
-        WorkItem(
-            key=f"review:{p.pk}:{p.review_due}",
-            person_id=p.pk,
-            person_name=p.full_name,
-            label="Review due",
-            due_on=p.review_due,
-            url=reverse("risk:review", args=[p.pk]),
-        )
-        for p in people
-    ]
 
 
-def _action_items(actions: Any, label: str | None = None) -> list[WorkItem]:
-    return [
-        WorkItem(
-            key=f"action:{a.pk}",
-            person_id=a.person_id,
-            person_name=a.person.full_name,
-            label=label or a.description,
-            due_on=a.due_on,
-            url=reverse("actions:update", args=[a.pk]),
-        )
-        for a in actions
-    ]
+def review_item(person: Person) -> WorkItem:
+    return WorkItem(
+        key=f"review:{person.pk}:{person.review_due}",
+        person_id=person.pk,
+        person_name=person.full_name,
+        label="Review due",
+        due_on=person.review_due,
+        url=reverse("risk:review", args=[person.pk]),
+    )
 
 
-def my_actions(membership: Any) -> list[WorkItem]:
-    actions = (
+def _open_actions(membership: Any) -> Any:
+    return (
         Action.objects.open()
-        .filter(place_id=membership.place_id, owner_user_id=membership.user_id)
+        .filter(place_id=membership.place_id, person__status=Status.OPEN)
+        .select_related("person")
+        .order_by("due_on", "id")
+    )
+
+
+def my_actions(membership: Any) -> Any:
+    return (
+        _open_actions(membership)
+        .filter(owner_user_id=membership.user_id)
         .exclude(rule_key="community_cetr")
-        .select_related("person")
-        .order_by("due_on", "id")[:LIMIT]
     )
-    return _action_items(actions)
 
 
-def cetrs_due(membership: Any) -> list[WorkItem]:
+def action_item(action: Action) -> WorkItem:
+    return WorkItem(
+        key=f"action:{action.pk}",
+        person_id=action.person_id,
+        person_name=action.person.full_name,
+        label=action.description,
+        due_on=action.due_on,
+        url=reverse("actions:update", args=[action.pk]),
+    )
+
+
+def cetrs_due(membership: Any) -> Any:
     """Red means a community C(E)TR: a task until one is recorded (DOMAIN.md)."""
-    actions = (
-        Action.objects.open()
-        .filter(place_id=membership.place_id, rule_key="community_cetr")
-        .select_related("person")
-        .order_by("due_on", "id")[:LIMIT]
-    )
-    return _action_items(actions, label="Community C(E)TR due")
+    return _open_actions(membership).filter(rule_key="community_cetr")
 
 
-def signals_to_look_at(membership: Any) -> list[WorkItem]:
-    signals = (
+def signals_to_look_at(membership: Any) -> Any:
+    return (
         Signal.objects.filter(place_id=membership.place_id, cleared_by__isnull=True)
         .filter(person__status=Status.OPEN)
         .select_related("person")
-        .order_by("-fired_on", "-id")[:LIMIT]
+        .order_by("-fired_on", "-id")
     )
-    return [
-        WorkItem(
-            key=f"signal:{s.pk}",
-            person_id=s.person_id,
-            person_name=s.person.full_name,
-            label=f"Review now: {s.explanation}",
-            due_on=s.fired_on,
-            url=reverse("people:detail", args=[s.person_id]),
-        )
-        for s in signals
-    ]
+
+
+def signal_item(signal: Signal) -> WorkItem:
+    return WorkItem(
+        key=f"signal:{signal.pk}",
+        person_id=signal.person_id,
+        person_name=signal.person.full_name,
+        label=f"Review now: {signal.explanation}",
+        due_on=signal.fired_on,
+        url=reverse("people:detail", args=[signal.person_id]),
+    )
 
 
 def register_defaults() -> None:
-    register(Provider("signals", "Signals to look at", Permission.RATE_PERSON, signals_to_look_at))
-    register(Provider("reviews", "Reviews due and overdue", Permission.RECORD_REVIEW, reviews_due))
-    register(Provider("cetrs", "C(E)TRs due", Permission.RATE_PERSON, cetrs_due))
-    register(Provider("actions", "Your actions", Permission.VIEW_MY_WORK, my_actions))
+    for provider in [
+        Provider(
+            "signals", "Signals to look at", Permission.RATE_PERSON, signals_to_look_at, signal_item
+        ),
+        Provider(
+            "reviews", "Reviews due and overdue", Permission.RECORD_REVIEW, reviews_due, review_item
+        ),
+        Provider("cetrs", "C(E)TRs due", Permission.RATE_PERSON, cetrs_due, action_item),
+        Provider("actions", "Your actions", Permission.VIEW_MY_WORK, my_actions, action_item),
+    ]:
+        register(provider)

@@ -37,12 +37,25 @@ class WorkItem:
 
 @dataclass(frozen=True)
 class Provider:
+    """`query(membership)` selects the work, soonest first; `item(row)` describes one row.
+
+    The page lists up to LIMIT items; the navigation only counts them (one COUNT query).
+    """
+
     key: str
     title: str
     permission: Permission
-    items: Callable[[Any], list[WorkItem]]  # membership -> items, soonest first
+    query: Callable[[Any], Any]  # membership -> QuerySet
+    item: Callable[[Any], WorkItem]
+
+    def items(self, membership: Any) -> list[WorkItem]:
+        return [self.item(row) for row in self.query(membership)[:LIMIT]]
+
+    def count(self, membership: Any) -> int:
+        return int(self.query(membership).count())
 
 
+LIMIT = 200  # a page of work, not the whole register
 PROVIDERS: list[Provider] = []
 
 
@@ -60,3 +73,7 @@ def providers_for(membership: Any) -> list[Provider]:
 
 def work_for(membership: Any) -> list[tuple[Provider, list[WorkItem]]]:
     return [(p, p.items(membership)) for p in providers_for(membership)]
+
+
+def work_count(membership: Any) -> int:
+    return sum(p.count(membership) for p in providers_for(membership))

@@ -36,7 +36,7 @@ def test_my_work_lists_reviews_actions_signals_and_cetrs(client_for, cast, place
         by=SYSTEM,
     )
     body = client_for(Role.COORDINATOR).get(reverse("work:my_work")).content.decode()
-    assert "Community C(E)TR due" in body and "Rory" in body
+    assert "Hold a community C(E)TR" in body and "Rory" in body
     assert "Review now: Crisis event while rated Green" in body
     assert "Call mum" in body and "Overdue" in body
     assert "My work (" in body
