@@ -62,8 +62,10 @@ fmt: env
 	$(PY) ruff format .
 	$(PY) ruff check --fix .
 
+# PostgreSQL: BENCH_DATABASE_URL, else DATABASE_URL's server with its own dsr_bench database.
+# Options: make bench BENCH_ARGS="--regenerate --duration 60" (see python -m bench --help).
 bench: env assets
-	$(PY) python -m bench
+	$(PY) python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var/*.sqlite3* dsr/static/nhsuk dsr/static/images
