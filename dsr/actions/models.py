@@ -66,6 +66,12 @@ class Action(Versioned):
             models.Index(fields=["owner_user", "status", "due_on"], name="action_owner_idx"),
             models.Index(fields=["person", "status"], name="action_person_idx"),
             models.Index(fields=["place", "status", "due_on"], name="action_place_idx"),
+            # "C(E)TRs due" and rule de-duplication look only at open actions of a rule.
+            models.Index(
+                fields=["place", "rule_key", "due_on"],
+                condition=models.Q(status="open"),
+                name="action_open_rule_idx",
+            ),
         ]
 
     def __str__(self) -> str:
