@@ -5,17 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('actions', '0001_initial'),
-        ('people', '0003_search_indexes'),
-        ('places', '0002_rating_and_signal_settings'),
+        ("actions", "0001_initial"),
+        ("people", "0003_search_indexes"),
+        ("places", "0002_rating_and_signal_settings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='action',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['place', 'rule_key', 'due_on'], name='action_open_rule_idx'),
+            model_name="action",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["place", "rule_key", "due_on"],
+                name="action_open_rule_idx",
+            ),
         ),
     ]
