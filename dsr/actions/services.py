@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from dsr.actions.models import Action, ActionSource, ActionStatus, ActionUpdate
 from dsr.core import audit, dates
@@ -16,10 +14,6 @@ from dsr.core.models import AuditAction
 
 if TYPE_CHECKING:
     from dsr.people.models import Person
-
-
-class StaleVersion(Exception):
-    pass
 
 
 def open_action(
@@ -87,11 +81,8 @@ def update_action(
     if status == action.status and not note.strip():
         raise ValidationError({"note": "Enter a note or change the status"})
     with transaction.atomic():
-        updated = Action.objects.filter(pk=action.pk, version=expected_version).update(
-            status=status, version=F("version") + 1, updated_at=timezone.now()
-        )
-        if updated != 1:
-            raise StaleVersion()
+        previous = action.status
+        action.save_if_current(expected_version, status=status)
         ActionUpdate.objects.create(
             action=action, on=on, status=status, note=note.strip(), by=by.actor
         )
@@ -101,9 +92,8 @@ def update_action(
             obj=action,
             person_id=action.person_id,
             place_id=action.place_id,
-            changes={"status": [action.status, status]}
-            if status != action.status
-            else {"note": ["", "added"]},
+            changes=(
+                {"status": [previous, status]} if status != previous else {"note": ["", "added"]}
+            ),
         )
-    action.refresh_from_db()
     return action

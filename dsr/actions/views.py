@@ -14,6 +14,7 @@ from dsr.actions.forms import ActionForm, ActionUpdateForm
 from dsr.actions.models import Action, ActionSource
 from dsr.core import audit
 from dsr.core.access import Permission, requires
+from dsr.core.models import StaleVersion
 from dsr.people.scoping import get_person_or_404, visible_people
 from dsr.people.services import record_view
 from dsr.places.models import Organisation
@@ -86,7 +87,7 @@ def action_update(request: HttpRequest, action_id: int) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
                 by=audit.Context.of(request),
             )
-        except services.StaleVersion:
+        except StaleVersion:
             form.add_error(None, STALE)
         except ValidationError as error:
             form.add_error(None, error)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+
+class StaleVersion(Exception):
+    """Someone else saved the record after this user loaded it."""
 
 
 class Versioned(models.Model):
@@ -20,6 +27,20 @@ class Versioned(models.Model):
         raise TypeError(
             f"{type(self).__name__} is care data and is never deleted; close it instead"
         )
+
+    def save_if_current(self, expected_version: int, **values: Any) -> None:
+        """Write `values` only if nobody has saved since `expected_version` was read (ADR 0005).
+
+        Raises StaleVersion, leaving the newer data as they are.
+        """
+        updated = (
+            type(self)
+            ._default_manager.filter(pk=self.pk, version=expected_version)
+            .update(**values, version=models.F("version") + 1, updated_at=timezone.now())
+        )
+        if updated != 1:
+            raise StaleVersion()
+        self.refresh_from_db()
 
 
 class AuditAction(models.TextChoices):

@@ -9,8 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
-from django.utils import timezone
+from django.db.models import Q
 
 from dsr.core import audit, dates, nhs_number
 from dsr.core.models import AuditAction
@@ -45,10 +44,6 @@ EDITABLE_FIELDS = (
     "communication_needs",
     "key_safety_information",
 )
-
-
-class StaleVersion(Exception):
-    """Someone else saved the record after this user loaded it."""
 
 
 def check_age_in_range(*, date_of_birth: date, policy: PlaceSettings) -> None:
@@ -182,16 +177,6 @@ def add_to_register(
     return person
 
 
-def _apply(person: Person, expected_version: int, values: dict[str, Any]) -> None:
-    """Write `values` only if nobody has saved since `expected_version` was read."""
-    updated = Person.objects.filter(pk=person.pk, version=expected_version).update(
-        **values, version=F("version") + 1, updated_at=timezone.now()
-    )
-    if updated != 1:
-        raise StaleVersion()
-    person.refresh_from_db()
-
-
 def update_person(
     *, person: Person, data: dict[str, Any], expected_version: int, by: audit.Context
 ) -> Person:
@@ -207,7 +192,7 @@ def update_person(
         with transaction.atomic():
             if person.is_open and _open_nhs_number_taken(cleaned.get("nhs_number", ""), person.pk):
                 raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN})
-            _apply(person, expected_version, cleaned)
+            person.save_if_current(expected_version, **cleaned)
             if changes:
                 audit.record(
                     context=by,
@@ -239,15 +224,12 @@ def close_record(
     if closed_on < person.date_of_birth:
         raise ValidationError({"closed_on": "The date closed must be after the date of birth"})
     with transaction.atomic():
-        _apply(
-            person,
+        person.save_if_current(
             expected_version,
-            {
-                "status": Status.CLOSED,
-                "closure_reason": reason,
-                "closed_on": closed_on,
-                "closure_note": note,
-            },
+            status=Status.CLOSED,
+            closure_reason=reason,
+            closed_on=closed_on,
+            closure_note=note,
         )
         audit.record(
             context=by,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from dsr.core import audit, dates, nhs_number
 from dsr.core.access import Permission, requires, role_has
-from dsr.core.models import AuditEvent
+from dsr.core.models import AuditEvent, StaleVersion
 from dsr.people import services
 from dsr.people.forms import (
     SORTS,
@@ -218,7 +218,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
                     expected_version=form.cleaned_data["version"],
                     by=audit.Context.of(request),
                 )
-            except services.StaleVersion:
+            except StaleVersion:
                 # Show the newer record as it now stands; the user's edit is not applied.
                 person.refresh_from_db()
                 form = EditPersonForm(
@@ -258,7 +258,7 @@ def person_close(request: HttpRequest, person_id: int) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
                 by=audit.Context.of(request),
             )
-        except services.StaleVersion:
+        except StaleVersion:
             form.add_error(None, STALE_MESSAGE)
         except ValidationError as error:
             form.add_error(None, error)

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from dsr.core import dates
+from dsr.core.models import StaleVersion
 from dsr.people import services
 from dsr.people.models import Person
 from tests import factories
@@ -20,7 +21,7 @@ def test_stale_version_is_refused_and_the_newer_data_are_kept(place_a):
     services.update_person(
         person=person, data={"given_name": "Samuel"}, expected_version=loaded_version, by=SYSTEM
     )
-    with pytest.raises(services.StaleVersion):
+    with pytest.raises(StaleVersion):
         services.update_person(
             person=Person.objects.get(pk=person.pk),
             data={"given_name": "Sammy"},
