@@ -11,7 +11,6 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
@@ -186,7 +185,3 @@ def verify_chain() -> tuple[int, ChainProblem | None]:
         expected_prev = event.hash
         checked += 1
     return checked, None
-
-
-def event_time(event: AuditEvent) -> datetime:
-    return timezone.localtime(event.at)

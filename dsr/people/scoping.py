@@ -6,6 +6,8 @@ arrives in a later step; until then a partner sees nobody (fail closed).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import Http404, HttpRequest
 
 from dsr.core import audit
@@ -13,15 +15,18 @@ from dsr.core.access import Role
 from dsr.people.models import Person, PersonQuerySet
 
 
-def visible_people(request: HttpRequest) -> PersonQuerySet:
-    place = getattr(request, "place", None)
-    membership = getattr(request, "membership", None)
-    if place is None or membership is None:
+def people_for(membership: Any) -> PersonQuerySet:
+    """Everyone this membership may see: its place, and for partners their network only."""
+    if membership is None:
         return Person.objects.none()
-    people = Person.objects.in_place(place)
+    people = Person.objects.filter(place_id=membership.place_id)
     if membership.role == Role.PARTNER:
         return people.none()
     return people
+
+
+def visible_people(request: HttpRequest) -> PersonQuerySet:
+    return people_for(getattr(request, "membership", None))
 
 
 def get_person_or_404(request: HttpRequest, person_id: int) -> Person:

@@ -191,9 +191,6 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
             "open_actions": [a for a in actions if a.status == "open"],
             "closed_actions": [a for a in actions if a.status != "open"],
             "allows": allows,
-            "can_edit": role_has(membership.role, Permission.EDIT_PERSON) and person.is_open,
-            "can_close": role_has(membership.role, Permission.CLOSE_PERSON) and person.is_open,
-            "can_see_access": role_has(membership.role, Permission.VIEW_PERSON_ACCESS),
         },
     )
 

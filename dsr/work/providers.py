@@ -9,17 +9,17 @@ from django.urls import reverse
 
 from dsr.actions.models import Action
 from dsr.core import dates
-from dsr.core.access import Permission, Role
+from dsr.core.access import Permission
 from dsr.people.choices import Status
 from dsr.people.models import Person
+from dsr.people.scoping import people_for
 from dsr.risk.models import Signal
 from dsr.work.registry import Provider, WorkItem, register
 
 
 def _people(membership: Any) -> Any:
-    # Work comes from the place's open register only (partners: their network, later).
-    people = Person.objects.filter(place_id=membership.place_id, status=Status.OPEN)
-    return people.none() if membership.role == Role.PARTNER else people
+    """Work comes from the open register this membership may see (people/scoping.py)."""
+    return people_for(membership).filter(status=Status.OPEN)
 
 
 def reviews_due(membership: Any) -> Any:
@@ -46,7 +46,7 @@ def review_item(person: Person) -> WorkItem:
 def _open_actions(membership: Any) -> Any:
     return (
         Action.objects.open()
-        .filter(place_id=membership.place_id, person__status=Status.OPEN)
+        .filter(place_id=membership.place_id, person__in=_people(membership))
         .select_related("person")
         .order_by("due_on", "id")
     )
@@ -79,7 +79,7 @@ def cetrs_due(membership: Any) -> Any:
 def signals_to_look_at(membership: Any) -> Any:
     return (
         Signal.objects.filter(place_id=membership.place_id, cleared_by__isnull=True)
-        .filter(person__status=Status.OPEN)
+        .filter(person__in=_people(membership))
         .select_related("person")
         .order_by("-fired_on", "-id")
     )

@@ -99,3 +99,19 @@ def test_reminders_are_sent_once_a_day_and_never_twice_for_the_same_item(cast, p
     with time_machine.travel("2026-11-05 07:00:00+00:00"):
         call_command("send_reminders")
         assert len([m for m in mail.outbox if m.to == [coordinator.email]]) == 2
+
+
+def test_a_partner_does_not_see_work_about_people_outside_their_network(client_for, cast, place_a):
+    from dsr.core import dates
+
+    person = factories.make_person(place_a, given_name="Hidden")
+    actions.open_action(
+        person=person,
+        description="Partner-owned task",
+        due_on=dates.today(),
+        source="other",
+        owner_user=cast[Role.PARTNER],
+        by=SYSTEM,
+    )
+    body = client_for(Role.PARTNER).get(reverse("work:my_work")).content.decode()
+    assert "Partner-owned task" not in body and "Hidden" not in body
