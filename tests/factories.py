@@ -13,6 +13,7 @@ from dsr.people import services as people
 from dsr.people.models import Person
 from dsr.places import services as places
 from dsr.places.models import Membership, Place
+from dsr.register.services import add_to_register
 
 SYSTEM = audit.Context(actor=None, place_id=None, actor_label="test setup")
 PASSWORD = "correct-horse-battery-staple"
@@ -36,6 +37,13 @@ def make_place(name: str = "Testplace", **settings: Any) -> Place:
             setattr(place.settings, key, value)
         place.settings.save()
     return place
+
+
+def in_network(person: Person, user: User) -> None:
+    """Put a partner in the person's care network: the partner then sees them."""
+    people.add_network_member(
+        person=person, name=user.full_name, user=user, started_on=dates.today(), by=SYSTEM
+    )
 
 
 _emails = itertools.count(1)
@@ -81,7 +89,7 @@ def person_data(**overrides: Any) -> dict[str, Any]:
 
 def make_person(place: Place, rating: str = "G", **overrides: Any) -> Person:
     """A person on the register, with their initial rating (every person has one)."""
-    return people.add_to_register(
+    return add_to_register(
         place=place,
         data=person_data(**overrides),
         rating=rating,

@@ -34,3 +34,18 @@ def count_queries(func) -> int:
     with CaptureQueriesContext(connection) as captured:
         func()
     return len(captured.captured_queries)
+
+
+def at(where, name: str, *args) -> str:
+    """The address of a place's page. `at(place, "register:list")`; for a page about a
+    record, the record: `at(person, "register:person")`, `at(action, "actions:update")`."""
+    from dsr.core.routing import url_in
+    from dsr.places.models import Place
+
+    if isinstance(where, Place):
+        return url_in(where.pk, name, *args)
+    return url_in(where.place_id, name, where.pk, *args)
+
+
+# Audit actions that record a read or a refusal, not a change: a rejected form may add these.
+READS = ["viewed", "listed", "searched", "checked", "denied"]

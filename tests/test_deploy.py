@@ -9,6 +9,7 @@ import sys
 from django.urls import reverse
 
 from dsr.core.access import Role
+from tests.helpers import at
 
 PRODUCTION_ENV = {
     "SECRET_KEY": "a-real-looking-production-secret-" + "k" * 40,
@@ -41,8 +42,8 @@ def test_every_page_carries_a_strict_content_security_policy_and_no_store(client
     client = client_for(Role.COORDINATOR)
     for url in [
         reverse("accounts:sign_in"),
-        reverse("people:register"),
-        reverse("people:detail", args=[person_a.pk]),
+        at(person_a.place, "register:list"),
+        at(person_a, "register:person"),
     ]:
         response = client.get(url)
         csp = response["Content-Security-Policy"]
@@ -58,7 +59,7 @@ def test_pages_have_no_inline_script(client_for, person_a):
     import re
 
     client = client_for(Role.COORDINATOR)
-    body = client.get(reverse("people:detail", args=[person_a.pk])).content.decode()
+    body = client.get(at(person_a, "register:person")).content.decode()
     scripts = re.findall(r"<script\b[^>]*>(.*?)</script>", body, re.S)
     assert scripts and all(s.strip() == "" for s in scripts)
     assert " on" + "click=" not in body and "style=" not in body

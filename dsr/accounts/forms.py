@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from dsr.core.forms import Form
+from dsr.core.text import ascii_digits
 
 
 class SignInForm(Form):
@@ -36,6 +37,6 @@ class CodeForm(Form):
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip()
-        if not code.isdigit():
+        if not ascii_digits(code):
             raise forms.ValidationError("Security code must be 6 numbers")
         return code

@@ -13,7 +13,7 @@ from django.contrib.auth import authenticate, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from markupsafe import Markup
 
@@ -148,5 +148,6 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 @public
+@require_safe
 def signed_out(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signed_out.jinja", {})

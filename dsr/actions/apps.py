@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ActionsConfig(AppConfig):
     name = "dsr.actions"
     label = "actions"
+
+    def ready(self) -> None:
+        from dsr.actions.panels import register_panels
+
+        register_panels()

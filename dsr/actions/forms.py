@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from dsr.actions.models import ActionStatus
-from dsr.core.forms import DateField, Form
+from dsr.core.forms import DateField, Form, RecordChoiceField, VersionField
 
 
 class ActionForm(Form):
@@ -14,7 +14,7 @@ class ActionForm(Form):
         max_length=300,
         error_messages={"required": "Enter what needs to be done"},
     )
-    owner_user = forms.ModelChoiceField(
+    owner_user = RecordChoiceField(
         label="Owner on the register team", queryset=None, required=False, empty_label="Not a user"
     )
     owner_name = forms.CharField(
@@ -23,7 +23,7 @@ class ActionForm(Form):
         max_length=150,
         required=False,
     )
-    owner_organisation = forms.ModelChoiceField(
+    owner_organisation = RecordChoiceField(
         label="Their organisation", queryset=None, required=False, empty_label="None"
     )
     due_on = DateField(label="Due by", required_message="Enter the date the action is due by")
@@ -47,4 +47,4 @@ class ActionUpdateForm(Form):
     note = forms.CharField(
         label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    version = VersionField()

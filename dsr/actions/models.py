@@ -6,7 +6,14 @@ from django.conf import settings
 from django.db import models
 
 from dsr.core import dates
-from dsr.core.models import Versioned
+from dsr.core.models import (
+    CareQuerySet,
+    Immutable,
+    Versioned,
+    immutable_triggers,
+    one_of,
+    undeletable_triggers,
+)
 
 
 class ActionStatus(models.TextChoices):
@@ -26,7 +33,7 @@ class ActionSource(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class ActionQuerySet(models.QuerySet["Action"]):
+class ActionQuerySet(CareQuerySet):
     def open(self) -> ActionQuerySet:
         return self.filter(status=ActionStatus.OPEN)
 
@@ -73,6 +80,17 @@ class Action(Versioned):
                 name="action_open_rule_idx",
             ),
         ]
+        constraints = [
+            one_of("status", ActionStatus.choices, name="action_status_valid"),
+            one_of("source", ActionSource.choices, name="action_source_valid"),
+            models.CheckConstraint(
+                condition=~models.Q(
+                    owner_user__isnull=True, owner_name="", owner_organisation__isnull=True
+                ),
+                name="action_has_owner",
+            ),
+        ]
+        triggers = undeletable_triggers("action")
 
     def __str__(self) -> str:
         return self.description
@@ -91,8 +109,8 @@ class Action(Versioned):
         return self.owner_name or "No owner"
 
 
-class ActionUpdate(models.Model):
-    """A dated change of status or a note; the action's history."""
+class ActionUpdate(Immutable):
+    """A dated change of status or a note; the action's history. Never changed."""
 
     action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="updates")
     on = models.DateField()
@@ -105,6 +123,8 @@ class ActionUpdate(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [one_of("status", ActionStatus.choices, name="action_update_status_valid")]
+        triggers = immutable_triggers("action_update")
 
     def __str__(self) -> str:
         return f"{self.on}: {self.get_status_display()}"

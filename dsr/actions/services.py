@@ -1,19 +1,50 @@
-"""Opening actions and recording their progress."""
+"""Opening actions and recording their progress.
+
+Services validate everything they are given: the owner must be someone who can see the
+person and update the action (never an auditor or a place admin, never another place's
+user), an organisation must be the place's own, and the record must be open.
+"""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
+from dsr.accounts.models import User
 from dsr.actions.models import Action, ActionSource, ActionStatus, ActionUpdate
-from dsr.core import audit, dates
-from dsr.core.models import AuditAction
+from dsr.core import audit, dates, validation
+from dsr.core.access import ACCESS, Permission, Role, allows
+from dsr.core.models import AuditAction, StaleVersion
+from dsr.people import services as people
+from dsr.people.models import NetworkMember, Person
+from dsr.places.models import Organisation
 
-if TYPE_CHECKING:
-    from dsr.people.models import Person
+OWNER_CANNOT_SEE = "Choose an owner who works on this person's record"
+# Roles that can both see a person and update an action: an action's possible owners.
+OWNING_ROLES = [
+    role for role in Role if {Permission.VIEW_PERSON, Permission.UPDATE_ACTION} <= ACCESS[role]
+]
+
+
+def possible_owners(person: Person) -> Any:
+    """Users who may own an action about `person`: an active member of the person's place
+    whose role sees people and updates actions — partners only if in the person's network."""
+    in_network = NetworkMember.objects.current().filter(person=person).values("user_id")
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__place_id=person.place_id,
+            memberships__is_active=True,
+            memberships__role__in=OWNING_ROLES,
+        )
+        .filter(~Q(memberships__role=Role.PARTNER) | Q(pk__in=in_network))
+        .distinct()
+        .order_by("full_name", "id")
+    )
 
 
 def open_action(
@@ -25,26 +56,44 @@ def open_action(
     by: audit.Context,
     owner_user: Any = None,
     owner_name: str = "",
-    owner_organisation: Any = None,
+    owner_organisation: Organisation | None = None,
     source_ref: str = "",
     rule_key: str = "",
 ) -> Action:
-    """Open an action. Call inside the operation's transaction (it joins it)."""
-    if not description.strip():
+    """Open an action on an open record. Joins the caller's transaction."""
+    description = validation.text(
+        description, label="What needs to be done", max_length=300, required=False
+    )
+    if not description:
         raise ValidationError({"description": "Enter what needs to be done"})
-    if owner_user is None and not owner_name.strip() and owner_organisation is None:
+    owner_name = validation.text(
+        owner_name, label="Or a named professional", max_length=150, required=False
+    )
+    validation.a_date(due_on, field="due_on", label="due date")
+    validation.one_of(source, ActionSource, field="source", message="Select where it came from")
+    if owner_user is None and not owner_name and owner_organisation is None:
         raise ValidationError({"owner_user": "Choose who owns this action"})
     with transaction.atomic():
+        current = people.lock(person)
+        if not current.is_open:
+            raise ValidationError(people.CLOSED_RECORD)
+        if (
+            owner_user is not None
+            and not possible_owners(current).filter(pk=owner_user.pk).exists()
+        ):
+            raise ValidationError({"owner_user": OWNER_CANNOT_SEE})
+        if owner_organisation is not None and owner_organisation.place_id != current.place_id:
+            raise ValidationError({"owner_organisation": "Choose an organisation from this place"})
         action = Action.objects.create(
-            person=person,
-            place_id=person.place_id,
-            description=description.strip(),
+            person=current,
+            place_id=current.place_id,
+            description=description,
             due_on=due_on,
             source=source,
             source_ref=source_ref,
             rule_key=rule_key,
             owner_user=owner_user,
-            owner_name=owner_name.strip(),
+            owner_name=owner_name,
             owner_organisation=owner_organisation,
             created_by=by.actor,
         )
@@ -52,17 +101,15 @@ def open_action(
             context=by,
             action=AuditAction.CREATED,
             obj=action,
-            person_id=person.pk,
-            place_id=person.place_id,
+            person_id=current.pk,
+            place_id=current.place_id,
             changes={"description": [None, action.description], "due_on": [None, due_on]},
         )
     return action
 
 
 def has_open_rule_action(*, person: Person, rule_key: str) -> bool:
-    return Action.objects.filter(
-        person=person, rule_key=rule_key, status=ActionStatus.OPEN
-    ).exists()
+    return Action.objects.open().filter(person=person, rule_key=rule_key).exists()
 
 
 def update_action(
@@ -74,26 +121,31 @@ def update_action(
     by: audit.Context,
     on: date | None = None,
 ) -> Action:
-    """Record progress: a dated update, and the action's new status."""
-    on = on or dates.today()
+    """Record progress: a dated update, and the action's new status. Returns the action."""
+    validation.one_of(status, ActionStatus, field="status", message="Select the status")
+    note = validation.text(note, label="Note", max_length=2000, required=False)
+    on = validation.a_date(on or dates.today(), field="on", label="date")
     if on > dates.today():
         raise ValidationError({"on": "The date must be today or in the past"})
-    if status == action.status and not note.strip():
-        raise ValidationError({"note": "Enter a note or change the status"})
     with transaction.atomic():
-        previous = action.status
-        action.save_if_current(expected_version, status=status)
-        ActionUpdate.objects.create(
-            action=action, on=on, status=status, note=note.strip(), by=by.actor
-        )
+        current = Action.objects.select_for_update().get(pk=action.pk)
+        if current.version != expected_version:
+            raise StaleVersion()
+        if by.role is not None and not allows(by, Permission.UPDATE_ACTION, current):
+            raise ValidationError("Only the action's owner can update it")
+        if status == current.status and not note:
+            raise ValidationError({"note": "Enter a note or change the status"})
+        previous = current.status
+        current.save_if_current(expected_version, status=status)
+        ActionUpdate.objects.create(action=current, on=on, status=status, note=note, by=by.actor)
         audit.record(
             context=by,
             action=AuditAction.CHANGED,
-            obj=action,
-            person_id=action.person_id,
-            place_id=action.place_id,
+            obj=current,
+            person_id=current.person_id,
+            place_id=current.place_id,
             changes=(
                 {"status": [previous, status]} if status != previous else {"note": ["", "added"]}
             ),
         )
-    return action
+    return current

@@ -10,15 +10,21 @@ from django.contrib.messages import get_messages
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader, pass_context
 
 from dsr.core import dates, nhs_number
 from dsr.core.access import Permission, role_has
 from dsr.core.forms import error_summary
+from dsr.core.routing import place_routes, url_in
 
 
-def url(name: str, *args: Any, **kwargs: Any) -> str:
-    return reverse(name, args=args or None, kwargs=kwargs or None)
+@pass_context
+def url(context: Any, name: str, *args: Any) -> str:
+    """`url("register:person", person.pk)`: a place's pages get the page's place put in."""
+    request = context.get("request")
+    if name in place_routes():
+        return url_in(request.place.pk, name, *args)
+    return reverse(name, args=args or None)
 
 
 def format_date(value: date | datetime | None, fmt: str = "%-d %B %Y") -> str:
@@ -66,9 +72,10 @@ def membership_allows(membership: Any, permission: str) -> bool:
 def work_count(request: Any) -> int:
     """Items on the user's "My work", for the navigation (computed once per request)."""
     if not hasattr(request, "_work_count"):
+        from dsr.core.door import Viewer
         from dsr.work.registry import work_count as count
 
-        request._work_count = count(getattr(request, "membership", None))
+        request._work_count = count(Viewer.of(request))
     return int(request._work_count)
 
 

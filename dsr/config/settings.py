@@ -46,12 +46,14 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "pgtrigger",
     "dsr.core",
     "dsr.accounts",
     "dsr.places",
     "dsr.people",
     "dsr.actions",
     "dsr.risk",
+    "dsr.register",
     "dsr.work",
     "dsr.demo",
 ]
@@ -68,7 +70,7 @@ MIDDLEWARE = [
     "dsr.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "dsr.places.middleware.CurrentPlaceMiddleware",
+    "dsr.places.middleware.MembershipsMiddleware",
     "dsr.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

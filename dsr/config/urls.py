@@ -1,16 +1,24 @@
 from django.urls import include, path
 
 from dsr.core import views as core_views
+from dsr.places import views as places_views
 
-urlpatterns = [
-    path("", core_views.home, name="home"),
-    path("", include("dsr.accounts.urls")),
+# Every page of a place carries the place in its URL (ADR 0002).
+place_pages = [
+    path("", include("dsr.places.urls")),
+    path("", include("dsr.register.urls")),
     path("people/", include("dsr.people.urls")),
-    path("place/", include("dsr.places.urls")),
-    path("audit/", core_views.audit_search, name="audit_search"),
-    path("", include("dsr.risk.urls")),
+    path("people/", include("dsr.risk.urls")),
     path("", include("dsr.actions.urls")),
     path("", include("dsr.work.urls")),
+    path("audit/", core_views.audit_search, name="audit_search"),
+]
+
+urlpatterns = [
+    path("", places_views.home, name="home"),
+    path("", include("dsr.accounts.urls")),
+    path("places/switch/", places_views.switch_place, name="switch_place"),
+    path("places/<int:place_id>/", include(place_pages)),
 ]
 
 handler400 = "dsr.core.views.bad_request"

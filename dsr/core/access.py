@@ -96,15 +96,41 @@ def role_has(role: str | None, permission: Permission) -> bool:
     return permission in ACCESS.get(Role(role), frozenset())
 
 
+# Object rules: a role may hold a permission only for some objects. Checked by the door
+# (core/door.py) when a record is got for an action, and by templates before offering it.
+ObjectRule = Callable[[Any, Any], bool]  # (membership, object) -> allowed
+OBJECT_RULES: dict[tuple[Role, Permission], ObjectRule] = {
+    # DOMAIN.md: a partner "updates the actions they own".
+    (Role.PARTNER, P.UPDATE_ACTION): lambda membership, action: (
+        action.owner_user_id == membership.user_id
+    ),
+}
+
+
+def allows(membership: Any, permission: Permission, obj: Any = None) -> bool:
+    """Whether the membership's role holds `permission`, for `obj` when one is given."""
+    if membership is None or not role_has(membership.role, permission):
+        return False
+    rule = OBJECT_RULES.get((Role(membership.role), permission))
+    return obj is None or rule is None or rule(membership, obj)
+
+
 class Rule(enum.Enum):
     """What a route asks of the request before its permission is checked."""
 
     PUBLIC = "public"  # anyone, signed in or not (sign-in pages)
     SIGNED_IN = "signed_in"  # fully signed in, with or without a place
+    MEMBER = "member"  # fully signed in, a member (any role) of the URL's place
     PERMISSION = "permission"  # fully signed in, a membership whose role holds it
 
 
 ViewFunc = Callable[..., HttpResponse]
+
+# The place a page belongs to travels in its URL (`/places/<place_id>/...`), so tabs on
+# different places work side by side (ADR 0002). The last one used is remembered only to
+# choose where "home" goes.
+PLACE_KWARG = "place_id"
+LAST_PLACE = "dsr_last_place"
 
 
 def _second_factor_done(request: HttpRequest) -> bool:
@@ -118,6 +144,18 @@ def _sign_in_redirect(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('accounts:sign_in')}?{urlencode({'next': request.get_full_path()})}")
 
 
+def enter_place(request: HttpRequest, place_id: int) -> Any:
+    """Set `request.place` and `request.membership` from the user's membership of the place
+    named in the URL; None if they have none (memberships: places/middleware.py)."""
+    memberships = getattr(request, "memberships", [])
+    membership = next((m for m in memberships if m.place_id == place_id), None)
+    request.membership = membership  # type: ignore[attr-defined]
+    request.place = membership.place if membership is not None else None  # type: ignore[attr-defined]
+    if membership is not None and request.session.get(LAST_PLACE) != place_id:
+        request.session[LAST_PLACE] = place_id
+    return membership
+
+
 def _declare(rule: Rule, permission: Permission | None) -> Callable[[ViewFunc], ViewFunc]:
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
@@ -125,6 +163,15 @@ def _declare(rule: Rule, permission: Permission | None) -> Callable[[ViewFunc], 
             signed_in_fully = request.user.is_authenticated and _second_factor_done(request)
             if rule is not Rule.PUBLIC and not signed_in_fully:
                 return _sign_in_redirect(request)
+            if PLACE_KWARG in kwargs:
+                place_id = kwargs.pop(PLACE_KWARG)
+                if enter_place(request, place_id) is None:
+                    audit.record_denied(
+                        request=request, reason="not a member of this place", place_id=place_id
+                    )
+                    raise Http404("Not found")
+            if rule is Rule.MEMBER and getattr(request, "membership", None) is None:
+                raise Http404("Not found")
             if rule is Rule.PERMISSION:
                 assert permission is not None
                 membership = getattr(request, "membership", None)
@@ -145,9 +192,10 @@ def _declare(rule: Rule, permission: Permission | None) -> Callable[[ViewFunc], 
 
 
 def requires(permission: Permission) -> Callable[[ViewFunc], ViewFunc]:
-    """The view needs a membership of the current place whose role holds `permission`."""
+    """The view needs a membership of the URL's place whose role holds `permission`."""
     return _declare(Rule.PERMISSION, permission)
 
 
 public = _declare(Rule.PUBLIC, None)
 signed_in = _declare(Rule.SIGNED_IN, None)
+member = _declare(Rule.MEMBER, None)

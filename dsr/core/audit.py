@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
-from dsr.core.models import AuditAction, AuditEvent
+from dsr.core.models import AuditAction, AuditEvent, AuditShown
 
 GENESIS = "0" * 64
 # Any constant: the key of the PostgreSQL advisory lock that serialises appends.
@@ -32,16 +33,25 @@ class Context:
     place_id: int | None
     request_id: str = ""
     actor_label: str = ""
+    # The actor's role in `place_id`, for the services whose rules depend on it (an NHS
+    # number is changed only by a role that adds people). None: the system itself.
+    role: str | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        return getattr(self.actor, "pk", None)
 
     @classmethod
     def of(cls, request: HttpRequest) -> Context:
         user = request.user if request.user.is_authenticated else None
         place = getattr(request, "place", None)
+        membership = getattr(request, "membership", None)
         return cls(
             actor=user,
             place_id=place.pk if place is not None else None,
             request_id=getattr(request, "request_id", ""),
             actor_label=user.email if user is not None else "",
+            role=membership.role if membership is not None else None,
         )
 
 
@@ -125,25 +135,64 @@ def record_read(
     *,
     context: Context,
     page: str,
-    obj: Any | None = None,
-    person_id: int | None = None,
-    place_id: int | None = None,
+    obj: Any | None,
+    person_id: int,
+    place_id: int | None,
 ) -> AuditEvent:
-    """A page that shows care data was read: its own small transaction."""
+    """A record (or, with no `obj`, what a page showed about a person) was read for a
+    purpose: its own small transaction. Called by the door (core/door.py), never by a view.
+    """
     with transaction.atomic():
         return record(
             context=context,
             action=AuditAction.VIEWED,
             obj=obj,
-            object_type="" if obj is not None else "Page",
+            object_type="" if obj is not None else "Person",
+            object_id="" if obj is not None else person_id,
             person_id=person_id,
             place_id=place_id,
             changes={"page": page},
         )
 
 
-def record_denied(*, request: HttpRequest, reason: str, person_id: int | None = None) -> None:
-    """A refused attempt: its own transaction, so the refusal itself is kept."""
+def record_listed(
+    *,
+    context: Context,
+    page: str,
+    object_type: str,
+    person_ids: list[int],
+    place_id: int | None,
+    terms: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """A list showed these people (a register page, a search, My work): one event, and a
+    row per person so that each person's "who has accessed this record" includes it."""
+    changes: dict[str, Any] = {"page": page, "shown": person_ids}
+    if terms:
+        changes["terms"] = terms
+    with transaction.atomic():
+        event = record(
+            context=context,
+            action=AuditAction.LISTED,
+            object_type=object_type,
+            place_id=place_id,
+            changes=changes,
+        )
+        AuditShown.objects.bulk_create(AuditShown(event=event, person_id=i) for i in person_ids)
+    return event
+
+
+def record_denied(
+    *,
+    request: HttpRequest,
+    reason: str,
+    person_id: int | None = None,
+    place_id: int | None = None,
+) -> None:
+    """A refused attempt: its own transaction, so the refusal itself is kept.
+
+    `place_id` is the place the refused record (or requested place) belongs to, so that
+    place's auditors see the attempt; it defaults to the place the user was working in.
+    """
     if not request.user.is_authenticated:
         return
     with transaction.atomic():
@@ -153,8 +202,32 @@ def record_denied(*, request: HttpRequest, reason: str, person_id: int | None = 
             object_type="Person" if person_id else "",
             object_id=person_id or "",
             person_id=person_id,
+            place_id=place_id,
             changes={"path": request.path, "method": request.method, "reason": reason},
         )
+
+
+def record_audit_search(*, context: Context, terms: dict[str, Any]) -> None:
+    """An auditor searched the trail: reading the trail is itself audited."""
+    with transaction.atomic():
+        record(
+            context=context,
+            action=AuditAction.SEARCHED,
+            object_type="AuditEvent",
+            changes={"terms": terms},
+        )
+
+
+def about(person_id: int) -> Q:
+    """Events about a person: their own pages and changes, and every list that showed them
+    (AuditShown)."""
+    shown = AuditShown.objects.filter(person_id=person_id).values("event_id")
+    return Q(person_id=person_id) | Q(pk__in=shown)
+
+
+def events_about(person_id: int) -> Any:
+    """Every event about a person, newest first."""
+    return AuditEvent.objects.filter(about(person_id)).order_by("-id")
 
 
 @dataclass(frozen=True)

@@ -46,3 +46,10 @@ def add_working_days(start: date, days: int) -> date:
         if is_working_day(current):
             remaining -= 1
     return current
+
+
+def next_working_day_on_or_after(day: date) -> date:
+    """A due date never falls on a weekend or a bank holiday."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day

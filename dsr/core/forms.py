@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 from markupsafe import Markup
 
 from dsr.core import dates
+from dsr.core.text import ascii_digits
 
 MACROS = {
     "input": ("nhsuk/components/input/macro.jinja", "input"),
@@ -83,7 +84,7 @@ class DateField(forms.MultiValueField):
         ]
         if missing:
             raise ValidationError(f"The {label} must include a {' and '.join(missing)}")
-        if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
+        if not all(ascii_digits(part) for part in (day, month, year)) or len(year) != 4:
             raise ValidationError(f"The {label} must be a real date")
         try:
             value = datetime.date(int(year), int(month), int(day))
@@ -267,39 +268,72 @@ class NHSBoundField(BoundField):
         return call_macro("input", base | {"attributes": attributes} | overrides)
 
 
+class VersionField(forms.IntegerField):
+    """The version the user loaded, carried in a hidden field (optimistic locking, ADR 0005)."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=2**31 - 1, **kwargs)
+        self.error_messages["invalid"] = self.error_messages["required"] = (
+            "This form is out of date. Reload the page and try again"
+        )
+        self.error_messages["min_value"] = self.error_messages["max_value"] = self.error_messages[
+            "invalid"
+        ]
+
+
 CHOOSING = (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)
 
 
-def name_what_is_missing(form: forms.BaseForm) -> None:
-    """NHS style: "Enter the given name" or "Select the accommodation", not "This field is
-    required". A field may set its own message (labels that are questions should)."""
-    generic = forms.Field.default_error_messages["required"]
+def _name(field: forms.Field) -> str:
+    label = str(field.label or "This").rstrip("?").strip()
+    return label.removesuffix("(optional)").strip()
+
+
+def name_each_error(form: forms.BaseForm) -> None:
+    """NHS style: errors name the field and say what to do. "Enter the given name", "Select
+    the accommodation", "Given name must be 100 characters or fewer" — never Django's
+    "This field is required" or "Ensure this value has at most 100 characters". A field may
+    set its own message (labels that are questions should)."""
+    defaults = forms.Field.default_error_messages
     for field in form.fields.values():
-        if field.error_messages.get("required") != generic:
-            continue
-        label = str(field.label or "this").lower()
-        verb = "Select" if isinstance(field, CHOOSING) else "Enter"
-        field.error_messages["required"] = f"{verb} the {label}"
+        messages = field.error_messages
+        name = _name(field)
+        if messages.get("required") == defaults["required"]:
+            verb = "Select" if isinstance(field, CHOOSING) else "Enter"
+            messages["required"] = f"{verb} the {name.lower()}"
+        if isinstance(field, CHOOSING) and "invalid_choice" in messages:
+            messages["invalid_choice"] = f"Select a valid choice for {name.lower()}"
+            messages["invalid_pk_value"] = f"Select a valid choice for {name.lower()}"
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            messages["invalid_list"] = f"Select a valid choice for {name.lower()}"
+        max_length = getattr(field, "max_length", None)
+        if max_length is not None:
+            messages["max_length"] = f"{name} must be {max_length} characters or fewer"
+        min_length = getattr(field, "min_length", None)
+        if min_length is not None:
+            messages["min_length"] = f"{name} must be at least {min_length} characters"
 
 
 class Form(forms.Form):
-    """A form whose fields render as NHS components."""
+    """A form whose fields render as NHS components and word errors the NHS way."""
 
     bound_field_class = NHSBoundField
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        name_what_is_missing(self)
+    def full_clean(self) -> None:
+        name_each_error(self)  # here, not in __init__: subclasses add fields after it
+        super().full_clean()
 
 
 class ModelForm(forms.ModelForm):  # type: ignore[type-arg]
-    """A model form whose fields render as NHS components."""
+    """A model form whose fields render as NHS components and word errors the NHS way."""
 
     bound_field_class = NHSBoundField
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        name_what_is_missing(self)
+    def full_clean(self) -> None:
+        name_each_error(self)
+        super().full_clean()
 
 
 def error_summary(form: forms.BaseForm, problems: list[str] | None = None) -> Markup:
@@ -317,3 +351,51 @@ def error_summary(form: forms.BaseForm, problems: list[str] | None = None) -> Ma
         anchor = getattr(bound, "anchor", bound.auto_id)
         items.extend({"text": str(e), "href": f"#{anchor}"} for e in form.errors[name])
     return call_macro("error_summary", {"titleText": "There is a problem", "errorList": items})
+
+
+_BIGINT = 2**63 - 1
+
+
+def _plausible_pk(value: Any) -> bool:
+    """A primary key the database can be asked about: an ASCII integer in the 64-bit range.
+
+    Anything else (a 20-digit number, '١٢', '1e5') would otherwise reach the database as
+    a query it cannot run: a 500 instead of "Select a valid choice".
+    """
+    text = str(value).strip()
+    return ascii_digits(text) and len(text) <= 19 and 0 < int(text) <= _BIGINT
+
+
+class RecordChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """One record from a queryset; an impossible id is an invalid choice, not a 500."""
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        if not _plausible_pk(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class RecordsChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-arg]
+    """Records from a queryset (checkboxes); an impossible id is an invalid choice."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            if not _plausible_pk(pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's refusal on the form: beside the field it names when the form has
+    that field, otherwise at the top of the error summary."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, errors in error.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)

@@ -1,16 +1,75 @@
-"""Shared models: the audit trail and the base for editable care records."""
+"""Shared models: the audit trail, and the bases every care record is built on.
+
+Care data is never deleted and dated decisions are never changed (ADR 0005, ADR 0012):
+- `Versioned`: an editable record with an optimistic version check; no delete.
+- `Immutable`: a dated decision or fact; no change, no delete.
+Their querysets refuse the bulk paths too (`.delete()`, and `.update()` for immutables),
+and on PostgreSQL triggers refuse the same in the database (`immutable_triggers()`).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Self
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    from dsr.core.door import Read
+
 
 class StaleVersion(Exception):
     """Someone else saved the record after this user loaded it."""
+
+
+class CareQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    """A queryset of care records: never deleted in bulk; reads through a door are audited.
+
+    A door (core/door.py) hands out querysets carrying a `Read`: when such a queryset's rows
+    are fetched, the read is recorded in the audit trail. Querysets made by services
+    (`Model.objects`) carry none.
+    """
+
+    _read: Read | None = None
+
+    def _clone(self) -> Self:
+        clone = super()._clone()  # type: ignore[misc]
+        clone._read = self._read
+        return clone
+
+    def audited(self, read: Read) -> Self:
+        clone = self._chain()  # type: ignore[attr-defined]
+        clone._read = read
+        return clone  # type: ignore[no-any-return]
+
+    def _fetch_all(self) -> None:
+        fresh = self._result_cache is None  # type: ignore[attr-defined]
+        super()._fetch_all()  # type: ignore[misc]
+        if fresh and self._read is not None:
+            self._read.record(self._result_cache)  # type: ignore[attr-defined]
+
+    def iterator(self, chunk_size: int | None = None) -> Any:
+        if self._read is not None:
+            raise TypeError("Audited reads are fetched whole: iterate the queryset itself")
+        return super().iterator(chunk_size)
+
+    def delete(self) -> Any:
+        raise TypeError(f"{self.model.__name__} is care data and is never deleted")
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class ImmutableQuerySet(CareQuerySet):
+    """Dated decisions and facts: written once, never changed in bulk either."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError(f"{self.model.__name__} is a dated record and is never changed")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> int:
+        raise TypeError(f"{self.model.__name__} is a dated record and is never changed")
 
 
 class Versioned(models.Model):
@@ -19,6 +78,8 @@ class Versioned(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CareQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -43,9 +104,73 @@ class Versioned(models.Model):
         self.refresh_from_db()
 
 
+class Immutable(models.Model):
+    """A dated decision or fact: written once, never changed or deleted."""
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.pk is not None and not self._state.adding:
+            raise TypeError(f"{type(self).__name__} is a dated record and is never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise TypeError(f"{type(self).__name__} is care data and is never deleted")
+
+
+class Refuse(pgtrigger.Trigger):
+    """A PostgreSQL trigger that refuses an operation on a table (django-pgtrigger, ADR 0012).
+
+    Row level for UPDATE and DELETE (optionally only when `condition` holds); statement
+    level for TRUNCATE, which row triggers do not see.
+    """
+
+    when = pgtrigger.Before
+    func = (
+        "RAISE EXCEPTION 'dsr: % on % refused: care data is kept as written', "
+        "TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';"
+    )
+
+
+def refuse(name: str, *operations: pgtrigger.Operation, **kwargs: Any) -> Refuse:
+    operation = operations[0]
+    for more in operations[1:]:
+        operation = operation | more
+    return Refuse(name=name, operation=operation, **kwargs)
+
+
+def _no_truncate(prefix: str) -> Refuse:
+    return refuse(f"{prefix}_no_truncate", pgtrigger.Truncate, level=pgtrigger.Statement)
+
+
+def immutable_triggers(prefix: str) -> list[pgtrigger.Trigger]:
+    """Rows are never updated or deleted, and the table is never truncated."""
+    return [
+        refuse(f"{prefix}_no_update_delete", pgtrigger.Update, pgtrigger.Delete),
+        _no_truncate(prefix),
+    ]
+
+
+def undeletable_triggers(prefix: str) -> list[pgtrigger.Trigger]:
+    """Rows may be updated (versioned edits) but never deleted or truncated."""
+    return [refuse(f"{prefix}_no_delete", pgtrigger.Delete), _no_truncate(prefix)]
+
+
+def one_of(field: str, choices: Iterable[Any], *, name: str, blank: bool = False) -> Any:
+    """A CheckConstraint: `field` holds one of `choices` (and '' if `blank`)."""
+    values = [c[0] if isinstance(c, tuple | list) else c for c in choices]
+    allowed = [*values, ""] if blank else values
+    return models.CheckConstraint(condition=models.Q(**{f"{field}__in": allowed}), name=name)
+
+
 class AuditAction(models.TextChoices):
     VIEWED = "viewed", "Viewed"
+    LISTED = "listed", "Listed"
     SEARCHED = "searched", "Searched"
+    CHECKED = "checked", "Checked for duplicates"
     CREATED = "created", "Created"
     CHANGED = "changed", "Changed"
     CLOSED = "closed", "Closed"
@@ -90,6 +215,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["place_id", "-id"], name="audit_place_idx"),
             models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
         ]
+        triggers = immutable_triggers("audit")
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}"
@@ -101,3 +227,22 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise TypeError("Audit events are append-only")
+
+
+class AuditShown(models.Model):
+    """Which people a `listed` event showed: so "who has accessed this record" includes
+    every list, search and work page a person appeared on, not only their own page.
+
+    Written with its event in the same transaction; the ids are also in the event's
+    hashed content (`changes["shown"]`), which `verify_audit` holds them against.
+    """
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="shown")
+    person_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["person_id", "-event"], name="audit_shown_person_idx")]
+        triggers = immutable_triggers("audit_shown")
+
+    def __str__(self) -> str:
+        return f"event {self.event_id} showed person {self.person_id}"

@@ -6,6 +6,8 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from dsr.core.text import ascii_digits
+
 _SEPARATORS = re.compile(r"[\s\-]+")
 WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
@@ -28,7 +30,7 @@ def check_digit(stem: str) -> int | None:
 
 def is_valid(value: str) -> bool:
     number = normalise(value)
-    if len(number) != 10 or not number.isdigit():
+    if len(number) != 10 or not ascii_digits(number):
         return False
     return check_digit(number[:9]) == int(number[9])
 
@@ -36,7 +38,7 @@ def is_valid(value: str) -> bool:
 def validate(value: str) -> str:
     """Return the normalised number, or raise ValidationError with a message a person can act on."""
     number = normalise(value)
-    if not number.isdigit():
+    if not ascii_digits(number):
         raise ValidationError("NHS number must contain only numbers", code="nhs_number_chars")
     if len(number) != 10:
         raise ValidationError("NHS number must be 10 digits", code="nhs_number_length")
@@ -58,4 +60,4 @@ def display(value: str) -> str:
 def looks_like(query: str) -> bool:
     """Whether a search term is meant as an NHS number (digits with optional separators)."""
     number = normalise(query)
-    return len(number) == 10 and number.isdigit()
+    return len(number) == 10 and ascii_digits(number)

@@ -1,4 +1,4 @@
-"""Home, the auditor's audit search, and the NHS-style error pages."""
+"""The auditor's audit search, and the NHS-style error pages."""
 
 from __future__ import annotations
 
@@ -6,43 +6,27 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from dsr.core import audit
-from dsr.core.access import Permission, requires, role_has, signed_in
+from dsr.core.access import Permission, requires
 from dsr.core.forms import Form
 from dsr.core.models import AuditAction, AuditEvent
-
-# Where each role lands after signing in: the first page its permissions open.
-LANDING = [
-    (Permission.VIEW_REGISTER, "people:register"),
-    (Permission.SEARCH_AUDIT, "audit_search"),
-    (Permission.VIEW_PLACE_SETTINGS, "places:settings"),
-]
-
-
-@signed_in
-def home(request: HttpRequest) -> HttpResponse:
-    membership = getattr(request, "membership", None)
-    if membership is not None:
-        for permission, name in LANDING:
-            if role_has(membership.role, permission):
-                return redirect(name)
-    return render(request, "core/no_place.jinja", {})
 
 
 class AuditSearchForm(Form):
     who = forms.CharField(label="User's email (or part of it)", required=False, max_length=254)
-    person = forms.IntegerField(label="Person ID", required=False, min_value=1)
+    person = forms.IntegerField(label="Person ID", required=False, min_value=1, max_value=2**63 - 1)
     action = forms.ChoiceField(
         label="Action", required=False, choices=[("", "Any"), *AuditAction.choices]
     )
 
 
 @requires(Permission.SEARCH_AUDIT)
+@require_safe
 def audit_search(request: HttpRequest) -> HttpResponse:
     form = AuditSearchForm(request.GET)
     events = AuditEvent.objects.filter(
@@ -54,17 +38,11 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         if terms.get("who"):
             events = events.filter(actor_label__icontains=terms["who"])
         if terms.get("person"):
-            events = events.filter(person_id=terms["person"])
+            events = events.filter(audit.about(terms["person"]))
         if terms.get("action"):
             events = events.filter(action=terms["action"])
     page = Paginator(events.order_by("-id"), 50).get_page(request.GET.get("page"))
-    with transaction.atomic():
-        audit.record(
-            context=audit.Context.of(request),
-            action=AuditAction.SEARCHED,
-            object_type="AuditEvent",
-            changes={"terms": terms},
-        )
+    audit.record_audit_search(context=audit.Context.of(request), terms=terms)
     return render(request, "core/audit_search.jinja", {"form": form, "page": page})
 
 

@@ -6,6 +6,7 @@ import random
 from datetime import date, timedelta
 
 from dsr.accounts.models import User
+from dsr.actions import services as actions
 from dsr.core import audit, dates, nhs_number
 from dsr.core.access import Role
 from dsr.people import services as people
@@ -20,6 +21,7 @@ from dsr.people.choices import (
 )
 from dsr.places import services as places
 from dsr.places.models import OrganisationKind, Place
+from dsr.register.services import add_to_register
 from dsr.risk import services as risk
 
 DEMO_PASSWORD = "fictional-demo-2026"
@@ -58,6 +60,9 @@ GIVEN = [
     "Reuben",
     "Orla",
     "Yusuf",
+    "Siân",
+    "Zoë",
+    "Chloé",
 ]
 FAMILY = [
     "Ashdown",
@@ -84,6 +89,9 @@ FAMILY = [
     "Varley",
     "Winstanley",
     "Yeadon",
+    "Núñez",
+    "O’Brien",
+    "Kowalczyk-Hart",
 ]
 SCHOOLS = [
     "Northbridge Primary (fictional)",
@@ -182,6 +190,54 @@ def _add_history(rng: random.Random, person: object, history: list[tuple[date, s
         )
 
 
+PROFESSIONALS = [
+    ("School SENCO", "Riverside Special School (fictional)"),
+    ("Social worker", "Northbridge Council Children's Services (fictional)"),
+    ("Support worker", "Oakwood Care Ltd (fictional)"),
+]
+
+
+def _add_network(
+    rng: random.Random,
+    person: object,
+    *,
+    partner: object,
+    camhs: object,
+    organisations: dict[str, object],
+    first_day: date,
+) -> None:
+    """Who is around the person: a professional or two, and for some the CAMHS partner
+    (Pat Partner), who then sees them and owns an action about them."""
+    for job_title, organisation in rng.sample(PROFESSIONALS, rng.randint(1, 2)):
+        people.add_network_member(
+            person=person,  # type: ignore[arg-type]
+            name=f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}",
+            job_title=job_title,
+            organisation=organisations[organisation],  # type: ignore[arg-type]
+            started_on=first_day,
+            by=LOADER,
+        )
+    if rng.random() < 0.3:
+        people.add_network_member(
+            person=person,  # type: ignore[arg-type]
+            name="Pat Partner",
+            job_title="CAMHS practitioner",
+            organisation=camhs,  # type: ignore[arg-type]
+            user=partner,
+            is_lead=True,
+            started_on=first_day,
+            by=LOADER,
+        )
+        actions.open_action(
+            person=person,  # type: ignore[arg-type]
+            description="Share the updated CAMHS care plan with the family",
+            due_on=dates.today() + timedelta(days=rng.randrange(-5, 20)),
+            source="other",
+            owner_user=partner,
+            by=LOADER,
+        )
+
+
 EVENT_KINDS = [
     "ae",
     "police",
@@ -205,6 +261,7 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
         kind=OrganisationKind.NHS_TRUST,
         by=LOADER,
     )
+    organisations: dict[str, object] = {}
     for name, kind in [
         (
             "Northbridge Council Children's Services (fictional)",
@@ -215,9 +272,12 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
         ("Family Voices Northbridge (fictional)", OrganisationKind.VOLUNTARY),
         ("Oakwood Care Ltd (fictional)", OrganisationKind.INDEPENDENT_PROVIDER),
     ]:
-        places.add_organisation(place=place, name=name, kind=kind, by=LOADER)
+        organisations[name] = places.add_organisation(place=place, name=name, kind=kind, by=LOADER)
+    partner = None
     for email, full_name, role, title in USERS:
         user = User.objects.create_user(email, DEMO_PASSWORD, full_name=full_name, job_title=title)
+        if role == Role.PARTNER:
+            partner = user
         places.grant_membership(
             user=user,
             place=place,
@@ -267,7 +327,7 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
         }
         history = _rating_history(rng, born)
         first_day, first_rating = history[0]
-        person = people.add_to_register(
+        person = add_to_register(
             place=target,
             data=data,
             rating=first_rating,
@@ -276,11 +336,20 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
             by=LOADER,
         )
         _add_history(rng, person, history[1:])
+        if target == place:
+            _add_network(
+                rng,
+                person,
+                partner=partner,
+                camhs=camhs,
+                organisations=organisations,
+                first_day=first_day,
+            )
         if index % 13 == 5:
             people.close_record(
                 person=person,
                 reason=ClosureReason.RISK_REDUCED,
-                closed_on=dates.today() - timedelta(days=rng.randrange(1, 90)),
+                closed_on=max(born, dates.today() - timedelta(days=rng.randrange(1, 90))),
                 note="Stable for six months; agreed at the tracker meeting.",
                 expected_version=person.version,
                 by=LOADER,

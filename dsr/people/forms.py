@@ -1,33 +1,23 @@
+"""The person form (its fields shared with adding someone to the register) and closing."""
+
 from __future__ import annotations
 
-import datetime
-import re
+import hashlib
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from dsr.core import nhs_number
-from dsr.core.forms import DateField, Form, ModelForm
-from dsr.people.choices import ClosureReason, Status
+from dsr.core.forms import DateField, Form, ModelForm, VersionField
+from dsr.people.choices import ClosureReason
 from dsr.people.models import Person
 from dsr.people.services import EDITABLE_FIELDS, check_age_in_range
 from dsr.places.models import PlaceSettings
-from dsr.risk.models import RATING_MEANING, RiskFactor, RiskRating
 
 YES_NO = [(True, "Yes"), (False, "No")]
-
-
-class VersionField(forms.IntegerField):
-    """The version the user loaded, carried in a hidden field (optimistic locking)."""
-
-    widget = forms.HiddenInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_value=1, max_value=2**31 - 1, **kwargs)
-        self.error_messages["invalid"] = self.error_messages["required"] = (
-            "This form is out of date. Reload the page and try again"
-        )
+YES_NO_FIELDS = ("looked_after", "child_protection_plan", "child_in_need")
 
 
 class PersonForm(ModelForm):
@@ -70,7 +60,7 @@ class PersonForm(ModelForm):
     def __init__(self, *args: Any, policy: PlaceSettings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.policy = policy
-        for name in ("looked_after", "child_protection_plan", "child_in_need"):
+        for name in YES_NO_FIELDS:
             self.fields[name] = forms.TypedChoiceField(
                 label=self.fields[name].label,
                 choices=YES_NO,
@@ -78,14 +68,14 @@ class PersonForm(ModelForm):
                 widget=forms.RadioSelect,
             )
         if self.instance.pk is None:
-            for name in ("looked_after", "child_protection_plan", "child_in_need"):
+            for name in YES_NO_FIELDS:
                 self.initial.setdefault(name, False)
         for name in ("ethnicity", "education_attendance"):
             field = self.fields[name]
             if name == "education_attendance":
-                field.choices = [("", "Not recorded"), *list(field.choices)[1:]]
+                field.choices = [("", "Not recorded"), *list(field.choices)[1:]]  # type: ignore[attr-defined]
             else:
-                field.choices = [c for c in field.choices if c[0] != ""]
+                field.choices = [c for c in field.choices if c[0] != ""]  # type: ignore[attr-defined]
 
     def clean_nhs_number(self) -> str:
         value = self.cleaned_data.get("nhs_number", "")
@@ -97,47 +87,56 @@ class PersonForm(ModelForm):
     def clean_date_of_birth(self) -> Any:
         value = self.cleaned_data.get("date_of_birth")
         if value is not None:
-            check_age_in_range(date_of_birth=value, policy=self.policy)
+            try:
+                check_age_in_range(date_of_birth=value, policy=self.policy)
+            except forms.ValidationError as error:
+                raise forms.ValidationError(error.message_dict["date_of_birth"]) from None
         return value
 
+    def person_data(self) -> dict[str, Any]:
+        """The person's fields, as the services take them."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name in EDITABLE_FIELDS and not self.fields[name].disabled
+        }
 
-class NewPersonForm(PersonForm):
-    """Adding a person means rating them: every person on the register has a rating."""
 
-    rating = forms.ChoiceField(
-        label="Risk rating",
-        choices=[(r.value, f"{r.label}: {RATING_MEANING[r]}") for r in RiskRating],
-        widget=forms.RadioSelect,
-    )
-    rationale = forms.CharField(
-        label="Why this rating?",
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Enter the reason for this rating"},
-    )
-    factors = forms.ModelMultipleChoiceField(
-        label="Risk factors considered (optional)",
-        queryset=RiskFactor.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    confirm_not_duplicate = forms.BooleanField(
-        label="I have checked: this is a different person",
-        required=False,
-    )
+def fingerprint(person: Person) -> str:
+    """A short digest of each field as it stands: carried by the edit form, so that a stale
+    save can say which fields someone else changed since this user opened the form."""
+    digest = {
+        name: hashlib.sha256(str(getattr(person, name)).encode()).hexdigest()[:12]
+        for name in EDITABLE_FIELDS
+    }
+    return urlsafe_b64encode(json.dumps(digest, separators=(",", ":")).encode()).decode()
 
-    def __init__(self, *args: Any, policy: PlaceSettings, **kwargs: Any) -> None:
-        super().__init__(*args, policy=policy, **kwargs)
-        self.fields["factors"].queryset = RiskFactor.objects.filter(  # type: ignore[attr-defined]
-            place_id=policy.place_id, is_active=True
-        )
+
+def changed_since(loaded: str, person: Person) -> list[str]:
+    """The fields that differ between the fingerprint the form was opened with and now."""
+    try:
+        then = json.loads(urlsafe_b64decode(loaded.encode()))
+    except ValueError:
+        return list(EDITABLE_FIELDS)
+    now = json.loads(urlsafe_b64decode(fingerprint(person).encode()))
+    return [name for name in EDITABLE_FIELDS if then.get(name) != now[name]]
 
 
 class EditPersonForm(PersonForm):
     version = VersionField()
+    loaded = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
 
     class Meta(PersonForm.Meta):
         fields = [*PersonForm.Meta.fields, "version"]
+
+    def __init__(self, *args: Any, may_change_nhs_number: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_change_nhs_number:
+            # ADR 0010: only roles that add people change an NHS number (and so learn
+            # whether it is on another register).
+            field = self.fields["nhs_number"]
+            field.disabled = True
+            field.help_text = "Only the team who add people to the register can change this"
 
 
 class CloseForm(Form):
@@ -157,90 +156,16 @@ class CloseForm(Form):
     version = VersionField()
 
 
-SORTS = {
-    "name": ("family_name", "given_name", "id"),
-    "-name": ("-family_name", "-given_name", "-id"),
-    "dob": ("date_of_birth", "id"),
-    "-dob": ("-date_of_birth", "-id"),
-    "updated": ("-updated_at", "-id"),
-    "review": ("review_due", "id"),
-    "rating": ("rating_order", "review_due", "id"),
-}
-
-
-class RegisterFilterForm(Form):
-    """The register list's search, filter and sort. Invalid values fall back to defaults."""
-
-    q = forms.CharField(
-        label="Name, NHS number or date of birth",
-        required=False,
-        max_length=100,
-        help_text="For example, Smith, 485 777 3456 or 15/03/2012",
-    )
-    status = forms.ChoiceField(
-        label="Status",
-        required=False,
-        choices=[("open", "Open"), ("closed", "Closed"), ("all", "All")],
-    )
-    sort = forms.ChoiceField(
-        label="Sort by",
-        required=False,
-        choices=[
-            ("name", "Name (A to Z)"),
-            ("-name", "Name (Z to A)"),
-            ("dob", "Oldest first"),
-            ("-dob", "Youngest first"),
-            ("updated", "Recently updated"),
-            ("review", "Review due (soonest first)"),
-            ("rating", "Rating (Red first)"),
-        ],
-    )
-    rating = forms.ChoiceField(
-        label="Rating",
-        required=False,
-        choices=[("", "Any"), *RiskRating.choices],
-    )
-    review = forms.ChoiceField(
-        label="Review",
-        required=False,
-        choices=[
-            ("", "Any"),
-            ("overdue", "Overdue"),
-            ("soon", "Due or overdue soon"),
-            ("now", "Review now (flagged)"),
-        ],
-    )
-
-    def clean_status(self) -> str:
-        return self.cleaned_data.get("status") or Status.OPEN
-
-    def clean_sort(self) -> str:
-        return self.cleaned_data.get("sort") or "name"
-
-
-def parse_date_query(text: str) -> datetime.date | None:
-    """A date typed as 15/03/2012, 15-3-2012, 2012-03-15 or 15 3 2012, or None."""
-    parts = [p for p in re.split(r"[\s/.\-]+", text.strip()) if p]
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        return None
-    if len(parts[0]) == 4:
-        year, month, day = (int(p) for p in parts)
-    elif len(parts[2]) == 4:
-        day, month, year = (int(p) for p in parts)
-    else:
-        return None
-    try:
-        return datetime.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def require_checked_duplicates(form: NewPersonForm, duplicates: list[Any]) -> None:
-    if duplicates and not form.cleaned_data.get("confirm_not_duplicate"):
-        form.add_error(
-            "confirm_not_duplicate",
-            ValidationError(
-                "This may be someone already on a register. Check the records listed, "
-                "then confirm this is a different person"
-            ),
-        )
+def describe(person: Person, name: str) -> str:
+    """A field's value as the record shows it (for "changed since you opened this form")."""
+    value = getattr(person, name)
+    display = getattr(person, f"get_{name}_display", None)
+    if display is not None:
+        return str(display())
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if name == "nhs_number":
+        return nhs_number.display(value) if value else "Not recorded"
+    if hasattr(value, "strftime"):
+        return f"{value:%-d %B %Y}"
+    return str(value) if value not in (None, "") else "Not recorded"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from dsr.core import dates
-from dsr.core.models import Versioned
+from dsr.core.models import CareQuerySet, Versioned, one_of, undeletable_triggers
 from dsr.people.choices import (
     Accommodation,
     Attendance,
@@ -20,11 +21,10 @@ from dsr.people.choices import (
     Status,
 )
 
+RATINGS = [("R", "Red"), ("A", "Amber"), ("G", "Green"), ("B", "Blue")]
 
-class PersonQuerySet(models.QuerySet["Person"]):
-    def in_place(self, place: object) -> PersonQuerySet:
-        return self.filter(place=place)
 
+class PersonQuerySet(CareQuerySet):
     def open(self) -> PersonQuerySet:
         return self.filter(status=Status.OPEN)
 
@@ -45,6 +45,9 @@ class Person(Versioned):
     postcode = models.CharField(max_length=8, blank=True)
     local_authority = models.CharField(max_length=100, blank=True)
     gp_practice = models.CharField("GP practice", max_length=150, blank=True)
+    # The names as they are searched (core/text.py: case, accents and apostrophes folded);
+    # kept by the services whenever a name is written.
+    search_name = models.CharField(max_length=400, blank=True, editable=False)
 
     # Circumstances
     accommodation = models.CharField(max_length=32, choices=Accommodation.choices)
@@ -86,6 +89,51 @@ class Person(Versioned):
                 condition=Q(status="open") & ~Q(nhs_number=""),
                 name="one_open_record_per_nhs_number",
             ),
+            # Coded values hold only their codes, whoever writes them (ADR 0012).
+            one_of("ethnicity", Ethnicity.choices, name="person_ethnicity_valid"),
+            one_of("accommodation", Accommodation.choices, name="person_accommodation_valid"),
+            one_of(
+                "learning_disability",
+                LearningDisability.choices,
+                name="person_learning_disability_valid",
+            ),
+            one_of("autism", Autism.choices, name="person_autism_valid"),
+            one_of(
+                "education_attendance",
+                Attendance.choices,
+                blank=True,
+                name="person_attendance_valid",
+            ),
+            one_of("ehc_plan", EHCPlan.choices, name="person_ehc_plan_valid"),
+            one_of("current_rating", RATINGS, blank=True, name="person_rating_valid"),
+            one_of("status", Status.choices, name="person_status_valid"),
+            one_of(
+                "closure_reason", ClosureReason.choices, blank=True, name="person_closure_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(nhs_number="") | Q(nhs_number__regex=r"^[0-9]{10}$"),
+                name="person_nhs_number_ten_digits",
+            ),
+            # Open records carry no closure; closed ones carry a reason and a date, on or
+            # after the date of birth.
+            models.CheckConstraint(
+                condition=(
+                    Q(status="open", closed_on__isnull=True, closure_reason="")
+                    | Q(
+                        status="closed",
+                        closed_on__isnull=False,
+                        closed_on__gte=F("date_of_birth"),
+                    )
+                    & ~Q(closure_reason="")
+                ),
+                name="person_closure_consistent",
+            ),
+            models.CheckConstraint(
+                condition=Q(review_due__isnull=True)
+                | Q(rated_on__isnull=True)
+                | Q(review_due__gte=F("rated_on")),
+                name="person_review_after_rating",
+            ),
         ]
         indexes = [
             models.Index(
@@ -94,6 +142,7 @@ class Person(Versioned):
             models.Index(fields=["place", "date_of_birth"], name="person_dob_idx"),
             models.Index(fields=["place", "status", "review_due"], name="person_review_due_idx"),
         ]
+        triggers = undeletable_triggers("person")
 
     def __str__(self) -> str:
         return self.full_name
@@ -112,3 +161,56 @@ class Person(Versioned):
     @property
     def age(self) -> int:
         return self.age_on(dates.today())
+
+
+class NetworkMemberQuerySet(CareQuerySet):
+    def current(self) -> NetworkMemberQuerySet:
+        return self.filter(ended_on__isnull=True)
+
+
+class NetworkMember(Versioned):
+    """A professional in the person's care network (DOMAIN.md: "who is involved in their care").
+
+    A member linked to a user of the register is how a partner comes to see the person
+    (people/scoping.py). Ended, never deleted: the network's history is kept.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="network")
+    place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=150)
+    job_title = models.CharField("Role", max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        "places.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="network_memberships",
+    )
+    is_lead = models.BooleanField("Lead professional", default=False)
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+
+    objects = NetworkMemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_lead", "name", "id"]
+        indexes = [
+            models.Index(
+                fields=["user", "person"],
+                condition=Q(ended_on__isnull=True),
+                name="network_current_user_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="network_ends_after_start",
+            ),
+        ]
+        triggers = undeletable_triggers("network")
+
+    def __str__(self) -> str:
+        return self.name

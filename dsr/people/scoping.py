@@ -1,40 +1,30 @@
-"""The only door to people: what the current user may see in the current place.
+"""The doors to people and their care networks: who may see whom (ADR 0002, ADR 0009).
 
-Partners see only people whose care network includes them. The care network
-arrives in a later step; until then a partner sees nobody (fail closed).
+Everyone in a place sees its people, except partners, who see only the people whose care
+network includes them (a current network member linked to their user).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest
-
-from dsr.core import audit
 from dsr.core.access import Role
-from dsr.people.models import Person, PersonQuerySet
+from dsr.core.door import Door
+from dsr.people.models import NetworkMember, Person, PersonQuerySet
 
 
 def people_for(membership: Any) -> PersonQuerySet:
-    """Everyone this membership may see: its place, and for partners their network only."""
-    if membership is None:
-        return Person.objects.none()
+    """The visibility rule for people: everyone other records' doors build on."""
     people = Person.objects.filter(place_id=membership.place_id)
     if membership.role == Role.PARTNER:
-        return people.none()
+        in_network = NetworkMember.objects.current().filter(user_id=membership.user_id)
+        return people.filter(pk__in=in_network.values("person_id"))
     return people
 
 
-def visible_people(request: HttpRequest) -> PersonQuerySet:
-    return people_for(getattr(request, "membership", None))
+def _network_for(membership: Any) -> Any:
+    return NetworkMember.objects.filter(person__in=people_for(membership))
 
 
-def get_person_or_404(request: HttpRequest, person_id: int) -> Person:
-    """The person if in scope; otherwise 404, and a denied event if the record exists."""
-    person = visible_people(request).select_related("place").filter(pk=person_id).first()
-    if person is not None:
-        return person
-    # The one unscoped look-up: to audit a refused attempt at a real record.
-    if Person.objects.filter(pk=person_id).exists():
-        audit.record_denied(request=request, reason="outside scope", person_id=person_id)
-    raise Http404("Not found")
+PEOPLE: Door[Person] = Door(Person, scope=people_for, person="pk", related=["place__settings"])
+NETWORK: Door[NetworkMember] = Door(NetworkMember, scope=_network_for)

@@ -1,9 +1,12 @@
-"""Business operations on the person record (DESIGN.md principle 3)."""
+"""Business operations on the person record and their care network (DESIGN.md principle 3).
+
+Each service validates everything it is given (a form is not its only caller), works from
+the row it locks, and derives what changed from that row, never from the object passed in.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -11,13 +14,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from dsr.core import audit, dates, nhs_number
-from dsr.core.models import AuditAction
-from dsr.people.choices import Status
-from dsr.people.models import Person
-from dsr.places.models import Place, PlaceSettings
-from dsr.risk import services as risk
-from dsr.risk.models import RatingContext
+from dsr.core import audit, dates, nhs_number, text, validation
+from dsr.core.access import Permission, Role, role_has
+from dsr.core.models import AuditAction, StaleVersion
+from dsr.people.choices import ClosureReason, Status
+from dsr.people.models import NetworkMember, Person
+from dsr.places.models import Membership, Organisation, Place, PlaceSettings
 
 # What a person record is made of, beyond its place and status.
 EDITABLE_FIELDS = (
@@ -44,100 +46,168 @@ EDITABLE_FIELDS = (
     "communication_needs",
     "key_safety_information",
 )
+NAME_FIELDS = ("given_name", "family_name", "preferred_name")
+
+CLOSED_RECORD = "This record is closed and cannot be changed"
+NHS_NUMBER_TAKEN_HERE = "There is already an open record with this NHS number on this register"
+# ADR 0010: told only to roles that add people; never which place, never who.
+ON_ANOTHER_REGISTER = (
+    "This person appears to be on another place's register. We cannot say which place. "
+    "Their record can be moved here only by a transfer from the place that holds it: "
+    "ask your ICB's DSR leads to find that place, which then transfers the record to you"
+)
+NHS_NUMBER_LOCKED = (
+    "Only a member of the team who adds people to the register can change an NHS number"
+)
+
+
+def may_match_across_places(by: audit.Context) -> bool:
+    """Only roles that add people learn that someone is on another place's register
+    (ADR 0010). The system itself (role None: the demo loader, tests) may."""
+    return by.role is None or role_has(by.role, Permission.ADD_PERSON)
 
 
 def check_age_in_range(*, date_of_birth: date, policy: PlaceSettings) -> None:
     """On the register from `register_min_age` until the `register_max_age` birthday."""
     if date_of_birth > dates.today():
-        raise ValidationError("Date of birth must be today or in the past", code="future")
+        raise ValidationError(
+            {"date_of_birth": "The date of birth must be today or in the past"}, code="future"
+        )
     age = dates.age_on(date_of_birth, dates.today())
     if age < policy.register_min_age or age >= policy.register_max_age:
         raise ValidationError(
-            f"This person is {age}. The register is for people aged "
-            f"{policy.register_min_age} up to their {policy.register_max_age}th birthday",
+            {
+                "date_of_birth": f"This person is {age}. The register is for people aged "
+                f"{policy.register_min_age} up to their {policy.register_max_age}th birthday"
+            },
             code="age_out_of_range",
         )
 
 
+def _clean(data: dict[str, Any], *, required: bool) -> dict[str, Any]:
+    """Every value checked as the person form checks it, then normalised."""
+    candidate = dict(data)
+    errors: dict[str, Any] = {}
+    number = candidate.get("nhs_number")
+    if number:
+        try:
+            candidate["nhs_number"] = nhs_number.validate(str(number))
+        except ValidationError as error:
+            errors["nhs_number"] = error
+            candidate.pop("nhs_number")
+    try:
+        cleaned = validation.clean_fields(
+            Person, candidate, allowed=EDITABLE_FIELDS, required=required
+        )
+    except ValidationError as error:
+        errors = {**error.error_dict, **errors}  # type: ignore[attr-defined]
+        cleaned = {}
+    if errors:
+        raise ValidationError(errors)
+    if "postcode" in cleaned:
+        cleaned["postcode"] = " ".join(cleaned["postcode"].upper().split())
+    return cleaned
+
+
 @dataclass(frozen=True)
-class Duplicate:
-    person_id: int
-    place_id: int
-    reason: str
+class Duplicates:
+    """Records that may be the same person.
+
+    `here`: (person id, reason) in the checking place. `elsewhere`: that an open record
+    appears on another place's register, only ever set for roles that add people.
+    """
+
+    here: list[tuple[int, str]] = field(default_factory=list)
+    elsewhere: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.here) or self.elsewhere
 
 
-def likely_duplicates(
+def find_duplicates(
     *,
+    place: Place,
     nhs: str,
     given_name: str,
     family_name: str,
     date_of_birth: date | None,
+    by: audit.Context,
     exclude_id: int | None = None,
-) -> list[Duplicate]:
-    """Records that may be the same person: same NHS number, or same name and date of birth.
+) -> Duplicates:
+    """The same NHS number, or the same name and date of birth (accents and case folded).
 
-    Searched across every place (a duplicate elsewhere matters too); the caller
-    decides what the user may be shown of each.
+    Other places are searched only for roles that add people, and each such check is
+    audited (its own transaction: the check is kept even when the save then fails).
     """
     query = Q()
     if nhs:
         query |= Q(nhs_number=nhs)
-    if date_of_birth and given_name and family_name:
-        query |= Q(
-            date_of_birth=date_of_birth,
-            given_name__iexact=given_name.strip(),
-            family_name__iexact=family_name.strip(),
-        )
+    key = text.search_key(given_name, family_name)
+    if date_of_birth and given_name.strip() and family_name.strip():
+        query |= Q(date_of_birth=date_of_birth, search_name__startswith=key)
     if not query:
-        return []
-    found = Person.objects.filter(query).order_by("-status", "id")
+        return Duplicates()
+    found = Person.objects.filter(query)
     if exclude_id is not None:
         found = found.exclude(pk=exclude_id)
-    return [
-        Duplicate(
-            person_id=p.id,
-            place_id=p.place_id,
-            reason="same NHS number"
-            if nhs and p.nhs_number == nhs
-            else "same name and date of birth",
-        )
-        for p in found.only("id", "place_id", "nhs_number")[:10]
+    across = may_match_across_places(by)
+    if not across:
+        found = found.filter(place=place)
+    rows = list(
+        found.order_by("-status", "id").values_list("id", "place_id", "status", "nhs_number")[:20]
+    )
+    here = [
+        (pk, "same NHS number" if nhs and number == nhs else "same name and date of birth")
+        for pk, place_id, _status, number in rows
+        if place_id == place.pk
     ]
+    elsewhere = any(
+        place_id != place.pk and status == Status.OPEN for _, place_id, status, _ in rows
+    )
+    if across:
+        with transaction.atomic():
+            audit.record(
+                context=by,
+                action=AuditAction.CHECKED,
+                object_type="Person",
+                place_id=place.pk,
+                changes={
+                    "nhs_number": nhs,
+                    "name_and_date_of_birth": bool(date_of_birth and key),
+                    "found_here": [pk for pk, _ in here],
+                    "found_elsewhere": elsewhere,
+                },
+            )
+    return Duplicates(here=here[:10], elsewhere=elsewhere)
 
 
-def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(data) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not person fields: {sorted(unknown)}")
-    cleaned = dict(data)
-    if "nhs_number" in cleaned:
-        cleaned["nhs_number"] = (
-            nhs_number.validate(cleaned["nhs_number"]) if cleaned["nhs_number"] else ""
-        )
-    if "postcode" in cleaned:
-        cleaned["postcode"] = " ".join(str(cleaned["postcode"]).upper().split())
-    return cleaned
-
-
-def _open_nhs_number_taken(nhs: str, exclude_id: int | None) -> bool:
-    if not nhs:
-        return False
+def _taken(nhs: str, *, exclude_id: int | None) -> Any:
     taken = Person.objects.filter(nhs_number=nhs, status=Status.OPEN)
-    if exclude_id is not None:
-        taken = taken.exclude(pk=exclude_id)
-    return taken.exists()
+    return taken.exclude(pk=exclude_id) if exclude_id is not None else taken
 
 
-NHS_NUMBER_TAKEN = "There is already an open record with this NHS number"
+def _refuse_taken_number(
+    *, nhs: str, place: Place, by: audit.Context, exclude_id: int | None
+) -> None:
+    """An NHS number is open on at most one register; say so as ADR 0010 allows."""
+    if not nhs or not _taken(nhs, exclude_id=exclude_id).exists():
+        return
+    if _taken(nhs, exclude_id=exclude_id).filter(place=place).exists():
+        raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN_HERE})
+    raise ValidationError({"nhs_number": ON_ANOTHER_REGISTER})
 
 
 def create_person(*, place: Place, data: dict[str, Any], by: audit.Context) -> Person:
-    cleaned = _clean(data)
+    """A new open record. Callers add the first rating in the same transaction
+    (dsr.register.services.add_to_register): nobody is on the register unrated."""
+    cleaned = _clean(data, required=True)
     check_age_in_range(date_of_birth=cleaned["date_of_birth"], policy=place.settings)
+    cleaned["search_name"] = text.search_key(*(cleaned.get(f, "") for f in NAME_FIELDS))
     try:
         with transaction.atomic():
-            if _open_nhs_number_taken(cleaned.get("nhs_number", ""), None):
-                raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN})
+            _refuse_taken_number(
+                nhs=cleaned.get("nhs_number", ""), place=place, by=by, exclude_id=None
+            )
             person = Person.objects.create(place=place, **cleaned)
             audit.record(
                 context=by,
@@ -145,66 +215,72 @@ def create_person(*, place: Place, data: dict[str, Any], by: audit.Context) -> P
                 obj=person,
                 person_id=person.pk,
                 place_id=person.place_id,
-                changes={k: [None, v] for k, v in cleaned.items() if v not in ("", None, False)},
+                changes={
+                    k: [None, v]
+                    for k, v in cleaned.items()
+                    if k != "search_name" and v not in ("", None, False)
+                },
             )
     except IntegrityError as error:  # a concurrent create won the race for the NHS number
-        raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN}) from error
+        raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN_HERE}) from error
     return person
 
 
-def add_to_register(
-    *,
-    place: Place,
-    data: dict[str, Any],
-    rating: str,
-    rationale: str,
-    by: audit.Context,
-    factors: Iterable[Any] = (),
-    rated_on: date | None = None,
-) -> Person:
-    """A person joins the register with their first rating: never one without the other."""
-    with transaction.atomic():
-        person = create_person(place=place, data=data, by=by)
-        risk.rate(
-            person=person,
-            rating=rating,
-            rationale=rationale,
-            factors=factors,
-            decided_on=rated_on,
-            context=RatingContext.INITIAL,
-            by=by,
-        )
-    return person
+def lock(person: Person | int) -> Person:
+    """The person's row, locked until the transaction ends (SQLite: already serialised)."""
+    pk = person if isinstance(person, int) else person.pk
+    return Person.objects.select_for_update().select_related("place__settings").get(pk=pk)
 
 
 def update_person(
     *, person: Person, data: dict[str, Any], expected_version: int, by: audit.Context
 ) -> Person:
-    cleaned = _clean(data)
-    if "date_of_birth" in cleaned and cleaned["date_of_birth"] != person.date_of_birth:
-        check_age_in_range(date_of_birth=cleaned["date_of_birth"], policy=person.place.settings)
-    changes = {
-        name: [getattr(person, name), value]
-        for name, value in cleaned.items()
-        if getattr(person, name) != value
-    }
+    """Save an edit made from `expected_version`; returns the saved record.
+
+    What changed is derived from the locked row, so the change event is right whatever
+    the caller's copy holds. StaleVersion if someone saved in between.
+    """
+    cleaned = _clean(data, required=False)
     try:
         with transaction.atomic():
-            if person.is_open and _open_nhs_number_taken(cleaned.get("nhs_number", ""), person.pk):
-                raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN})
-            person.save_if_current(expected_version, **cleaned)
-            if changes:
-                audit.record(
-                    context=by,
-                    action=AuditAction.CHANGED,
-                    obj=person,
-                    person_id=person.pk,
-                    place_id=person.place_id,
-                    changes=changes,
+            current = lock(person)
+            if current.version != expected_version:
+                raise StaleVersion()
+            if not current.is_open:
+                raise ValidationError(CLOSED_RECORD)
+            changes = {
+                name: [getattr(current, name), value]
+                for name, value in cleaned.items()
+                if getattr(current, name) != value
+            }
+            if not changes:
+                return current
+            if "nhs_number" in changes:
+                if not may_match_across_places(by):
+                    raise ValidationError({"nhs_number": NHS_NUMBER_LOCKED})
+                _refuse_taken_number(
+                    nhs=cleaned["nhs_number"], place=current.place, by=by, exclude_id=current.pk
                 )
+            if "date_of_birth" in changes:
+                check_age_in_range(
+                    date_of_birth=cleaned["date_of_birth"], policy=current.place.settings
+                )
+            values = {name: new for name, (_old, new) in changes.items()}
+            if set(changes) & set(NAME_FIELDS):
+                names = {f: values.get(f, getattr(current, f)) for f in NAME_FIELDS}
+                values["search_name"] = text.search_key(*names.values())
+            current.save_if_current(expected_version, **values)
+            audit.record(
+                context=by,
+                action=AuditAction.CHANGED,
+                obj=current,
+                person_id=current.pk,
+                place_id=current.place_id,
+                changes={**changes, "version": [expected_version, current.version]},
+            )
     except IntegrityError as error:
-        raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN}) from error
-    return person
+        raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN_HERE}) from error
+    return current
 
 
 def close_record(
@@ -217,14 +293,25 @@ def close_record(
     by: audit.Context,
 ) -> Person:
     """Take a person off the register. The record is kept (never deleted)."""
-    if not person.is_open:
-        raise ValidationError("This record is already closed")
+    validation.one_of(
+        reason,
+        ClosureReason,
+        field="closure_reason",
+        message="Select why this person is leaving the register",
+    )
+    validation.a_date(closed_on, field="closed_on", label="date closed")
+    note = validation.text(note, label="Note", max_length=2000, required=False)
     if closed_on > dates.today():
         raise ValidationError({"closed_on": "The date closed must be today or in the past"})
-    if closed_on < person.date_of_birth:
-        raise ValidationError({"closed_on": "The date closed must be after the date of birth"})
     with transaction.atomic():
-        person.save_if_current(
+        current = lock(person)
+        if current.version != expected_version:
+            raise StaleVersion()
+        if not current.is_open:
+            raise ValidationError("This record is already closed")
+        if closed_on < current.date_of_birth:
+            raise ValidationError({"closed_on": "The date closed must be after the date of birth"})
+        current.save_if_current(
             expected_version,
             status=Status.CLOSED,
             closure_reason=reason,
@@ -234,25 +321,65 @@ def close_record(
         audit.record(
             context=by,
             action=AuditAction.CLOSED,
-            obj=person,
-            person_id=person.pk,
-            place_id=person.place_id,
+            obj=current,
+            person_id=current.pk,
+            place_id=current.place_id,
             changes={"closure_reason": [None, reason], "closed_on": [None, closed_on]},
         )
-    return person
+    return current
 
 
-def record_view(*, person: Person, by: audit.Context, what: str = "record") -> None:
-    audit.record_read(
-        context=by, page=what, obj=person, person_id=person.pk, place_id=person.place_id
-    )
+# --- The care network ------------------------------------------------------------------
 
 
-def record_search(*, terms: dict[str, str], results: int, by: audit.Context) -> None:
+def add_network_member(
+    *,
+    person: Person,
+    name: str,
+    started_on: date,
+    by: audit.Context,
+    job_title: str = "",
+    organisation: Organisation | None = None,
+    user: Any = None,
+    is_lead: bool = False,
+) -> NetworkMember:
+    """A professional joins the person's care network; a linked partner then sees them."""
+    name = validation.text(name, label="Name", max_length=150, required=True)
+    job_title = validation.text(job_title, label="Role", max_length=150, required=False)
+    validation.a_date(started_on, field="started_on", label="start date")
+    if started_on > dates.today():
+        raise ValidationError({"started_on": "The start date must be today or in the past"})
     with transaction.atomic():
+        current = lock(person)
+        if not current.is_open:
+            raise ValidationError(CLOSED_RECORD)
+        if organisation is not None and organisation.place_id != current.place_id:
+            raise ValidationError({"organisation": "Choose an organisation from this place"})
+        if (
+            user is not None
+            and not Membership.objects.filter(
+                user=user, place_id=current.place_id, is_active=True, role=Role.PARTNER
+            ).exists()
+        ):
+            raise ValidationError(
+                {"user": "Only a partner of this place can be linked to a care network"}
+            )
+        member = NetworkMember.objects.create(
+            person=current,
+            place_id=current.place_id,
+            name=name,
+            job_title=job_title,
+            organisation=organisation,
+            user=user,
+            is_lead=bool(is_lead),
+            started_on=started_on,
+        )
         audit.record(
             context=by,
-            action=AuditAction.SEARCHED,
-            object_type="Person",
-            changes={"terms": terms, "results": results},
+            action=AuditAction.CREATED,
+            obj=member,
+            person_id=current.pk,
+            place_id=current.place_id,
+            changes={"name": [None, name], "user": [None, getattr(user, "email", None)]},
         )
+    return member

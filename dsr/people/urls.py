@@ -4,9 +4,6 @@ from dsr.people import views
 
 app_name = "people"
 urlpatterns = [
-    path("", views.register, name="register"),
-    path("new/", views.person_new, name="new"),
-    path("<int:person_id>/", views.person_detail, name="detail"),
     path("<int:person_id>/edit/", views.person_edit, name="edit"),
     path("<int:person_id>/close/", views.person_close, name="close"),
     path("<int:person_id>/access/", views.person_access, name="access"),

@@ -1,7 +1,8 @@
-"""Sets `request.place` and `request.membership` from the user's memberships.
+"""Loads the signed-in user's memberships: the places they may work in.
 
-The current place is the one chosen with the place switcher (kept in the
-session) if the user still belongs to it, otherwise their first place.
+Which place a request works in comes from its URL (`/places/<place_id>/...`), resolved by
+the access rule (core/access.py `enter_place`), so tabs on different places work side by
+side. Pages outside a place (home, sign-in) have no `request.place`.
 """
 
 from __future__ import annotations
@@ -12,10 +13,8 @@ from django.http import HttpRequest, HttpResponse
 
 from dsr.places.models import Membership
 
-CURRENT_PLACE = "dsr_place"
 
-
-class CurrentPlaceMiddleware:
+class MembershipsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -24,17 +23,9 @@ class CurrentPlaceMiddleware:
         request.membership = None  # type: ignore[attr-defined]
         request.memberships = []  # type: ignore[attr-defined]
         if request.user.is_authenticated:
-            memberships = list(
+            request.memberships = list(  # type: ignore[attr-defined]
                 Membership.objects.filter(user=request.user, is_active=True)
                 .select_related("place", "place__settings")
                 .order_by("place__name")
             )
-            request.memberships = memberships  # type: ignore[attr-defined]
-            chosen = request.session.get(CURRENT_PLACE)
-            current = next((m for m in memberships if m.place_id == chosen), None)
-            if current is None and memberships:
-                current = memberships[0]
-            if current is not None:
-                request.membership = current  # type: ignore[attr-defined]
-                request.place = current.place  # type: ignore[attr-defined]
         return self.get_response(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from dsr.accounts.models import User
@@ -46,3 +48,8 @@ def grant_membership(
             changes={"role": str(role), "user": user.email},
         )
     return membership
+
+
+def organisations_of(place: Place) -> Any:
+    """The place's partner organisations, for choosing an action's or a professional's."""
+    return Organisation.objects.filter(place=place).order_by("name")

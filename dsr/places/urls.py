@@ -4,6 +4,6 @@ from dsr.places import views
 
 app_name = "places"
 urlpatterns = [
-    path("switch/", views.switch_place, name="switch"),
+    path("", views.place_home, name="home"),
     path("settings/", views.place_settings, name="settings"),
 ]

@@ -7,3 +7,6 @@ class RiskConfig(AppConfig):
 
     def ready(self) -> None:
         from dsr.risk import receivers  # noqa: F401 - connects the signal receivers
+        from dsr.risk.panels import register_panels
+
+        register_panels()

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from dsr.core.forms import DateField, Form
+from dsr.core.forms import DateField, Form, RecordsChoiceField
 from dsr.risk.models import RATING_MEANING, EventKind, RiskFactor, RiskRating
 
 RATING_CHOICES = [(r.value, f"{r.label}: {RATING_MEANING[r]}") for r in RiskRating]
@@ -25,7 +25,7 @@ class RatingFields(Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Enter the reason for this rating"},
     )
-    factors = forms.ModelMultipleChoiceField(
+    factors = RecordsChoiceField(
         label="Risk factors considered (optional)",
         queryset=RiskFactor.objects.none(),
         required=False,

@@ -5,8 +5,19 @@ DOMAIN.md "Risk rating (RAG + Blue)". Ratings are decisions: never overwritten o
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+
+from dsr.core.models import (
+    CareQuerySet,
+    Immutable,
+    immutable_triggers,
+    one_of,
+    refuse,
+    undeletable_triggers,
+)
 
 
 class RiskRating(models.TextChoices):
@@ -63,27 +74,14 @@ class RiskFactor(models.Model):
         return self.label
 
 
-class Immutable(models.Model):
-    """A dated decision or fact: written once, never changed or deleted."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if self.pk is not None:
-            raise TypeError(f"{type(self).__name__} is a dated record and is never changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        raise TypeError(f"{type(self).__name__} is care data and is never deleted")
-
-
 class Rating(Immutable):
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="ratings")
     rating = models.CharField(max_length=1, choices=RiskRating.choices)
     decided_on = models.DateField()
     rationale = models.TextField(max_length=4000)
-    factors = models.ManyToManyField(RiskFactor, blank=True, related_name="+")
+    factors = models.ManyToManyField(
+        RiskFactor, blank=True, related_name="+", through="RatingFactor"
+    )
     context = models.CharField(max_length=20, choices=RatingContext.choices)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
@@ -95,9 +93,29 @@ class Rating(Immutable):
     class Meta:
         ordering = ["-decided_on", "-id"]
         indexes = [models.Index(fields=["person", "-decided_on", "-id"], name="rating_person_idx")]
+        constraints = [
+            one_of("rating", RiskRating.choices, name="rating_rating_valid"),
+            one_of("context", RatingContext.choices, name="rating_context_valid"),
+            models.CheckConstraint(
+                condition=Q(review_due__gte=F("decided_on")), name="rating_review_after_decision"
+            ),
+        ]
+        triggers = immutable_triggers("rating")
 
     def __str__(self) -> str:
         return f"{self.get_rating_display()} on {self.decided_on}"
+
+
+class RatingFactor(Immutable):
+    """A risk factor that informed a rating: part of the decision, never changed."""
+
+    rating = models.ForeignKey(Rating, on_delete=models.PROTECT)
+    riskfactor = models.ForeignKey(RiskFactor, on_delete=models.PROTECT)
+
+    class Meta:
+        db_table = "risk_rating_factors"  # the table Django made for the plain many-to-many
+        unique_together = [("rating", "riskfactor")]  # as Django made it, too
+        triggers = immutable_triggers("rating_factor")
 
 
 class Review(Immutable):
@@ -113,6 +131,7 @@ class Review(Immutable):
 
     class Meta:
         ordering = ["-held_on", "-id"]
+        triggers = immutable_triggers("review")
 
     def __str__(self) -> str:
         return f"Review on {self.held_on}"
@@ -156,13 +175,24 @@ class SignificantEvent(Immutable):
     class Meta:
         ordering = ["-occurred_on", "-id"]
         indexes = [models.Index(fields=["person", "-occurred_on"], name="event_person_idx")]
+        constraints = [one_of("kind", EventKind.choices, name="event_kind_valid")]
+        triggers = immutable_triggers("event")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.occurred_on}"
 
 
+class SignalQuerySet(CareQuerySet):
+    def open(self) -> SignalQuerySet:
+        return self.filter(cleared_by__isnull=True)
+
+
 class Signal(models.Model):
-    """An early-warning flag: a rule fired on the person's events. Cleared by a rating."""
+    """An early-warning flag: a rule fired on the person's events. Cleared by a rating.
+
+    Written once, then changed once, when a rating clears it; a cleared signal never
+    changes again, and no signal is deleted (ADR 0012).
+    """
 
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="signals")
     place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
@@ -174,12 +204,30 @@ class Signal(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = SignalQuerySet.as_manager()
+
     class Meta:
         ordering = ["-fired_on", "-id"]
         indexes = [models.Index(fields=["place", "cleared_by"], name="signal_open_idx")]
+        triggers = [
+            *undeletable_triggers("signal"),
+            refuse(
+                "signal_cleared_is_final",
+                pgtrigger.Update,
+                condition=pgtrigger.Q(old__cleared_by__isnull=False),
+            ),
+            refuse(
+                "signal_only_clears",
+                pgtrigger.Update,
+                condition=pgtrigger.AnyChange(exclude=["cleared_by"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.explanation
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise TypeError("Signals are care data and are never deleted")
 
     @property
     def is_open(self) -> bool:

@@ -25,16 +25,10 @@ REVIEW_INTERVAL_FIELD = {
 }
 
 
-def next_working_day_on_or_after(day: date) -> date:
-    while not dates.is_working_day(day):
-        day += timedelta(days=1)
-    return day
-
-
 def review_due(policy: Policy, rating: str, decided_on: date) -> date:
     """DOMAIN.md: review interval by rating (a setting); a due date never falls on a day off."""
     interval = getattr(policy, REVIEW_INTERVAL_FIELD[RiskRating(rating)])
-    return next_working_day_on_or_after(decided_on + timedelta(days=interval))
+    return dates.next_working_day_on_or_after(decided_on + timedelta(days=interval))
 
 
 def keyworker_eligible(policy: Policy, rating: str, age: int) -> bool:

@@ -1,8 +1,9 @@
 """Rating, reviewing and logging significant events (DESIGN.md principle 3).
 
-This module works on a person object it is given; it does not import the people app
-(ADR 0007). Each operation is one transaction, with its audit events and the actions
-and signals it sets in motion.
+Each operation is one transaction that locks the person's row first, validates everything
+it is given, and writes its audit events and the actions and signals it sets in motion.
+The lock makes concurrent ratings queue, so the register's copy of the current rating
+always agrees with the history (ADR 0007).
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from dsr.actions import services as actions
 from dsr.actions.models import ActionSource
-from dsr.core import audit, dates
+from dsr.core import audit, dates, validation
 from dsr.core.models import AuditAction
+from dsr.people import services as people
+from dsr.people.models import Person
 from dsr.risk import rules
 from dsr.risk.models import (
     DEFAULT_RISK_FACTORS,
+    EventKind,
     Rating,
     RatingContext,
     Review,
@@ -31,20 +35,36 @@ from dsr.risk.models import (
     SignificantEvent,
 )
 
-if TYPE_CHECKING:
-    from dsr.people.models import Person
 
-
-def _check_day(day: date, person: Person, what: str) -> None:
+def _check_day(day: Any, person: Person, *, field: str, what: str) -> date:
+    day = validation.a_date(day, field=field, label=what)
     if day > dates.today():
-        raise ValidationError(f"The {what} must be today or in the past")
+        raise ValidationError({field: f"The {what} must be today or in the past"})
     if day < person.date_of_birth:
-        raise ValidationError(f"The {what} cannot be before the person's date of birth")
+        raise ValidationError({field: f"The {what} cannot be before the person's date of birth"})
+    return day
+
+
+def _open_person(person: Person) -> Person:
+    """The person's row, locked, and open: no ratings, reviews or events on a closed record."""
+    current = people.lock(person)
+    if not current.is_open:
+        raise ValidationError(people.CLOSED_RECORD)
+    return current
+
+
+def _factors(factors: Iterable[Any], person: Person) -> list[RiskFactor]:
+    chosen = list(factors)
+    if not all(isinstance(f, RiskFactor) for f in chosen) or any(
+        f.place_id != person.place_id or not f.is_active for f in chosen
+    ):
+        raise ValidationError({"factors": "Choose risk factors from this place's list"})
+    return chosen
 
 
 def _set_person_risk(person: Person, **values: Any) -> None:
     """Keep the register's copy of the current risk picture (ADR 0007)."""
-    type(person).objects.filter(pk=person.pk).update(**values)
+    Person.objects.filter(pk=person.pk).update(**values)
     for name, value in values.items():
         setattr(person, name, value)
 
@@ -60,36 +80,42 @@ def rate(
     context: str = RatingContext.OTHER,
 ) -> Rating:
     """Record a dated rating decision and set in motion what it calls for."""
-    decided_on = decided_on or dates.today()
-    if rating not in RiskRating.values:
-        raise ValidationError({"rating": "Select a rating"})
-    if not rationale or not rationale.strip():
+    validation.one_of(rating, RiskRating, field="rating", message="Select a rating")
+    validation.one_of(
+        context, RatingContext, field="context", message="Select where this was decided"
+    )
+    rationale = validation.text(rationale, label="Why this rating", max_length=4000, required=False)
+    if not rationale:
         raise ValidationError({"rationale": "Enter the reason for this rating"})
-    _check_day(decided_on, person, "date of the decision")
-    if person.rated_on and decided_on < person.rated_on:
-        raise ValidationError(
-            f"A rating cannot be dated before the current one ({person.rated_on:%-d %B %Y})"
-        )
-    factors = list(factors)
-    if any(f.place_id != person.place_id for f in factors):
-        raise ValidationError({"factors": "Choose risk factors from this place's list"})
-    policy = person.place.settings
     with transaction.atomic():
+        current = _open_person(person)
+        decided_on = _check_day(
+            decided_on or dates.today(), current, field="decided_on", what="date of the decision"
+        )
+        if current.rated_on and decided_on < current.rated_on:
+            raise ValidationError(
+                {
+                    "decided_on": "A rating cannot be dated before the current one "
+                    f"({current.rated_on:%-d %B %Y})"
+                }
+            )
+        chosen = _factors(factors, current)
+        policy = current.place.settings
         decision = Rating.objects.create(
-            person=person,
+            person=current,
             rating=rating,
             decided_on=decided_on,
-            rationale=rationale.strip(),
+            rationale=rationale,
             context=context,
             decided_by=by.actor,
             decided_by_label=by.actor_label or getattr(by.actor, "email", ""),
             review_due=rules.review_due(policy, rating, decided_on),
         )
-        decision.factors.set(factors)
-        previous = person.current_rating
-        Signal.objects.filter(person=person, cleared_by__isnull=True).update(cleared_by=decision)
+        decision.factors.set(chosen)
+        previous = current.current_rating
+        Signal.objects.open().filter(person=current).update(cleared_by=decision)
         _set_person_risk(
-            person,
+            current,
             current_rating=rating,
             rated_on=decided_on,
             review_due=decision.review_due,
@@ -99,18 +125,18 @@ def rate(
             context=by,
             action=AuditAction.CREATED,
             obj=decision,
-            person_id=person.pk,
-            place_id=person.place_id,
+            person_id=current.pk,
+            place_id=current.place_id,
             changes={"rating": [previous or None, rating], "context": [None, context]},
         )
         facts = rules.RatingFacts(
-            rating=rating, decided_on=decided_on, age=person.age_on(decided_on)
+            rating=rating, decided_on=decided_on, age=current.age_on(decided_on)
         )
         for prompt in rules.prompts_for(policy, facts):
-            if actions.has_open_rule_action(person=person, rule_key=prompt.key):
+            if actions.has_open_rule_action(person=current, rule_key=prompt.key):
                 continue
             actions.open_action(
-                person=person,
+                person=current,
                 description=prompt.description,
                 due_on=prompt.due_on,
                 source=ActionSource.RATING,
@@ -120,6 +146,8 @@ def rate(
                 owner_name="" if by.actor else "DSR coordinator",
                 by=by,
             )
+    for name in ("current_rating", "rated_on", "review_due", "review_now"):
+        setattr(person, name, getattr(current, name))
     return decision
 
 
@@ -144,14 +172,15 @@ def record_review(
     agreed: Sequence[AgreedAction] = (),
 ) -> Review:
     """A review confirms or changes the rating and agrees actions, all at once."""
-    _check_day(held_on, person, "review date")
-    if not participants.strip():
-        raise ValidationError({"participants": "Enter who took part"})
-    if not summary.strip():
-        raise ValidationError({"summary": "Enter a summary of the review"})
+    participants = validation.text(
+        participants, label="Who took part", max_length=2000, required=True
+    )
+    summary = validation.text(summary, label="Summary", max_length=8000, required=True)
     with transaction.atomic():
+        current = _open_person(person)
+        held_on = _check_day(held_on, current, field="held_on", what="date of the review")
         decision = rate(
-            person=person,
+            person=current,
             rating=rating,
             rationale=rationale,
             decided_on=held_on,
@@ -160,16 +189,16 @@ def record_review(
             by=by,
         )
         review = Review.objects.create(
-            person=person,
+            person=current,
             held_on=held_on,
-            participants=participants.strip(),
-            summary=summary.strip(),
+            participants=participants,
+            summary=summary,
             rating=decision,
             recorded_by=by.actor,
         )
         for item in agreed:
             actions.open_action(
-                person=person,
+                person=current,
                 description=item.description,
                 due_on=item.due_on,
                 source=ActionSource.REVIEW,
@@ -182,9 +211,11 @@ def record_review(
             context=by,
             action=AuditAction.CREATED,
             obj=review,
-            person_id=person.pk,
-            place_id=person.place_id,
+            person_id=current.pk,
+            place_id=current.place_id,
         )
+    for name in ("current_rating", "rated_on", "review_due", "review_now"):
+        setattr(person, name, getattr(current, name))
     return review
 
 
@@ -197,13 +228,16 @@ def log_event(
     by: audit.Context,
 ) -> SignificantEvent:
     """Log a significant event; the signal rules may flag "review now"."""
-    _check_day(occurred_on, person, "date of the event")
+    validation.one_of(kind, EventKind, field="kind", message="Select what happened")
+    description = validation.text(description, label="Details", max_length=2000, required=False)
     with transaction.atomic():
+        current = _open_person(person)
+        occurred_on = _check_day(occurred_on, current, field="occurred_on", what="date it happened")
         event = SignificantEvent.objects.create(
-            person=person,
+            person=current,
             kind=kind,
             occurred_on=occurred_on,
-            description=description.strip(),
+            description=description,
             recorded_by=by.actor,
             recorded_by_label=by.actor_label or getattr(by.actor, "email", ""),
         )
@@ -211,16 +245,20 @@ def log_event(
             context=by,
             action=AuditAction.CREATED,
             obj=event,
-            person_id=person.pk,
-            place_id=person.place_id,
+            person_id=current.pk,
+            place_id=current.place_id,
             changes={"kind": [None, kind], "occurred_on": [None, occurred_on]},
         )
-        raise_signals(person=person, by=by)
+        raise_signals(person=current, by=by)
+    person.review_now = current.review_now
     return event
 
 
 def raise_signals(*, person: Person, by: audit.Context) -> list[Signal]:
-    """Run the signal rules over the person's recent events; open a signal per new finding."""
+    """Run the signal rules over the person's recent events; open a signal per new finding.
+
+    Called inside an operation that holds the person's lock.
+    """
     policy = person.place.settings
     today = dates.today()
     since = today - timedelta(days=policy.signal_window_days)
@@ -230,9 +268,7 @@ def raise_signals(*, person: Person, by: audit.Context) -> list[Signal]:
             person=person, occurred_on__gte=since
         ).values_list("kind", "occurred_on")
     ]
-    open_rules = set(
-        Signal.objects.filter(person=person, cleared_by__isnull=True).values_list("rule", flat=True)
-    )
+    open_rules = set(Signal.objects.open().filter(person=person).values_list("rule", flat=True))
     raised = []
     for finding in rules.findings_for(policy, person.current_rating, recent, today):
         if finding.rule in open_rules:

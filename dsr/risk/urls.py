@@ -4,8 +4,7 @@ from dsr.risk import views
 
 app_name = "risk"
 urlpatterns = [
-    path("people/<int:person_id>/rating/", views.rate_person, name="rate"),
-    path("people/<int:person_id>/review/", views.review_person, name="review"),
-    path("people/<int:person_id>/events/new/", views.event_new, name="event_new"),
-    path("rising-risk/", views.rising_risk, name="rising_risk"),
+    path("<int:person_id>/rating/", views.rate_person, name="rate"),
+    path("<int:person_id>/review/", views.review_person, name="review"),
+    path("<int:person_id>/events/new/", views.event_new, name="event_new"),
 ]

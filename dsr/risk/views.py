@@ -1,33 +1,40 @@
-"""Rating, reviewing and logging events for a person; the rising-risk list."""
+"""Rating, reviewing and logging events for a person. Views load through the door, check,
+call one service, redirect."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from dsr.core import audit, dates
+from dsr.core import dates
 from dsr.core.access import Permission, requires
-from dsr.people.scoping import get_person_or_404, visible_people
-from dsr.people.services import record_view
+from dsr.core.door import Viewer
+from dsr.core.forms import add_service_error
+from dsr.core.routing import redirect_to
+from dsr.people.models import Person
+from dsr.people.scoping import PEOPLE
 from dsr.risk import services
 from dsr.risk.forms import EventForm, RateForm, ReviewForm
-from dsr.risk.models import Signal
 
 
-def _closed_refusal(request: HttpRequest, person) -> HttpResponse:  # type: ignore[no-untyped-def]
-    messages.info(request, "This record is closed")
-    return redirect("people:detail", person_id=person.pk)
+def _open_person(request: HttpRequest, person_id: int, purpose: str) -> Person | HttpResponse:
+    """The person, read through the door for this form; closed records take no new risk."""
+    person = PEOPLE.get(Viewer.of(request), person_id, purpose=purpose)
+    if not person.is_open:
+        messages.info(request, "This record is closed")
+        return redirect_to(request, "register:person", person.pk)
+    return person
 
 
 @requires(Permission.RATE_PERSON)
 @require_http_methods(["GET", "POST"])
 def rate_person(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = get_person_or_404(request, person_id)
-    if not person.is_open:
-        return _closed_refusal(request, person)
+    person = _open_person(request, person_id, "rating form")
+    if isinstance(person, HttpResponse):
+        return person
     form = RateForm(
         request.POST or None,
         place=person.place,
@@ -42,24 +49,22 @@ def rate_person(request: HttpRequest, person_id: int) -> HttpResponse:
                 decided_on=form.cleaned_data["decided_on"],
                 factors=form.cleaned_data["factors"],
                 context=form.cleaned_data["context"],
-                by=audit.Context.of(request),
+                by=Viewer.of(request).context,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Rating recorded")
-            return redirect("people:detail", person_id=person.pk)
-    if request.method == "GET":
-        record_view(person=person, by=audit.Context.of(request), what="rating form")
+            return redirect_to(request, "register:person", person.pk)
     return render(request, "risk/rate.jinja", {"form": form, "person": person})
 
 
 @requires(Permission.RECORD_REVIEW)
 @require_http_methods(["GET", "POST"])
 def review_person(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = get_person_or_404(request, person_id)
-    if not person.is_open:
-        return _closed_refusal(request, person)
+    person = _open_person(request, person_id, "review form")
+    if isinstance(person, HttpResponse):
+        return person
     form = ReviewForm(
         request.POST or None,
         place=person.place,
@@ -86,24 +91,22 @@ def review_person(request: HttpRequest, person_id: int) -> HttpResponse:
                 rationale=data["rationale"],
                 factors=data["factors"],
                 agreed=agreed,
-                by=audit.Context.of(request),
+                by=Viewer.of(request).context,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Review recorded")
-            return redirect("people:detail", person_id=person.pk)
-    if request.method == "GET":
-        record_view(person=person, by=audit.Context.of(request), what="review form")
+            return redirect_to(request, "register:person", person.pk)
     return render(request, "risk/review.jinja", {"form": form, "person": person})
 
 
 @requires(Permission.LOG_EVENT)
 @require_http_methods(["GET", "POST"])
 def event_new(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = get_person_or_404(request, person_id)
-    if not person.is_open:
-        return _closed_refusal(request, person)
+    person = _open_person(request, person_id, "event form")
+    if isinstance(person, HttpResponse):
+        return person
     form = EventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -112,29 +115,11 @@ def event_new(request: HttpRequest, person_id: int) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 occurred_on=form.cleaned_data["occurred_on"],
                 description=form.cleaned_data["description"],
-                by=audit.Context.of(request),
+                by=Viewer.of(request).context,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, "Event logged")
-            return redirect("people:detail", person_id=person.pk)
-    if request.method == "GET":
-        record_view(person=person, by=audit.Context.of(request), what="event form")
+            return redirect_to(request, "register:person", person.pk)
     return render(request, "risk/event.jinja", {"form": form, "person": person})
-
-
-@requires(Permission.VIEW_RISING_RISK)
-def rising_risk(request: HttpRequest) -> HttpResponse:
-    """Open signals in the place: who needs a review now, and why."""
-    signals = (
-        Signal.objects.filter(
-            place=request.place,  # type: ignore[attr-defined]
-            cleared_by__isnull=True,
-            person__in=visible_people(request).open(),
-        )
-        .select_related("person")
-        .order_by("-fired_on", "-id")[:200]
-    )
-    audit.record_read(context=audit.Context.of(request), page="rising risk")
-    return render(request, "risk/rising_risk.jinja", {"signals": list(signals)})

@@ -1,34 +1,35 @@
-"""The work items of the risk step: signals, reviews, C(E)TRs due, the user's own actions."""
+"""The work items of the risk step: signals, reviews, C(E)TRs due, the user's own actions.
+
+Each provider reads through the doors (ADR 0009), so My work and the reminder digest
+record which people they showed.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from django.urls import reverse
-
 from dsr.actions.models import Action
+from dsr.actions.scoping import ACTIONS
 from dsr.core import dates
 from dsr.core.access import Permission
+from dsr.core.routing import url_in
 from dsr.people.choices import Status
 from dsr.people.models import Person
-from dsr.people.scoping import people_for
+from dsr.people.scoping import PEOPLE
 from dsr.risk.models import Signal
-from dsr.work.registry import Provider, WorkItem, register
+from dsr.risk.scoping import SIGNALS
+from dsr.work.registry import PURPOSE, Provider, WorkItem, register
 
 
-def _people(membership: Any) -> Any:
-    """Work comes from the open register this membership may see (people/scoping.py)."""
-    return people_for(membership).filter(status=Status.OPEN)
-
-
-def reviews_due(membership: Any) -> Any:
-    horizon = dates.today() + timedelta(days=membership.place.settings.review_due_soon_days)
+def reviews_due(viewer: Any) -> Any:
+    """The open register's reviews due soon or overdue."""
+    horizon = dates.today() + timedelta(days=viewer.membership.place.settings.review_due_soon_days)
     return (
-        _people(membership)
-        .filter(review_due__lte=horizon)
+        PEOPLE.list(viewer, purpose=PURPOSE)
+        .filter(status=Status.OPEN, review_due__lte=horizon)
         .order_by("review_due", "id")
-        .only("id", "given_name", "family_name", "review_due")
+        .only("id", "place_id", "given_name", "family_name", "review_due")
     )
 
 
@@ -39,24 +40,19 @@ def review_item(person: Person) -> WorkItem:
         person_name=person.full_name,
         label="Review due",
         due_on=person.review_due,
-        url=reverse("risk:review", args=[person.pk]),
+        url=url_in(person.place_id, "risk:review", person.pk),
     )
 
 
-def _open_actions(membership: Any) -> Any:
+def my_actions(viewer: Any) -> Any:
+    """Open actions the user owns: on closed records too, until they are finished."""
     return (
-        Action.objects.open()
-        .filter(place_id=membership.place_id, person__in=_people(membership))
+        ACTIONS.list(viewer, purpose=PURPOSE)
+        .open()
+        .filter(owner_user_id=viewer.membership.user_id)
+        .exclude(rule_key="community_cetr", person__status=Status.OPEN)
         .select_related("person")
         .order_by("due_on", "id")
-    )
-
-
-def my_actions(membership: Any) -> Any:
-    return (
-        _open_actions(membership)
-        .filter(owner_user_id=membership.user_id)
-        .exclude(rule_key="community_cetr")
     )
 
 
@@ -67,19 +63,26 @@ def action_item(action: Action) -> WorkItem:
         person_name=action.person.full_name,
         label=action.description,
         due_on=action.due_on,
-        url=reverse("actions:update", args=[action.pk]),
+        url=url_in(action.place_id, "actions:update", action.pk),
     )
 
 
-def cetrs_due(membership: Any) -> Any:
+def cetrs_due(viewer: Any) -> Any:
     """Red means a community C(E)TR: a task until one is recorded (DOMAIN.md)."""
-    return _open_actions(membership).filter(rule_key="community_cetr")
-
-
-def signals_to_look_at(membership: Any) -> Any:
     return (
-        Signal.objects.filter(place_id=membership.place_id, cleared_by__isnull=True)
-        .filter(person__in=_people(membership))
+        ACTIONS.list(viewer, purpose=PURPOSE)
+        .open()
+        .filter(rule_key="community_cetr", person__status=Status.OPEN)
+        .select_related("person")
+        .order_by("due_on", "id")
+    )
+
+
+def signals_to_look_at(viewer: Any) -> Any:
+    return (
+        SIGNALS.list(viewer, purpose=PURPOSE)
+        .open()
+        .filter(person__status=Status.OPEN)
         .select_related("person")
         .order_by("-fired_on", "-id")
     )
@@ -92,7 +95,7 @@ def signal_item(signal: Signal) -> WorkItem:
         person_name=signal.person.full_name,
         label=f"Review now: {signal.explanation}",
         due_on=signal.fired_on,
-        url=reverse("people:detail", args=[signal.person_id]),
+        url=url_in(signal.place_id, "register:person", signal.person_id),
     )
 
 

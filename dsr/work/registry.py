@@ -1,6 +1,7 @@
 """ "My work": what is each user's, and when. Other steps add providers, not rewrites.
 
-A provider turns a membership (a user in a place, with a role) into work items. It must
+A provider turns a viewer (a user in a place, with a role: core/door.py) into work items,
+read through the doors so that what My work and the digests show is audited. It must
 answer in a bounded number of queries whatever the data size. Register one with
 `register(provider)` from the owning app's `AppConfig.ready()` (see dsr/work/providers.py).
 """
@@ -37,7 +38,7 @@ class WorkItem:
 
 @dataclass(frozen=True)
 class Provider:
-    """`query(membership)` selects the work, soonest first; `item(row)` describes one row.
+    """`query(viewer)` selects the work, soonest first; `item(row)` describes one row.
 
     The page lists up to LIMIT items; the navigation only counts them (one COUNT query).
     """
@@ -45,17 +46,18 @@ class Provider:
     key: str
     title: str
     permission: Permission
-    query: Callable[[Any], Any]  # membership -> QuerySet
+    query: Callable[[Any], Any]  # viewer -> a door's QuerySet
     item: Callable[[Any], WorkItem]
 
-    def items(self, membership: Any) -> list[WorkItem]:
-        return [self.item(row) for row in self.query(membership)[:LIMIT]]
+    def items(self, viewer: Any) -> list[WorkItem]:
+        return [self.item(row) for row in self.query(viewer)[:LIMIT]]
 
-    def count(self, membership: Any) -> int:
-        return int(self.query(membership).count())
+    def count(self, viewer: Any) -> int:
+        return int(self.query(viewer).count())  # a count shows no one: nothing to audit
 
 
 LIMIT = 200  # a page of work, not the whole register
+PURPOSE = "my work"  # what the doors record My work and the digests as
 PROVIDERS: list[Provider] = []
 
 
@@ -65,15 +67,15 @@ def register(provider: Provider) -> None:
     PROVIDERS.append(provider)
 
 
-def providers_for(membership: Any) -> list[Provider]:
-    if membership is None:
+def providers_for(viewer: Any) -> list[Provider]:
+    if viewer.membership is None:
         return []
-    return [p for p in PROVIDERS if role_has(membership.role, p.permission)]
+    return [p for p in PROVIDERS if role_has(viewer.membership.role, p.permission)]
 
 
-def work_for(membership: Any) -> list[tuple[Provider, list[WorkItem]]]:
-    return [(p, p.items(membership)) for p in providers_for(membership)]
+def work_for(viewer: Any) -> list[tuple[Provider, list[WorkItem]]]:
+    return [(p, p.items(viewer)) for p in providers_for(viewer)]
 
 
-def work_count(membership: Any) -> int:
-    return sum(p.count(membership) for p in providers_for(membership))
+def work_count(viewer: Any) -> int:
+    return sum(p.count(viewer) for p in providers_for(viewer))

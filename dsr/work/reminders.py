@@ -13,10 +13,13 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
 from dsr.core import audit, dates
+from dsr.core.door import Viewer
 from dsr.core.models import AuditAction
 from dsr.places.models import Membership
 from dsr.work.models import Reminder
 from dsr.work.registry import WorkItem, work_for
+
+JOB = "reminder job"
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ def pending_digest(membership: Membership) -> Digest | None:
         user=membership.user, place=membership.place, sent_on=today
     ).exists():
         return None
-    due = [item for _, items in work_for(membership) for item in items if item.due_now]
+    viewer = Viewer.acting_for(membership, label=JOB)
+    due = [item for _, items in work_for(viewer) for item in items if item.due_now]
     if not due:
         return None
     already = set(
@@ -79,9 +83,7 @@ def send_digest(digest: Digest) -> bool:
                 for state, item in digest.items
             )
             audit.record(
-                context=audit.Context(
-                    actor=None, place_id=membership.place_id, actor_label="reminder job"
-                ),
+                context=audit.Context(actor=None, place_id=membership.place_id, actor_label=JOB),
                 action=AuditAction.EMAILED,
                 object_type="User",
                 object_id=membership.user_id,

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
-from dsr.core import audit
 from dsr.core.access import Permission, requires
+from dsr.core.door import Viewer
 from dsr.work.registry import work_for
 
 
 @requires(Permission.VIEW_MY_WORK)
+@require_safe
 def my_work(request: HttpRequest) -> HttpResponse:
-    groups = work_for(request.membership)  # type: ignore[attr-defined]
-    audit.record_read(context=audit.Context.of(request), page="my work")
-    return render(request, "work/my_work.jinja", {"groups": groups})
+    """The user's work in this place; each provider reads (and so audits) through a door."""
+    return render(request, "work/my_work.jinja", {"groups": work_for(Viewer.of(request))})

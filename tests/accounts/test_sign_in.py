@@ -16,6 +16,7 @@ from dsr.accounts.middleware import SIGNED_IN_AT
 from dsr.core.access import Role
 from dsr.core.models import AuditEvent
 from tests.factories import PASSWORD
+from tests.helpers import at
 
 
 def code_for(device: TOTPDevice) -> str:
@@ -35,31 +36,31 @@ def test_production_hashes_passwords_with_argon2_and_asks_for_12_characters():
     assert lengths[0]["OPTIONS"]["min_length"] == 12
 
 
-def test_sign_in_needs_the_password_and_then_the_authenticator_code(cast, client):
+def test_sign_in_needs_the_password_and_then_the_authenticator_code(cast, client, place_a):
     user = cast[Role.COORDINATOR]
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     response = password_step(client, user.email, next_url="/people/")
     assert response["Location"] == reverse("accounts:verify")
     # not signed in yet: protected pages still send you to sign in
-    assert client.get(reverse("people:register")).status_code == 302
+    assert client.get(at(place_a, "register:list")).status_code == 302
     response = client.post(reverse("accounts:verify"), {"code": code_for(device)})
     assert response["Location"] == "/people/"
-    assert client.get(reverse("people:register")).status_code == 200
+    assert client.get(at(place_a, "register:list")).status_code == 200
     assert AuditEvent.objects.filter(action="signed_in", actor=user).count() == 1
 
 
-def test_a_wrong_code_is_refused_and_audited(cast, client):
+def test_a_wrong_code_is_refused_and_audited(cast, client, place_a):
     user = cast[Role.COORDINATOR]
     device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
     password_step(client, user.email)
     wrong = f"{(int(code_for(device)) + 1) % 1_000_000:06d}"
     response = client.post(reverse("accounts:verify"), {"code": wrong})
     assert "security code is not correct" in response.content.decode()
-    assert client.get(reverse("people:register")).status_code == 302
+    assert client.get(at(place_a, "register:list")).status_code == 302
     assert AuditEvent.objects.filter(action="sign_in_failed", actor_label=user.email).exists()
 
 
-def test_a_user_without_an_authenticator_must_enrol_before_anything_else(cast, client):
+def test_a_user_without_an_authenticator_must_enrol_before_anything_else(cast, client, place_a):
     user = cast[Role.COORDINATOR]
     response = password_step(client, user.email)
     assert response["Location"] == reverse("accounts:enrol")
@@ -70,7 +71,7 @@ def test_a_user_without_an_authenticator_must_enrol_before_anything_else(cast, c
     assert response.status_code == 302
     device.refresh_from_db()
     assert device.confirmed
-    assert client.get(reverse("people:register")).status_code == 200
+    assert client.get(at(place_a, "register:list")).status_code == 200
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(cast, client):
@@ -92,11 +93,11 @@ def test_repeated_failures_lock_out_that_user_from_that_address(cast, client, se
     assert response.status_code == 302
 
 
-def test_demo_mode_signs_in_with_the_password_alone(cast, client, settings):
+def test_demo_mode_signs_in_with_the_password_alone(cast, client, settings, place_a):
     settings.DSR_DEMO = True
     response = password_step(client, cast[Role.COORDINATOR].email)
     assert response.status_code == 302
-    assert client.get(reverse("people:register")).status_code == 200
+    assert client.get(at(place_a, "register:list")).status_code == 200
 
 
 def test_sessions_expire_after_15_idle_minutes():
@@ -104,47 +105,47 @@ def test_sessions_expire_after_15_idle_minutes():
     assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
 
 
-def test_activity_renews_the_idle_expiry_at_most_once_a_minute(client_for):
+def test_activity_renews_the_idle_expiry_at_most_once_a_minute(client_for, place_a):
     from django.contrib.sessions.models import Session
 
     client = client_for(Role.COORDINATOR)
-    client.get(reverse("people:register"))
+    client.get(at(place_a, "register:list"))
     key = client.session.session_key
     first = Session.objects.get(session_key=key).expire_date
     with time_machine.travel(time.time() + 30):
-        client.get(reverse("people:register"))
+        client.get(at(place_a, "register:list"))
         assert Session.objects.get(session_key=key).expire_date == first
     with time_machine.travel(time.time() + 90):
-        client.get(reverse("people:register"))
+        client.get(at(place_a, "register:list"))
         assert Session.objects.get(session_key=key).expire_date > first
 
 
-def test_an_idle_session_has_expired_after_15_minutes(client_for):
+def test_an_idle_session_has_expired_after_15_minutes(client_for, place_a):
     client = client_for(Role.COORDINATOR)
-    client.get(reverse("people:register"))
+    client.get(at(place_a, "register:list"))
     with time_machine.travel(time.time() + 16 * 60):
-        response = client.get(reverse("people:register"))
+        response = client.get(at(place_a, "register:list"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:sign_in"))
 
 
-def test_sessions_end_10_hours_after_sign_in_however_active(client_for):
+def test_sessions_end_10_hours_after_sign_in_however_active(client_for, place_a):
     client = client_for(Role.COORDINATOR)
-    assert client.get(reverse("people:register")).status_code == 200
+    assert client.get(at(place_a, "register:list")).status_code == 200
     session = client.session
     session[SIGNED_IN_AT] = time.time() - 10 * 60 * 60 - 1
     session.save()
-    response = client.get(reverse("people:register"))
+    response = client.get(at(place_a, "register:list"))
     assert response.status_code == 302 and response["Location"].startswith(
         reverse("accounts:sign_in")
     )
 
 
-def test_sign_out_ends_the_session_and_is_audited(client_for, cast):
+def test_sign_out_ends_the_session_and_is_audited(client_for, cast, place_a):
     client = client_for(Role.COORDINATOR)
     response = client.post(reverse("accounts:sign_out"))
     assert response["Location"] == reverse("accounts:signed_out")
-    assert client.get(reverse("people:register")).status_code == 302
+    assert client.get(at(place_a, "register:list")).status_code == 302
     assert AuditEvent.objects.filter(action="signed_out", actor=cast[Role.COORDINATOR]).exists()
 
 

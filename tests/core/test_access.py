@@ -1,14 +1,20 @@
-"""Every route declares its rule; the access table decides every answer."""
+"""Every route declares its rule; the access table and its object rules decide every answer."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from dsr.actions.models import Action
-from dsr.core.access import ACCESS, Permission, Role, Rule
+from dsr.actions import services as actions
+from dsr.core import dates
+from dsr.core.access import ACCESS, OBJECT_RULES, PLACE_KWARG, Permission, Role, Rule, allows
 from dsr.core.models import AuditEvent
+from dsr.people import services as people
 from dsr.people.models import Person
+from tests.factories import SYSTEM
 
 
 def walk(patterns=None, prefix="", namespace=""):
@@ -21,15 +27,15 @@ def walk(patterns=None, prefix="", namespace=""):
             yield prefix + str(entry.pattern), namespace + (entry.name or ""), entry
 
 
-def concrete_url(name: str, route: str, person_id: int) -> str:
-    """The route filled in with the person's ids (and their first action's)."""
+def concrete_url(name: str, route: str, *, place_id: int, person_id: int, action_id: int = 0):
+    """The route filled in with a place, a person and an action."""
     kwargs = {}
+    if f"<int:{PLACE_KWARG}>" in route:
+        kwargs[PLACE_KWARG] = place_id
     if "<int:person_id>" in route:
         kwargs["person_id"] = person_id
     if "<int:action_id>" in route:
-        kwargs["action_id"] = Action.objects.filter(person_id=person_id).values_list(
-            "id", flat=True
-        )[0]
+        kwargs["action_id"] = action_id
     return reverse(name, kwargs=kwargs or None)
 
 
@@ -37,11 +43,22 @@ def is_person_route(route: str) -> bool:
     return "<int:person_id>" in route or "<int:action_id>" in route
 
 
+def is_place_route(route: str) -> bool:
+    return f"<int:{PLACE_KWARG}>" in route
+
+
 def test_every_route_declares_an_access_rule():
     undeclared = [
         route for route, _name, entry in walk() if not hasattr(entry.callback, "access_rule")
     ]
     assert undeclared == [], f"Routes with no access rule: {undeclared}"
+
+
+def test_every_permission_route_belongs_to_a_place():
+    """A permission is a role's, and a role is held in a place: the place is in the URL."""
+    for route, _name, entry in walk():
+        if entry.callback.access_rule in (Rule.PERMISSION, Rule.MEMBER):
+            assert is_place_route(route), route
 
 
 def test_every_permission_rule_names_a_permission_in_the_table():
@@ -60,15 +77,58 @@ def test_auditor_cannot_edit_care_data():
     assert not (ACCESS[Role.AUDITOR] & care_writes)
 
 
-def expected_answer(role: Role, route: str, entry, method: str) -> set[int]:
-    """What the access table says this role gets from this route, by method."""
+def test_every_object_rule_refines_a_permission_its_role_holds():
+    for role, permission in OBJECT_RULES:
+        assert permission in ACCESS[role], (role, permission)
+
+
+@dataclass
+class World:
+    """Place A's person, in the partner's care network, with an action the partner owns
+    and one the keyworker owns."""
+
+    person: Person
+    partners_action: object
+    keyworkers_action: object
+
+
+@pytest.fixture
+def world(cast, person_a) -> World:
+    people.add_network_member(
+        person=person_a,
+        name="Pat Partner",
+        user=cast[Role.PARTNER],
+        started_on=dates.today(),
+        by=SYSTEM,
+    )
+
+    def action(owner):
+        return actions.open_action(
+            person=person_a,
+            description="Do the thing",
+            due_on=dates.today() + timedelta(days=3),
+            source="other",
+            owner_user=owner,
+            by=SYSTEM,
+        )
+
+    return World(person_a, action(cast[Role.PARTNER]), action(cast[Role.KEYWORKER]))
+
+
+@dataclass
+class Holder:
+    """A role held by a user: what an object rule looks at."""
+
+    role: str
+    user_id: int
+
+
+def expected_answer(role: Role, user, route: str, entry, method: str, action=None) -> set[int]:
+    """What the access table (with its object rules) says this role gets, by method."""
     rule = entry.callback.access_rule
     if rule is not Rule.PERMISSION:
         return {200, 302, 405}
-    allowed = entry.callback.access_permission in ACCESS[role]
-    # Partners see only people in their care network: none yet.
-    if role is Role.PARTNER and is_person_route(route):
-        allowed = False
+    allowed = allows(Holder(role.value, user.pk), entry.callback.access_permission, action)
     if not allowed:
         return {404}
     return {200, 302, 405} if method == "post" else {200}
@@ -76,20 +136,62 @@ def expected_answer(role: Role, route: str, entry, method: str) -> set[int]:
 
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize("role", list(Role))
-def test_each_role_gets_exactly_what_the_access_table_allows(role, method, client_for, person_a):
+def test_each_role_gets_exactly_what_the_access_table_allows(role, method, cast, client_for, world):
     client = client_for(role)
     for route, name, entry in walk():
-        if name == "accounts:sign_out":
-            continue  # would end this client's session part-way through the walk
-        url = concrete_url(name, route, person_a.pk)
-        denied_before = AuditEvent.objects.filter(action="denied").count()
-        data = {"place": person_a.place_id} if name == "places:switch" else {}
-        response = getattr(client, method)(url, data)
-        expected = expected_answer(role, route, entry, method)
-        assert response.status_code in expected, (role, method, url, response.status_code)
-        if expected == {404}:
-            # every refused attempt leaves exactly one denied event
-            assert AuditEvent.objects.filter(action="denied").count() == denied_before + 1, url
+        if name in ("accounts:sign_out", "switch_place"):
+            continue  # would end this client's session; switching has its own tests
+        owned = [world.partners_action, world.keyworkers_action] if "action_id" in route else [None]
+        for action in owned:
+            url = concrete_url(
+                name,
+                route,
+                place_id=world.person.place_id,
+                person_id=world.person.pk,
+                action_id=getattr(action, "pk", 0),
+            )
+            denied_before = AuditEvent.objects.filter(action="denied").count()
+            response = getattr(client, method)(url, {})
+            expected = expected_answer(role, cast[role], route, entry, method, action)
+            assert response.status_code in expected, (role, method, url, response.status_code)
+            if expected == {404}:
+                # every refused attempt leaves exactly one denied event
+                assert AuditEvent.objects.filter(action="denied").count() == denied_before + 1, url
+
+
+def test_the_object_rule_lets_a_partner_update_only_the_actions_they_own(client_for, world):
+    client = client_for(Role.PARTNER)
+    from tests.helpers import at
+
+    assert client.get(at(world.partners_action, "actions:update")).status_code == 200
+    assert client.get(at(world.keyworkers_action, "actions:update")).status_code == 404
+    denied = AuditEvent.objects.filter(action="denied", person_id=world.person.pk).last()
+    assert denied.changes["reason"] == "object rule: update_action"
+    # and the person page links only the partner's own action
+    page = client.get(at(world.person, "register:person")).content.decode()
+    assert at(world.partners_action, "actions:update") in page
+    assert at(world.keyworkers_action, "actions:update") not in page
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_place_page_of_a_place_the_user_is_not_in_is_a_404_and_audited(
+    role, client_for, world, person_b
+):
+    client = client_for(role)
+    for route, name, _entry in walk():
+        if not is_place_route(route):
+            continue
+        url = concrete_url(
+            name,
+            route,
+            place_id=person_b.place_id,
+            person_id=person_b.pk,
+            action_id=world.partners_action.pk,
+        )
+        before = AuditEvent.objects.filter(action="denied", place_id=person_b.place_id).count()
+        assert client.get(url).status_code == 404, url
+        after = AuditEvent.objects.filter(action="denied", place_id=person_b.place_id).count()
+        assert after == before + 1, url
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -99,7 +201,7 @@ def test_signed_out_visitors_are_sent_to_sign_in_from_every_protected_route(
     for route, name, entry in walk():
         if entry.callback.access_rule is Rule.PUBLIC:
             continue
-        url = concrete_url(name, route, person_a.pk)
+        url = concrete_url(name, route, place_id=person_a.place_id, person_id=person_a.pk)
         response = getattr(client, method)(url)
         assert response.status_code == 302, url
         assert response["Location"].startswith(reverse("accounts:sign_in")), url
@@ -107,19 +209,28 @@ def test_signed_out_visitors_are_sent_to_sign_in_from_every_protected_route(
 
 
 def test_a_refusal_by_role_is_a_404_and_is_audited(client_for, person_a):
+    from tests.helpers import at
+
     client = client_for(Role.AUDITOR)
-    response = client.get(reverse("people:detail", args=[person_a.pk]))
+    response = client.get(at(person_a, "register:person"))
     assert response.status_code == 404
     denied = AuditEvent.objects.filter(action="denied", person_id=person_a.pk)
     assert denied.count() == 1
 
 
-def test_every_page_about_a_person_audits_the_read(client_for, person_a):
+def test_every_page_about_a_person_audits_the_read(client_for, world):
     client = client_for(Role.COORDINATOR)
     for route, name, entry in walk():
         if not is_person_route(route) or entry.callback.access_rule is not Rule.PERMISSION:
             continue
-        viewed = AuditEvent.objects.filter(action="viewed", person_id=person_a.pk)
+        viewed = AuditEvent.objects.filter(action="viewed", person_id=world.person.pk)
         before = viewed.count()
-        assert client.get(concrete_url(name, route, person_a.pk)).status_code == 200, route
+        url = concrete_url(
+            name,
+            route,
+            place_id=world.person.place_id,
+            person_id=world.person.pk,
+            action_id=world.keyworkers_action.pk,
+        )
+        assert client.get(url).status_code == 200, route
         assert viewed.count() == before + 1, route

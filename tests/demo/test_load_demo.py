@@ -11,7 +11,7 @@ from dsr.places.models import Membership, Place
 def test_demo_builds_a_fictional_place_with_every_age_accommodation_and_role(db, capsys):
     call_command("load_demo")
     place = Place.objects.get(name=data.DEMO_PLACE)
-    people = Person.objects.in_place(place)
+    people = Person.objects.filter(place=place)
     assert 55 <= people.count() <= 65
     assert {p.age for p in people} == set(range(25))
     assert {p.accommodation for p in people} == set(Accommodation.values)
@@ -21,6 +21,13 @@ def test_demo_builds_a_fictional_place_with_every_age_accommodation_and_role(db,
     assert audit.verify_chain()[1] is None
     out = capsys.readouterr().out
     assert all(email in out for email, *_ in data.USERS)
+    # The partner sees the people whose care network includes them, and owns actions there
+    from dsr.people.models import NetworkMember
+
+    partner = Membership.objects.get(place=place, role=Role.PARTNER).user
+    assert NetworkMember.objects.filter(user=partner).count() >= 5
+    # Names with accents and apostrophes, to search for without them
+    assert Person.objects.filter(place=place, search_name__contains=" o").exists()
 
 
 def test_loading_the_demo_twice_changes_nothing(db):

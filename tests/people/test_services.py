@@ -36,6 +36,8 @@ def test_stale_version_is_refused_and_the_newer_data_are_kept(place_a):
 def test_one_open_record_per_nhs_number(place_a, place_b):
     person = factories.make_person(place_a)
     with pytest.raises(ValidationError, match="already an open record"):
+        factories.make_person(place_a, nhs_number=person.nhs_number)
+    with pytest.raises(ValidationError, match="appears to be on another place's register"):
         factories.make_person(place_b, nhs_number=person.nhs_number)
 
 
@@ -84,17 +86,31 @@ def test_a_future_date_of_birth_is_refused(place_a):
         factories.make_person(place_a, date_of_birth=dates.today() + timedelta(days=1))
 
 
-def test_likely_duplicates_match_nhs_number_or_name_and_date_of_birth(place_a, place_b):
-    first = factories.make_person(place_a, given_name="Jo", family_name="Lee", nhs_number="")
+def test_duplicates_match_nhs_number_or_name_and_date_of_birth_with_accents_folded(
+    place_a, place_b
+):
+    first = factories.make_person(place_a, given_name="Siân", family_name="Lee", nhs_number="")
     second = factories.make_person(place_b)
-    by_name = services.likely_duplicates(
-        nhs="", given_name="jo", family_name="LEE ", date_of_birth=first.date_of_birth
+    by_name = services.find_duplicates(
+        place=place_a,
+        nhs="",
+        given_name="sian",
+        family_name="LEE ",
+        date_of_birth=first.date_of_birth,
+        by=SYSTEM,
     )
-    assert [(d.person_id, d.reason) for d in by_name] == [(first.pk, "same name and date of birth")]
-    by_number = services.likely_duplicates(
-        nhs=second.nhs_number, given_name="X", family_name="Y", date_of_birth=None
+    assert by_name.here == [(first.pk, "same name and date of birth")]
+    assert not by_name.elsewhere
+    by_number = services.find_duplicates(
+        place=place_a,
+        nhs=second.nhs_number,
+        given_name="X",
+        family_name="Y",
+        date_of_birth=None,
+        by=SYSTEM,
     )
-    assert [(d.person_id, d.reason) for d in by_number] == [(second.pk, "same NHS number")]
+    # another place's record: that it exists, never who or where
+    assert by_number.here == [] and by_number.elsewhere
 
 
 def test_closing_keeps_the_record_and_refuses_to_close_twice(place_a):
@@ -129,5 +145,5 @@ def test_care_records_cannot_be_deleted(place_a):
 
 def test_unknown_fields_are_refused_by_the_service(place_a):
     person = factories.make_person(place_a)
-    with pytest.raises(ValueError, match="Not person fields"):
+    with pytest.raises(ValueError, match="Not Person fields"):
         services.update_person(person=person, data={"place_id": 2}, expected_version=1, by=SYSTEM)

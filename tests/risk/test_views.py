@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
 
 from dsr.actions.models import Action
 from dsr.core import dates
 from dsr.core.access import Role
 from dsr.risk.models import Rating, Review, SignificantEvent
 from tests import factories
-from tests.helpers import error_messages, register_count
+from tests.helpers import at, error_messages, register_count
 
 
 def day_fields(prefix: str, day) -> dict[str, str]:
@@ -25,7 +24,7 @@ def day_fields(prefix: str, day) -> dict[str, str]:
 
 def test_coordinator_changes_a_rating_and_sees_it_with_its_history(coordinator, person_a):
     response = coordinator.post(
-        reverse("risk:rate", args=[person_a.pk]),
+        at(person_a, "risk:rate"),
         {
             "rating": "R",
             "rationale": "Placement broke down",
@@ -34,7 +33,7 @@ def test_coordinator_changes_a_rating_and_sees_it_with_its_history(coordinator, 
         },
     )
     assert response.status_code == 302
-    page = coordinator.get(reverse("people:detail", args=[person_a.pk])).content.decode()
+    page = coordinator.get(at(person_a, "register:person")).content.decode()
     assert 'Risk rating: <strong class="nhsuk-tag nhsuk-tag--red">Red</strong>' in page
     assert "Placement broke down" in page and "Hold a community C(E)TR" in page
     assert page.index("Placement broke down") < page.index("Initial rating for the test")
@@ -58,7 +57,7 @@ def test_bad_rating_input_changes_nothing(coordinator, person_a, overrides, mess
         **overrides,
     }
     before = (Rating.objects.count(), Action.objects.count())
-    response = coordinator.post(reverse("risk:rate", args=[person_a.pk]), data)
+    response = coordinator.post(at(person_a, "risk:rate"), data)
     assert any(message in m for m in error_messages(response)), error_messages(response)
     assert (Rating.objects.count(), Action.objects.count()) == before
 
@@ -66,7 +65,7 @@ def test_bad_rating_input_changes_nothing(coordinator, person_a, overrides, mess
 def test_factors_of_another_place_cannot_be_chosen(coordinator, person_a, place_b):
     other = place_b.risk_factors.first()
     response = coordinator.post(
-        reverse("risk:rate", args=[person_a.pk]),
+        at(person_a, "risk:rate"),
         {
             "rating": "A",
             "rationale": "Why",
@@ -81,7 +80,7 @@ def test_factors_of_another_place_cannot_be_chosen(coordinator, person_a, place_
 def test_recording_a_review_with_an_agreed_action(coordinator, person_a):
     due = dates.today() + timedelta(days=10)
     response = coordinator.post(
-        reverse("risk:review", args=[person_a.pk]),
+        at(person_a, "risk:review"),
         {
             "participants": "Mum, school SENCO",
             "summary": "Calmer at home",
@@ -100,7 +99,7 @@ def test_recording_a_review_with_an_agreed_action(coordinator, person_a):
 
 def test_a_review_action_without_an_owner_is_refused(coordinator, person_a):
     response = coordinator.post(
-        reverse("risk:review", args=[person_a.pk]),
+        at(person_a, "risk:review"),
         {
             "participants": "Mum",
             "summary": "x",
@@ -117,7 +116,7 @@ def test_a_review_action_without_an_owner_is_refused(coordinator, person_a):
 def test_keyworker_logs_an_event_that_flags_review_now_on_the_register(client_for, person_a):
     client = client_for(Role.KEYWORKER)
     response = client.post(
-        reverse("risk:event_new", args=[person_a.pk]),
+        at(person_a, "risk:event_new"),
         {
             "kind": "crisis_team",
             "description": "Crisis team out overnight",
@@ -127,15 +126,15 @@ def test_keyworker_logs_an_event_that_flags_review_now_on_the_register(client_fo
     assert response.status_code == 302
     assert SignificantEvent.objects.get(person=person_a).recorded_by_label == "keyworker@a.example"
     coordinator = client_for(Role.COORDINATOR)
-    flagged = coordinator.get(reverse("people:register"), {"review": "now"})
+    flagged = coordinator.get(at(person_a.place, "register:list"), {"review": "now"})
     assert register_count(flagged) == 1 and "Review now" in flagged.content.decode()
-    rising = coordinator.get(reverse("risk:rising_risk")).content.decode()
+    rising = coordinator.get(at(person_a.place, "register:rising_risk")).content.decode()
     assert "Crisis event while rated Green" in rising
 
 
 def test_an_event_dated_before_birth_is_a_clear_error(coordinator, person_a):
     response = coordinator.post(
-        reverse("risk:event_new", args=[person_a.pk]),
+        at(person_a, "risk:event_new"),
         {"kind": "ae", **day_fields("occurred_on", person_a.date_of_birth - timedelta(days=3))},
     )
     assert "before the person's date of birth" in " ".join(error_messages(response))
@@ -146,16 +145,16 @@ def test_register_filters_and_sorts_by_rating_and_review_due(coordinator, place_
     factories.make_person(place_a, rating="G", given_name="Greta")
     factories.make_person(place_a, rating="R", given_name="Ruth")
     factories.make_person(place_a, rating="A", given_name="Ann")
-    assert register_count(coordinator.get(reverse("people:register"), {"rating": "R"})) == 1
-    by_rating = coordinator.get(reverse("people:register"), {"sort": "rating"}).content.decode()
+    assert register_count(coordinator.get(at(place_a, "register:list"), {"rating": "R"})) == 1
+    by_rating = coordinator.get(at(place_a, "register:list"), {"sort": "rating"}).content.decode()
     assert by_rating.index("Ruth") < by_rating.index("Ann") < by_rating.index("Greta")
-    by_review = coordinator.get(reverse("people:register"), {"sort": "review"}).content.decode()
+    by_review = coordinator.get(at(place_a, "register:list"), {"sort": "review"}).content.decode()
     assert by_review.index("Ruth") < by_review.index("Ann") < by_review.index("Greta")
 
 
 def test_updating_an_action_keeps_a_dated_history(coordinator, person_a):
     action = Action.objects.filter(person=person_a).first()
-    url = reverse("actions:update", args=[action.pk])
+    url = at(action, "actions:update")
     response = coordinator.post(
         url, {"status": "done", "note": "Partners named", "version": action.version}
     )
@@ -173,13 +172,13 @@ def test_updating_an_action_keeps_a_dated_history(coordinator, person_a):
 def test_adding_an_action_needs_an_owner(coordinator, person_a):
     before = Action.objects.count()
     response = coordinator.post(
-        reverse("actions:new", args=[person_a.pk]),
+        at(person_a, "actions:new"),
         {"description": "Call GP", **day_fields("due_on", dates.today())},
     )
     assert "Choose who owns this action" in " ".join(error_messages(response))
     assert Action.objects.count() == before
     response = coordinator.post(
-        reverse("actions:new", args=[person_a.pk]),
+        at(person_a, "actions:new"),
         {"description": "Call GP", "owner_name": "Dr Patel", **day_fields("due_on", dates.today())},
     )
     assert response.status_code == 302 and Action.objects.count() == before + 1

@@ -7,14 +7,15 @@ from datetime import date
 import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.urls import reverse
 
 from dsr.actions import services as actions
 from dsr.core.access import Role
 from dsr.risk import services as risk
 from tests import factories
 from tests.factories import SYSTEM
+from tests.helpers import at
 
 MONDAY = "2026-11-02 09:00:00+00:00"
 
@@ -35,7 +36,7 @@ def test_my_work_lists_reviews_actions_signals_and_cetrs(client_for, cast, place
         owner_user=coordinator,
         by=SYSTEM,
     )
-    body = client_for(Role.COORDINATOR).get(reverse("work:my_work")).content.decode()
+    body = client_for(Role.COORDINATOR).get(at(place_a, "work:my_work")).content.decode()
     assert "Hold a community C(E)TR" in body and "Rory" in body
     assert "Review now: Crisis event while rated Green" in body
     assert "Call mum" in body and "Overdue" in body
@@ -63,7 +64,7 @@ def test_a_keyworker_sees_their_own_actions_but_not_the_coordinators(client_for,
         owner_user=cast[Role.COORDINATOR],
         by=SYSTEM,
     )
-    body = client_for(Role.KEYWORKER).get(reverse("work:my_work")).content.decode()
+    body = client_for(Role.KEYWORKER).get(at(place_a, "work:my_work")).content.decode()
     assert "Keyworker task" in body and "Coordinator task" not in body
     assert "Signals to look at" not in body
 
@@ -101,17 +102,56 @@ def test_reminders_are_sent_once_a_day_and_never_twice_for_the_same_item(cast, p
         assert len([m for m in mail.outbox if m.to == [coordinator.email]]) == 2
 
 
-def test_a_partner_does_not_see_work_about_people_outside_their_network(client_for, cast, place_a):
+def test_a_partner_sees_work_only_about_people_in_their_network(client_for, cast, place_a):
     from dsr.core import dates
 
-    person = factories.make_person(place_a, given_name="Hidden")
+    partner = cast[Role.PARTNER]
+    hidden = factories.make_person(place_a, given_name="Hidden")
+    shown = factories.make_person(place_a, given_name="Shown")
+    factories.in_network(shown, partner)
+    # A partner cannot be given an action about someone they cannot see...
+    with pytest.raises(ValidationError, match="works on this person's record"):
+        actions.open_action(
+            person=hidden,
+            description="Partner-owned task",
+            due_on=dates.today(),
+            source="other",
+            owner_user=partner,
+            by=SYSTEM,
+        )
+    # ...and sees their own about the people whose network includes them
     actions.open_action(
-        person=person,
-        description="Partner-owned task",
+        person=shown,
+        description="Share the CAMHS plan",
         due_on=dates.today(),
         source="other",
-        owner_user=cast[Role.PARTNER],
+        owner_user=partner,
         by=SYSTEM,
     )
-    body = client_for(Role.PARTNER).get(reverse("work:my_work")).content.decode()
-    assert "Partner-owned task" not in body and "Hidden" not in body
+    body = client_for(Role.PARTNER).get(at(place_a, "work:my_work")).content.decode()
+    assert "Share the CAMHS plan" in body and "Hidden" not in body
+
+
+def test_open_actions_on_a_closed_record_stay_in_my_work(client_for, cast, place_a):
+    from dsr.core import dates
+    from dsr.people import services as people
+
+    person = factories.make_person(place_a, given_name="Closing")
+    actions.open_action(
+        person=person,
+        description="Send the closing letter",
+        due_on=dates.today(),
+        source="other",
+        owner_user=cast[Role.KEYWORKER],
+        by=SYSTEM,
+    )
+    people.close_record(
+        person=person,
+        reason="risk_reduced",
+        closed_on=dates.today(),
+        note="",
+        expected_version=person.version,
+        by=SYSTEM,
+    )
+    body = client_for(Role.KEYWORKER).get(at(place_a, "work:my_work")).content.decode()
+    assert "Send the closing letter" in body

@@ -1,0 +1,198 @@
+"""The audited door: the one way pages, jobs, exports and the API read care data (ADR 0009).
+
+Each care model has a `Door` in its app's scoping module. A door answers only with what the
+viewer may see (place, role, care network) and records the read in the same call:
+
+- `door.get(viewer, pk, purpose=...)`: one record, audited `viewed`; otherwise 404, and a
+  refusal at a record that exists is audited `denied`. Object rules (core/access.py) apply
+  when a permission is given.
+- `door.list(viewer, purpose=...)`: a queryset to filter, sort and paginate; when its rows
+  are fetched, the people they concern are audited `listed` (one event for the fetch).
+- `door.about(viewer, person, purpose=...)`: the records about one person already read
+  through a door, audited `viewed` against that person.
+
+A person is recorded once per purpose in a request, so a page composed of panels (the
+person page) leaves one event, however many doors it reads through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from django.db import models
+from django.http import Http404, HttpRequest
+
+from dsr.core import access, audit
+
+M = TypeVar("M", bound=models.Model)
+
+# Every door, by model: the lint test holds care models to them (tests/core/test_door.py).
+DOORS: dict[type[models.Model], Door[Any]] = {}
+
+
+@dataclass
+class Viewer:
+    """Who is reading, in which place and role, and what this request has already recorded."""
+
+    membership: Any  # dsr.places.models.Membership: user, place, role
+    context: audit.Context
+    request: HttpRequest | None = None
+    recorded: set[tuple[str, int]] = field(default_factory=set)  # (purpose, person id)
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> Viewer:
+        """The viewer of a request whose place and membership the access rule has set."""
+        viewer = getattr(request, "_dsr_viewer", None)
+        membership = getattr(request, "membership", None)
+        if viewer is None or viewer.membership is not membership:
+            viewer = cls(membership=membership, context=audit.Context.of(request), request=request)
+            request._dsr_viewer = viewer  # type: ignore[attr-defined]
+        return viewer
+
+    @classmethod
+    def acting_for(cls, membership: Any, *, label: str) -> Viewer:
+        """A job reading on a user's behalf (their reminder digest): their scope, its label."""
+        return cls(
+            membership=membership,
+            context=audit.Context(actor=None, place_id=membership.place_id, actor_label=label),
+        )
+
+    def deny(self, *, reason: str, person_id: int | None, place_id: int | None) -> None:
+        if self.request is not None:
+            audit.record_denied(
+                request=self.request, reason=reason, person_id=person_id, place_id=place_id
+            )
+
+
+@dataclass
+class Read:
+    """What a door's queryset records when its rows are fetched."""
+
+    door: Door[Any]
+    viewer: Viewer
+    purpose: str
+    person_id: int | None = None  # set: every row is about this person (`about`)
+    terms: dict[str, Any] | None = None  # a search: recorded even when it finds no one
+
+    def record(self, rows: Sequence[Any]) -> None:
+        if rows and not isinstance(rows[0], models.Model):
+            raise TypeError("Audited reads return records, not values: use a door's records")
+        if self.person_id is not None:
+            if rows:
+                self.door.record_view(self.viewer, self.person_id, self.purpose, obj=None)
+            return
+        people = sorted({self.door.person_of(row) for row in rows})
+        fresh = [p for p in people if (self.purpose, p) not in self.viewer.recorded]
+        if not fresh and not self.terms:
+            return
+        audit.record_listed(
+            context=self.viewer.context,
+            page=self.purpose,
+            object_type=self.door.object_type,
+            person_ids=fresh,
+            place_id=self.viewer.membership.place_id,
+            terms=self.terms,
+        )
+        self.viewer.recorded.update((self.purpose, p) for p in fresh)
+
+
+class Door(Generic[M]):
+    """Scope + audit for one care model.
+
+    `scope(membership)` is the model's visibility rule: a queryset of everything the
+    membership may see. It is the door's own; nothing else reads the model for display.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        *,
+        scope: Callable[[Any], models.QuerySet[M]],
+        person: str = "person_id",
+        place: str = "place_id",
+        related: Sequence[str] = (),
+    ) -> None:
+        self.model = model
+        self.object_type = model.__name__
+        self._scope = scope
+        self._person = person
+        self._place = place
+        self._related = tuple(related)
+        DOORS[model] = self
+
+    def person_of(self, obj: Any) -> int:
+        """The id of the person a record is about (`person` is a query path)."""
+        value = obj
+        for part in self._person.split("__"):
+            value = getattr(value, part)
+        return int(value)
+
+    def _scoped(self, viewer: Viewer) -> Any:
+        if viewer.membership is None:
+            return self.model._default_manager.none()
+        return self._scope(viewer.membership)
+
+    def list(self, viewer: Viewer, *, purpose: str, terms: dict[str, Any] | None = None) -> Any:
+        """Everything the viewer may see, audited `listed` when rows are fetched. A search
+        passes its `terms`: recorded with the people it showed, or that it found no one."""
+        return self._scoped(viewer).audited(Read(self, viewer, purpose, terms=terms))
+
+    def about(self, viewer: Viewer, person: Any, *, purpose: str, **within: Any) -> Any:
+        """The records about `person` (got through a door), audited against that person;
+        `within` narrows them further (the updates of one action)."""
+        return (
+            self._scoped(viewer)
+            .filter(**{self._person: person.pk}, **within)
+            .audited(Read(self, viewer, purpose, person_id=person.pk))
+        )
+
+    def get(
+        self,
+        viewer: Viewer,
+        pk: Any,
+        *,
+        purpose: str,
+        permission: access.Permission | None = None,
+    ) -> M:
+        """One record the viewer may see (and, given `permission`, act on), audited `viewed`."""
+        obj = self._scoped(viewer).filter(pk=pk).select_related(*self._related).first()
+        if obj is None:
+            self._deny_if_exists(viewer, pk)
+            raise Http404("Not found")
+        if permission is not None and not access.allows(viewer.membership, permission, obj):
+            viewer.deny(
+                reason=f"object rule: {permission}",
+                person_id=self.person_of(obj),
+                place_id=viewer.membership.place_id,
+            )
+            raise Http404("Not found")
+        self.record_view(viewer, self.person_of(obj), purpose, obj=obj)
+        return obj
+
+    def record_view(self, viewer: Viewer, person_id: int, purpose: str, *, obj: Any) -> None:
+        if (purpose, person_id) in viewer.recorded:
+            return
+        audit.record_read(
+            context=viewer.context,
+            page=purpose,
+            obj=obj,
+            person_id=person_id,
+            place_id=viewer.membership.place_id,
+        )
+        viewer.recorded.add((purpose, person_id))
+
+    def _deny_if_exists(self, viewer: Viewer, pk: Any) -> None:
+        # The one unscoped look-up: so that a refused attempt at a real record is audited,
+        # against the place that holds it.
+        try:
+            found = (
+                self.model._default_manager.filter(pk=pk)
+                .values_list(self._person, self._place)
+                .first()
+            )
+        except (ValueError, TypeError):
+            found = None
+        if found is not None:
+            viewer.deny(reason="outside scope", person_id=found[0], place_id=found[1])

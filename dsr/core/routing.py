@@ -1,0 +1,50 @@
+"""Addresses of place pages: every page of a place carries the place in its URL (ADR 0002)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from dsr.core.access import PLACE_KWARG
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> list[tuple[str, str]]:
+    found = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            found.append((prefix + str(entry.pattern), namespace + entry.name))
+    return found
+
+
+@lru_cache(maxsize=1)
+def place_routes() -> frozenset[str]:
+    """The names of the routes whose URL carries a place."""
+    marker = f"<int:{PLACE_KWARG}>"
+    return frozenset(name for route, name in _walk(get_resolver().url_patterns) if marker in route)
+
+
+def url_in(place_id: int, name: str, *args: Any, **query: Any) -> str:
+    """`url_in(place.pk, "register:person", person.pk)`: a page of the place."""
+    address = reverse(name, args=[place_id, *args])
+    if query:
+        from django.utils.http import urlencode
+
+        address += "?" + urlencode(query)
+    return address
+
+
+def url_for(request: HttpRequest, name: str, *args: Any) -> str:
+    """An address for `name`; place pages get the request's place put in for them."""
+    if name in place_routes():
+        return url_in(request.place.pk, name, *args)  # type: ignore[attr-defined]
+    return reverse(name, args=args or None)
+
+
+def redirect_to(request: HttpRequest, name: str, *args: Any) -> HttpResponseRedirect:
+    return HttpResponseRedirect(url_for(request, name, *args))

@@ -1,0 +1,115 @@
+"""What a service checks of the values it is given, with the words its form would use.
+
+A form is not a service's only caller (tests, commands, the demo loader, the API to come),
+so each service validates everything itself. `clean_fields` checks values against the
+model's own field definitions — type, required, choices, length, no NUL characters — and
+words each problem exactly as `core.forms.name_each_error` words it on the form.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.text import capfirst
+
+
+def label_of(field: models.Field) -> str:  # type: ignore[type-arg]
+    return str(capfirst(field.verbose_name))
+
+
+def required_message(field: models.Field) -> str:  # type: ignore[type-arg]
+    verb = "Select" if field.choices else "Enter"
+    return f"{verb} the {label_of(field).lower()}"
+
+
+def choice_message(field: models.Field) -> str:  # type: ignore[type-arg]
+    return f"Select a valid choice for {label_of(field).lower()}"
+
+
+def text(value: Any, *, label: str, max_length: int | None, required: bool) -> str:
+    """A text value as a form's CharField leaves it: a string, stripped, within its length."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{label} must be text")
+    value = value.strip()
+    if "\x00" in value:
+        raise ValidationError("Null characters are not allowed")
+    if required and not value:
+        raise ValidationError(f"Enter the {label.lower()}")
+    if max_length is not None and len(value) > max_length:
+        raise ValidationError(f"{label} must be {max_length} characters or fewer")
+    return value
+
+
+def _clean(field: models.Field, value: Any) -> Any:  # type: ignore[type-arg]
+    label = label_of(field)
+    if isinstance(field, models.BooleanField):
+        if not isinstance(value, bool):
+            raise ValidationError(choice_message(field))
+        return value
+    if isinstance(field, models.DateField):
+        if value is None and field.null:
+            return None
+        if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+            raise ValidationError(f"The {label.lower()} must be a real date")
+        return value
+    if isinstance(field, models.CharField | models.TextField):
+        cleaned = text(value, label=label, max_length=field.max_length, required=False)
+        if not cleaned and not field.blank:
+            raise ValidationError(required_message(field))
+        if cleaned and field.choices and cleaned not in {str(c) for c, _ in field.choices}:
+            raise ValidationError(choice_message(field))
+        return cleaned
+    raise TypeError(f"clean_fields does not know {type(field).__name__}")
+
+
+def clean_fields(
+    model: type[models.Model],
+    data: Mapping[str, Any],
+    *,
+    allowed: Iterable[str],
+    required: bool,
+) -> dict[str, Any]:
+    """`data` checked against `model`'s fields; a ValidationError names every bad field.
+
+    `allowed`: the fields a caller may set (anything else is a programming error).
+    `required`: every allowed field without a default must be present (a new record).
+    """
+    allowed = tuple(allowed)
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValueError(f"Not {model.__name__} fields: {sorted(unknown)}")
+    errors: dict[str, ValidationError] = {}
+    cleaned: dict[str, Any] = {}
+    for name in allowed:
+        field = model._meta.get_field(name)
+        if name not in data:
+            if required and not field.has_default() and not field.blank:
+                errors[name] = ValidationError(required_message(field))  # type: ignore[arg-type]
+            continue
+        try:
+            cleaned[name] = _clean(field, data[name])  # type: ignore[arg-type]
+        except ValidationError as error:
+            errors[name] = error
+    if errors:
+        raise ValidationError(errors)  # type: ignore[arg-type]
+    return cleaned
+
+
+def one_of(value: Any, choices: Any, *, field: str, message: str) -> str:
+    """A coded value that must be one of `choices` (a TextChoices class or pairs)."""
+    values = {str(v) for v, _ in (choices.choices if hasattr(choices, "choices") else choices)}
+    if not isinstance(value, str) or value not in values:
+        raise ValidationError({field: message})
+    return value
+
+
+def a_date(value: Any, *, field: str, label: str) -> datetime.date:
+    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+        raise ValidationError({field: f"The {label} must be a real date"})
+    return value

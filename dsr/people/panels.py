@@ -1,0 +1,27 @@
+"""The person page's panels from the person record itself (core/panels.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dsr.core.panels import Panel, register_panel
+from dsr.people.scoping import NETWORK
+
+# The page these panels belong to: one audited read of the person covers them all.
+PURPOSE = "record"
+
+
+def _nothing_more(viewer: Any, person: Any) -> dict[str, Any]:
+    return {}
+
+
+def _network(viewer: Any, person: Any) -> dict[str, Any]:
+    members = NETWORK.about(viewer, person, purpose=PURPOSE).current()
+    return {"members": list(members.select_related("organisation", "user"))}
+
+
+def register_panels() -> None:
+    register_panel(Panel("safety", 20, "people/panel_safety.jinja", _nothing_more))
+    register_panel(Panel("identity", 50, "people/panel_identity.jinja", _nothing_more))
+    register_panel(Panel("circumstances", 60, "people/panel_circumstances.jinja", _nothing_more))
+    register_panel(Panel("network", 65, "people/panel_network.jinja", _network))

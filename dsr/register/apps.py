@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class RegisterConfig(AppConfig):
+    """The register: the layer above the domain apps (ADR 0011)."""
+
+    name = "dsr.register"
+    label = "register"
