@@ -8,11 +8,13 @@ PY := $(UV) run --frozen
 MANAGE := $(PY) python manage.py
 DEMO_ENV := DSR_DEMO=1 DATABASE_URL=sqlite:///$(CURDIR)/var/demo.sqlite3
 TEST_ENV := DSR_TESTING=1
+PORT ?= 8000
+export PORT
 
 .PHONY: help env assets demo run test test-sqlite test-postgres test-browser check fmt migrate bench clean
 
 help:
-	@echo "make demo    - run the register with fictional data on http://127.0.0.1:8000"
+	@echo "make demo    - run the register with fictional data on http://127.0.0.1:8000 (PORT=8001 make demo for another port)"
 	@echo "make test    - run the test suite (SQLite; PostgreSQL too when DATABASE_URL is set)"
 	@echo "make check   - ruff (lint + format check) and mypy"
 	@echo "make run     - serve without loading demo data"
@@ -26,21 +28,27 @@ node_modules/nhsuk-frontend/package.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The NHS.UK stylesheet without its @font-face rules, which fetch Frutiger from NHS.UK's
+# font host: no third-party request by default. They go to nhsuk-fonts.css, linked only
+# when DSR_NHS_FONTS is on (README, "Settings").
+NHSUK_DIST := node_modules/nhsuk-frontend/dist/nhsuk
 assets: node_modules/nhsuk-frontend/package.json
 	mkdir -p dsr/static/nhsuk dsr/static/images
-	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js dsr/static/nhsuk/
-	cp node_modules/nhsuk-frontend/dist/nhsuk/assets/images/* dsr/static/images/
-	cp node_modules/nhsuk-frontend/dist/nhsuk/assets/manifest.json dsr/static/manifest.json
+	sed -E 's/@font-face\{[^}]*\}//g' $(NHSUK_DIST)/nhsuk-frontend.min.css > dsr/static/nhsuk/nhsuk-frontend.min.css
+	grep -oE '@font-face\{[^}]*\}' $(NHSUK_DIST)/nhsuk-frontend.min.css > dsr/static/nhsuk/nhsuk-fonts.css
+	cp $(NHSUK_DIST)/nhsuk-frontend.min.js dsr/static/nhsuk/
+	cp $(NHSUK_DIST)/assets/images/* dsr/static/images/
+	cp $(NHSUK_DIST)/assets/manifest.json dsr/static/manifest.json
 
 demo: env assets
 	mkdir -p var
 	$(DEMO_ENV) $(MANAGE) migrate --noinput
 	$(DEMO_ENV) $(MANAGE) load_demo
-	$(DEMO_ENV) $(MANAGE) runserver 127.0.0.1:8000
+	$(DEMO_ENV) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 run: env assets
 	$(MANAGE) migrate --noinput
-	$(MANAGE) runserver 127.0.0.1:8000
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # SQLite always; PostgreSQL as well when DATABASE_URL points at one.
 test: env assets
@@ -57,6 +65,7 @@ check: env
 	$(PY) ruff check .
 	$(PY) ruff format --check .
 	$(TEST_ENV) $(PY) mypy
+	$(TEST_ENV) DATABASE_URL= $(MANAGE) makemigrations --check --dry-run
 
 fmt: env
 	$(PY) ruff format .

@@ -13,6 +13,33 @@ from dsr.core.access import Role
 from tests import factories
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _reset_past_the_truncate_triggers():
+    """Transactional tests end with Django's flush, a TRUNCATE of every table, which the
+    care and audit tables refuse (ADR 0012). The test database, and only it, is reset past
+    them: django-pgtrigger's `ignore`, around the flush alone. Application code never calls
+    it (tests/core/test_immutability.py)."""
+    import pgtrigger
+    from django.apps import apps
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate_triggers = [
+        f"{model._meta.label}:{trigger.name}"
+        for model in apps.get_models()
+        for trigger in getattr(model._meta, "triggers", [])
+        if "TRUNCATE" in str(trigger.operation)
+    ]
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):  # type: ignore[no-untyped-def]
+        with pgtrigger.ignore(*truncate_triggers):
+            return original(self, sql_list)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.DSR_DEMO = False

@@ -20,7 +20,7 @@ from dsr.core import audit, dates, validation
 from dsr.core.access import ACCESS, Permission, Role, allows
 from dsr.core.models import AuditAction, StaleVersion
 from dsr.people import services as people
-from dsr.people.models import NetworkMember, Person
+from dsr.people.models import Person
 from dsr.places.models import Organisation
 
 OWNER_CANNOT_SEE = "Choose an owner who works on this person's record"
@@ -33,7 +33,7 @@ OWNING_ROLES = [
 def possible_owners(person: Person) -> Any:
     """Users who may own an action about `person`: an active member of the person's place
     whose role sees people and updates actions — partners only if in the person's network."""
-    in_network = NetworkMember.objects.current().filter(person=person).values("user_id")
+    in_network = people.network_users(person)
     return (
         User.objects.filter(
             is_active=True,
@@ -62,12 +62,20 @@ def open_action(
 ) -> Action:
     """Open an action on an open record. Joins the caller's transaction."""
     description = validation.text(
-        description, label="What needs to be done", max_length=300, required=False
+        description,
+        field="description",
+        label="What needs to be done",
+        max_length=300,
+        required=False,
     )
     if not description:
         raise ValidationError({"description": "Enter what needs to be done"})
     owner_name = validation.text(
-        owner_name, label="Or a named professional", max_length=150, required=False
+        owner_name,
+        field="owner_name",
+        label="Or a named professional",
+        max_length=150,
+        required=False,
     )
     validation.a_date(due_on, field="due_on", label="due date")
     validation.one_of(source, ActionSource, field="source", message="Select where it came from")
@@ -123,7 +131,7 @@ def update_action(
 ) -> Action:
     """Record progress: a dated update, and the action's new status. Returns the action."""
     validation.one_of(status, ActionStatus, field="status", message="Select the status")
-    note = validation.text(note, label="Note", max_length=2000, required=False)
+    note = validation.text(note, field="note", label="Note", max_length=2000, required=False)
     on = validation.a_date(on or dates.today(), field="on", label="date")
     if on > dates.today():
         raise ValidationError({"on": "The date must be today or in the past"})

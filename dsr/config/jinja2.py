@@ -92,6 +92,7 @@ def environment(**options: Any) -> Environment:
         error_summary=error_summary,
         get_messages=get_messages,
         demo_mode=settings.DSR_DEMO,
+        nhs_fonts=settings.DSR_NHS_FONTS,
         service_name="Dynamic Support Register",
         membership_allows=membership_allows,
         today=dates.today,

@@ -169,6 +169,10 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dsr@localhost")
 
+# NHS.UK's typeface (Frutiger) comes from NHS.UK's font host: a third-party request, off
+# by default (pages fall back to Arial). On, the CSP allows that host for fonts only.
+DSR_NHS_FONTS = env_bool("DSR_NHS_FONTS")
+
 # Transport security. Production runs behind TLS; demo and tests on plain HTTP.
 SECURE = not (DSR_DEMO or DEBUG or env_bool("DSR_TESTING")) or env_bool("DSR_SECURE")
 SECURE_SSL_REDIRECT = SECURE

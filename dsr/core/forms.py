@@ -260,6 +260,8 @@ class NHSBoundField(BoundField):
             base["rows"] = widget.attrs.get("rows", 4)
             return call_macro("textarea", base | {"attributes": attributes} | overrides)
         base["type"] = getattr(widget, "input_type", "text")
+        if self.field.disabled:
+            base["disabled"] = True
         for key in ("autocomplete", "spellcheck", "inputmode"):
             if key in widget.attrs:
                 base[key] = widget.attrs[key]

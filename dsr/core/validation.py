@@ -30,8 +30,7 @@ def choice_message(field: models.Field) -> str:  # type: ignore[type-arg]
     return f"Select a valid choice for {label_of(field).lower()}"
 
 
-def text(value: Any, *, label: str, max_length: int | None, required: bool) -> str:
-    """A text value as a form's CharField leaves it: a string, stripped, within its length."""
+def _text(value: Any, *, label: str, max_length: int | None, required: bool) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -44,6 +43,15 @@ def text(value: Any, *, label: str, max_length: int | None, required: bool) -> s
     if max_length is not None and len(value) > max_length:
         raise ValidationError(f"{label} must be {max_length} characters or fewer")
     return value
+
+
+def text(value: Any, *, field: str, label: str, max_length: int | None, required: bool) -> str:
+    """A text value as a form's CharField leaves it: a string, stripped, within its length.
+    A problem is raised against `field`, worded with the form's `label`."""
+    try:
+        return _text(value, label=label, max_length=max_length, required=required)
+    except ValidationError as error:
+        raise ValidationError({field: error.messages}) from None
 
 
 def _clean(field: models.Field, value: Any) -> Any:  # type: ignore[type-arg]
@@ -59,7 +67,7 @@ def _clean(field: models.Field, value: Any) -> Any:  # type: ignore[type-arg]
             raise ValidationError(f"The {label.lower()} must be a real date")
         return value
     if isinstance(field, models.CharField | models.TextField):
-        cleaned = text(value, label=label, max_length=field.max_length, required=False)
+        cleaned = _text(value, label=label, max_length=field.max_length, required=False)
         if not cleaned and not field.blank:
             raise ValidationError(required_message(field))
         if cleaned and field.choices and cleaned not in {str(c) for c, _ in field.choices}:

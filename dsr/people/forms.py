@@ -102,24 +102,36 @@ class PersonForm(ModelForm):
         }
 
 
+def _digest(value: Any) -> str:
+    return hashlib.sha256(str(value).encode()).hexdigest()[:12]
+
+
 def fingerprint(person: Person) -> str:
     """A short digest of each field as it stands: carried by the edit form, so that a stale
-    save can say which fields someone else changed since this user opened the form."""
-    digest = {
-        name: hashlib.sha256(str(getattr(person, name)).encode()).hexdigest()[:12]
-        for name in EDITABLE_FIELDS
-    }
+    save can tell which fields someone else changed since this user opened the form, and
+    which ones this user changed."""
+    digest = {name: _digest(getattr(person, name)) for name in EDITABLE_FIELDS}
     return urlsafe_b64encode(json.dumps(digest, separators=(",", ":")).encode()).decode()
 
 
-def changed_since(loaded: str, person: Person) -> list[str]:
-    """The fields that differ between the fingerprint the form was opened with and now."""
+def _opened(loaded: str) -> dict[str, str]:
     try:
-        then = json.loads(urlsafe_b64decode(loaded.encode()))
+        opened = json.loads(urlsafe_b64decode(loaded.encode()))
     except ValueError:
-        return list(EDITABLE_FIELDS)
-    now = json.loads(urlsafe_b64decode(fingerprint(person).encode()))
-    return [name for name in EDITABLE_FIELDS if then.get(name) != now[name]]
+        return {}
+    return opened if isinstance(opened, dict) else {}
+
+
+def changed_since(loaded: str, person: Person) -> list[str]:
+    """The fields that differ between the record as the form was opened and now."""
+    then = _opened(loaded)
+    return [name for name in EDITABLE_FIELDS if then.get(name) != _digest(getattr(person, name))]
+
+
+def typed_changes(loaded: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The values this user changed from the record as they opened it (all, if unknown)."""
+    then = _opened(loaded)
+    return {name: value for name, value in values.items() if then.get(name) != _digest(value)}
 
 
 class EditPersonForm(PersonForm):

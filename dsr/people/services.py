@@ -229,7 +229,9 @@ def create_person(*, place: Place, data: dict[str, Any], by: audit.Context) -> P
 def lock(person: Person | int) -> Person:
     """The person's row, locked until the transaction ends (SQLite: already serialised)."""
     pk = person if isinstance(person, int) else person.pk
-    return Person.objects.select_for_update().select_related("place__settings").get(pk=pk)
+    return (
+        Person.objects.select_for_update(of=("self",)).select_related("place__settings").get(pk=pk)
+    )
 
 
 def update_person(
@@ -300,7 +302,9 @@ def close_record(
         message="Select why this person is leaving the register",
     )
     validation.a_date(closed_on, field="closed_on", label="date closed")
-    note = validation.text(note, label="Note", max_length=2000, required=False)
+    note = validation.text(
+        note, field="closure_note", label="Note", max_length=2000, required=False
+    )
     if closed_on > dates.today():
         raise ValidationError({"closed_on": "The date closed must be today or in the past"})
     with transaction.atomic():
@@ -329,7 +333,26 @@ def close_record(
     return current
 
 
+def keep_risk_picture(*, person: Person, **values: Any) -> None:
+    """The register's copy of the current rating, review due and "review now" (ADR 0007).
+
+    Called only by dsr.risk's services, inside the operation (holding the person's lock)
+    that changes the picture. Not a versioned edit: an open edit form is not made stale.
+    """
+    allowed = {"current_rating", "rated_on", "review_due", "review_now"}
+    if not values or set(values) - allowed:
+        raise ValueError(f"Only {sorted(allowed)} make the risk picture")
+    Person.objects.filter(pk=person.pk).update(**values)
+    for name, value in values.items():
+        setattr(person, name, value)
+
+
 # --- The care network ------------------------------------------------------------------
+
+
+def network_users(person: Person) -> Any:
+    """The users of the register in the person's current care network (a subquery)."""
+    return NetworkMember.objects.current().filter(person=person).values("user_id")
 
 
 def add_network_member(
@@ -344,8 +367,10 @@ def add_network_member(
     is_lead: bool = False,
 ) -> NetworkMember:
     """A professional joins the person's care network; a linked partner then sees them."""
-    name = validation.text(name, label="Name", max_length=150, required=True)
-    job_title = validation.text(job_title, label="Role", max_length=150, required=False)
+    name = validation.text(name, field="name", label="Name", max_length=150, required=True)
+    job_title = validation.text(
+        job_title, field="job_title", label="Role", max_length=150, required=False
+    )
     validation.a_date(started_on, field="started_on", label="start date")
     if started_on > dates.today():
         raise ValidationError({"started_on": "The start date must be today or in the past"})

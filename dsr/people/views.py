@@ -15,10 +15,18 @@ from django.views.decorators.http import require_http_methods, require_safe
 from dsr.core import audit
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
+from dsr.core.forms import add_service_error
 from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to
 from dsr.people import services
-from dsr.people.forms import CloseForm, EditPersonForm, changed_since, describe, fingerprint
+from dsr.people.forms import (
+    CloseForm,
+    EditPersonForm,
+    changed_since,
+    describe,
+    fingerprint,
+    typed_changes,
+)
 from dsr.people.scoping import PEOPLE
 
 PAGE_SIZE = 50
@@ -51,20 +59,26 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
                     by=viewer.context,
                 )
             except StaleVersion:
-                # Keep what they typed; show what changed since they opened the form and
-                # let them save again over the record as it now stands.
+                # Keep what they typed; show what changed since they opened the form, and
+                # offer the record as it now stands with their own changes on top.
                 person.refresh_from_db()
+                loaded = form.cleaned_data.get("loaded") or ""
                 changed = [
                     (str(form.fields[name].label), describe(person, name))
-                    for name in changed_since(form.cleaned_data.get("loaded") or "", person)
+                    for name in changed_since(loaded, person)
                 ]
-                data = request.POST.copy()
-                data["version"], data["loaded"] = str(person.version), fingerprint(person)
-                form = EditPersonForm(data, instance=person, **options)
-                form.is_valid()
+                form = EditPersonForm(
+                    instance=person,
+                    initial={
+                        **typed_changes(loaded, form.person_data()),
+                        "version": person.version,
+                        "loaded": fingerprint(person),
+                    },
+                    **options,
+                )
                 problems = [STALE_MESSAGE]
             except ValidationError as error:
-                form.add_error(None, error)
+                add_service_error(form, error)
             else:
                 unchanged = saved.version == form.cleaned_data["version"]
                 messages.success(request, "No changes to save" if unchanged else "Changes saved")
@@ -104,7 +118,7 @@ def person_close(request: HttpRequest, person_id: int) -> HttpResponse:
         except StaleVersion:
             form.add_error(None, "Someone else changed this record. Reload the page to see it")
         except ValidationError as error:
-            form.add_error(None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"{person.full_name}'s record has been closed")
             return redirect_to(request, "register:person", person.pk)

@@ -12,7 +12,6 @@ from dsr.places.models import PlaceSettings
 
 # Where each role lands in a place: the first page its permissions open.
 LANDING = [
-    (Permission.VIEW_MY_WORK, "work:my_work"),
     (Permission.VIEW_REGISTER, "register:list"),
     (Permission.SEARCH_AUDIT, "audit_search"),
     (Permission.VIEW_PLACE_SETTINGS, "places:settings"),

@@ -54,19 +54,19 @@ def _open_person(person: Person) -> Person:
 
 
 def _factors(factors: Iterable[Any], person: Person) -> list[RiskFactor]:
+    """The factors as the database holds them now: this place's, and still in use."""
     chosen = list(factors)
-    if not all(isinstance(f, RiskFactor) for f in chosen) or any(
-        f.place_id != person.place_id or not f.is_active for f in chosen
-    ):
-        raise ValidationError({"factors": "Choose risk factors from this place's list"})
-    return chosen
-
-
-def _set_person_risk(person: Person, **values: Any) -> None:
-    """Keep the register's copy of the current risk picture (ADR 0007)."""
-    Person.objects.filter(pk=person.pk).update(**values)
-    for name, value in values.items():
-        setattr(person, name, value)
+    wrong = ValidationError({"factors": "Choose risk factors from this place's list"})
+    if not all(isinstance(f, RiskFactor) for f in chosen):
+        raise wrong
+    found = list(
+        RiskFactor.objects.filter(
+            pk__in=[f.pk for f in chosen], place_id=person.place_id, is_active=True
+        )
+    )
+    if len(found) != len({f.pk for f in chosen}):
+        raise wrong
+    return found
 
 
 def rate(
@@ -84,7 +84,9 @@ def rate(
     validation.one_of(
         context, RatingContext, field="context", message="Select where this was decided"
     )
-    rationale = validation.text(rationale, label="Why this rating", max_length=4000, required=False)
+    rationale = validation.text(
+        rationale, field="rationale", label="Why this rating", max_length=4000, required=False
+    )
     if not rationale:
         raise ValidationError({"rationale": "Enter the reason for this rating"})
     with transaction.atomic():
@@ -114,8 +116,8 @@ def rate(
         decision.factors.set(chosen)
         previous = current.current_rating
         Signal.objects.open().filter(person=current).update(cleared_by=decision)
-        _set_person_risk(
-            current,
+        people.keep_risk_picture(
+            person=current,
             current_rating=rating,
             rated_on=decided_on,
             review_due=decision.review_due,
@@ -173,9 +175,11 @@ def record_review(
 ) -> Review:
     """A review confirms or changes the rating and agrees actions, all at once."""
     participants = validation.text(
-        participants, label="Who took part", max_length=2000, required=True
+        participants, field="participants", label="Who took part", max_length=2000, required=True
     )
-    summary = validation.text(summary, label="Summary", max_length=8000, required=True)
+    summary = validation.text(
+        summary, field="summary", label="Summary", max_length=8000, required=True
+    )
     with transaction.atomic():
         current = _open_person(person)
         held_on = _check_day(held_on, current, field="held_on", what="date of the review")
@@ -229,7 +233,9 @@ def log_event(
 ) -> SignificantEvent:
     """Log a significant event; the signal rules may flag "review now"."""
     validation.one_of(kind, EventKind, field="kind", message="Select what happened")
-    description = validation.text(description, label="Details", max_length=2000, required=False)
+    description = validation.text(
+        description, field="description", label="Details", max_length=2000, required=False
+    )
     with transaction.atomic():
         current = _open_person(person)
         occurred_on = _check_day(occurred_on, current, field="occurred_on", what="date it happened")
@@ -290,7 +296,7 @@ def raise_signals(*, person: Person, by: audit.Context) -> list[Signal]:
         )
         raised.append(signal)
     if raised:
-        _set_person_risk(person, review_now=True)
+        people.keep_risk_picture(person=person, review_now=True)
     return raised
 
 

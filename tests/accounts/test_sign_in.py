@@ -160,3 +160,16 @@ def test_sign_in_form_bad_input_is_a_clear_error(client, db):
     response = client.post(reverse("accounts:sign_in"), {"email": "not-an-email", "password": ""})
     body = response.content.decode()
     assert response.status_code == 200 and "nhsuk-error-summary" in body
+
+
+def test_the_sign_in_page_asks_for_an_authenticator_code_only_where_one_is_needed(client, settings):
+    assert "security code" in client.get(reverse("accounts:sign_in")).content.decode()
+    settings.DSR_DEMO = True
+    from django.template import engines
+
+    engines["jinja2"].env.globals["demo_mode"] = True
+    try:
+        body = client.get(reverse("accounts:sign_in")).content.decode()
+    finally:
+        engines["jinja2"].env.globals["demo_mode"] = False
+    assert "security code" not in body and "password printed by" in body

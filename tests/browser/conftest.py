@@ -1,8 +1,8 @@
 """Browser fixtures: Debian's Chromium driven by Playwright against Django's live server.
 
-Every page a test opens is watched for console errors and uncaught exceptions; a
-test fails at teardown if any appeared. No request leaves the machine: the NHS
-font host is answered locally and anything else off-host is aborted.
+Every page a test opens is watched for console errors, uncaught exceptions and
+requests to any other host; a test fails at teardown if any appeared (no request
+leaves the machine, and none is made to a third party).
 """
 
 from __future__ import annotations
@@ -93,15 +93,19 @@ class Problems:
         return [p for p in self.seen if not any(e.search(p) for e in self.expected)]
 
 
-def _fence(route: Route) -> None:
-    url = urlsplit(route.request.url)
-    if url.hostname == "assets.nhs.uk":
-        # The NHS font host: answer with nothing, the page falls back to Arial.
-        route.fulfill(status=200, body=b"", content_type="font/woff2")
-    elif url.scheme in {"data", "blob"} or url.hostname in LOCAL_HOSTS:
-        route.continue_()
-    else:
-        route.abort()
+def _fence(problems: Problems):
+    """Answer local requests; refuse any other, and report it: the service makes no
+    third-party request (NHS.UK's fonts are off unless a place turns them on)."""
+
+    def fence(route: Route) -> None:
+        url = urlsplit(route.request.url)
+        if url.scheme in {"data", "blob"} or url.hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            problems.seen.append(f"third-party request: {route.request.url}")
+            route.abort()
+
+    return fence
 
 
 def watch(context: BrowserContext, problems: Problems) -> BrowserContext:
@@ -112,7 +116,7 @@ def watch(context: BrowserContext, problems: Problems) -> BrowserContext:
         page.on("pageerror", problems.on_page_error)
 
     context.set_default_timeout(15_000)
-    context.route("**/*", _fence)
+    context.route("**/*", _fence(problems))
     context.on("page", on_page)
     return context
 
@@ -227,8 +231,22 @@ def signed_in(page: Page, live_server):
 
 @pytest.fixture
 def url(live_server):
-    """`url("/people/")`: the live server's address for a path."""
+    """`url("/sign-in/")`: the live server's address for a path."""
     return lambda path: f"{live_server.url}{path}"
+
+
+@pytest.fixture
+def in_place(live_server, place_a):
+    """`in_place("/people/")`: the address of a page of place A (the place is in the URL)."""
+    return lambda path: f"{live_server.url}/places/{place_a.pk}{path}"
+
+
+PLACE_PREFIX = re.compile(r"^/places/\d+")
+
+
+def place_path(path: str) -> str:
+    """A place page's path without its `/places/<id>` prefix: `/people/3/`."""
+    return PLACE_PREFIX.sub("", path)
 
 
 # ---------------------------------------------------------------------------
@@ -238,7 +256,7 @@ def url(live_server):
 
 @dataclass
 class Register:
-    alice: object  # open, Green, with an event that flags a review, and an action
+    alice: object  # open, Green, an event that flags a review, actions, the partner's network
     ben: object  # open, Amber
     cara: object  # closed
 
@@ -281,6 +299,16 @@ def register(place_a, cast) -> Register:
         due_on=today + timedelta(days=7),
         source="other",
         owner_user=cast[Role.KEYWORKER],
+        by=SYSTEM,
+    )
+    # The partner is in Alice's care network, and owns an action about her
+    factories.in_network(alice, cast[Role.PARTNER])
+    actions.open_action(
+        person=alice,
+        description="Share the CAMHS plan",
+        due_on=today + timedelta(days=3),
+        source="other",
+        owner_user=cast[Role.PARTNER],
         by=SYSTEM,
     )
     return Register(alice=alice, ben=ben, cara=cara)

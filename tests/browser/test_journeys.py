@@ -12,7 +12,7 @@ from dsr.core import dates, nhs_number
 from dsr.core.access import Role
 from dsr.people.models import Person
 from tests import factories
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import axe_check, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -157,28 +157,42 @@ def test_a_coordinator_sees_their_own_views_in_who_has_accessed_the_record(
     expect(page.locator("table tbody")).to_contain_text("coordinator@a.example")
 
 
-def test_a_partner_sees_an_empty_register_until_they_are_in_a_care_network(
-    page, live_server, cast, register
+def test_a_partner_sees_only_the_people_in_their_care_network_and_updates_their_own_actions(
+    page, live_server, cast, register, problems, in_place
 ):
-    # Given a partner in a place with people on the register, but in no care network
+    # Given a partner in Alice's care network, in a place with others on the register
     # When they sign in
     sign_in(page, live_server, cast[Role.PARTNER])
 
-    # Then the register shows nobody
+    # Then the register shows Alice alone
     expect(page).to_have_url(re.compile("/people/$"))
-    expect(page.locator("#result-count")).to_contain_text("0 people")
-    expect(page.locator("#register-table")).to_have_count(0)
+    expect(page.locator("#result-count")).to_contain_text("1 person")
+    expect(page.locator("#register-table")).to_contain_text("ASHBY, Alice")
+
+    # And on her record they can open only the action they own, and record progress on it
+    page.get_by_role("link", name="ASHBY, Alice").click()
+    expect(page.get_by_role("link", name="Arrange a keywork visit")).to_have_count(0)
+    page.get_by_role("link", name="Share the CAMHS plan").click()
+    page.get_by_label("Done").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".dsr-message")).to_contain_text("Action updated")
+    axe_check(page)
+
+    # And someone outside their network is not found
+    problems.expect(r"status of 404")
+    response = page.goto(in_place(f"/people/{register.ben.pk}/"))
+    assert response is not None and response.status == 404
 
 
 def test_a_user_of_another_place_gets_not_found_for_a_person_in_this_place(
-    page, live_server, cast, register, problems, url
+    page, live_server, cast, register, problems, url, in_place
 ):
     # Given the coordinator of place B, signed in
     sign_in(page, live_server, cast["outsider"])
     problems.expect(r"status of 404")
 
     # When they open the address of a person in place A
-    response = page.goto(url(f"/people/{register.alice.pk}/"))
+    response = page.goto(in_place(f"/people/{register.alice.pk}/"))
 
     # Then they see "Page not found", and nothing of Alice
     assert response is not None and response.status == 404

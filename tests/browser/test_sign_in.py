@@ -20,7 +20,8 @@ def test_signing_in_with_password_and_code_lands_on_the_page_asked_for(
 ):
     # Given a coordinator who followed a link to Alice's record while signed out
     # When they sign in with their password and their authenticator's code
-    sign_in(page, live_server, cast[Role.COORDINATOR], next_path=f"/people/{register.alice.pk}/")
+    alice = f"/places/{register.alice.place_id}/people/{register.alice.pk}/"
+    sign_in(page, live_server, cast[Role.COORDINATOR], next_path=alice)
 
     # Then they arrive on Alice's record
     expect(page).to_have_url(re.compile(rf"/people/{register.alice.pk}/$"))
@@ -57,7 +58,7 @@ def test_a_user_without_an_authenticator_sets_one_up_from_the_key_and_is_signed_
     assert TOTPDevice.objects.get(user=user).confirmed
 
 
-def test_signing_out_ends_the_session(page, live_server, cast, register, url):
+def test_signing_out_ends_the_session(page, live_server, cast, register, url, in_place):
     # Given a signed-in coordinator
     sign_in(page, live_server, cast[Role.COORDINATOR])
 
@@ -70,6 +71,6 @@ def test_signing_out_ends_the_session(page, live_server, cast, register, url):
     expect(page.locator("header")).not_to_contain_text("Coordinator")
 
     # And the register now asks them to sign in
-    page.goto(url("/people/"))
-    expect(page).to_have_url(re.compile(r"/sign-in/\?next=%2Fpeople%2F$"))
+    page.goto(in_place("/people/"))
+    expect(page).to_have_url(re.compile(r"/sign-in/\?next=%2Fplaces%2F\d+%2Fpeople%2F$"))
     expect(page.locator("h1")).to_have_text("Sign in")

@@ -65,7 +65,10 @@ def test_a_stale_edit_keeps_what_was_typed_and_shows_what_changed_in_between(coo
     # Two people open the form at version 1; the first saves a new preferred name.
     opened = edit_data(person_a, preferred_name="Second", address="1 New Road")
     opened["loaded"] = fingerprint(person_a)
-    coordinator.post(at(person_a, "people:edit"), edit_data(person_a, preferred_name="First"))
+    coordinator.post(
+        at(person_a, "people:edit"),
+        edit_data(person_a, preferred_name="First", gp_practice="Elm Tree Surgery"),
+    )
     # The second person's save is refused, and nothing of theirs is written yet...
     with Unchanged():
         response = coordinator.post(at(person_a, "people:edit"), opened)
@@ -76,15 +79,18 @@ def test_a_stale_edit_keeps_what_was_typed_and_shows_what_changed_in_between(coo
     # ...but what they typed is still in the form, the field changed in between is named
     # with its new value, and the form now carries the current version
     assert 'value="Second"' in body and "1 New Road" in body
+    # a field they did not touch shows what the other person saved, not their stale copy
+    assert 'value="Elm Tree Surgery"' in body
     changed = re.search(r'id="changed-since".*?</dl>', body, re.S).group(0)
     assert "Preferred name" in changed and "First" in changed
     assert "Address" not in changed
     assert f'name="version" value="{person_a.version}"' in body
     # Saving again applies their change over the record as it now stands
-    again = dict(opened, version=str(person_a.version))
+    again = dict(opened, version=str(person_a.version), gp_practice="Elm Tree Surgery")
     assert coordinator.post(at(person_a, "people:edit"), again).status_code == 302
     person_a.refresh_from_db()
     assert person_a.preferred_name == "Second" and person_a.address == "1 New Road"
+    assert person_a.gp_practice == "Elm Tree Surgery"
 
 
 @pytest.mark.parametrize("version", ["", "abc", "-1", "0", "99999999999"])
@@ -177,3 +183,31 @@ def test_keyworker_cannot_close_but_can_edit(client_for, person_a):
     assert client.get(at(person_a, "people:close")).status_code == 404
     assert client.get(at(person_a, "people:edit")).status_code == 200
     assert "Close record" not in client.get(at(person_a, "register:person")).content.decode()
+
+
+def test_a_keyworker_edits_a_person_but_not_their_nhs_number(client_for, person_a):
+    client = client_for(Role.KEYWORKER)
+    page = client.get(at(person_a, "people:edit")).content.decode()
+    assert re.search(r'<input[^>]*id="id_nhs_number"[^>]*disabled', page)
+    assert "Only the team who add people to the register can change this" in page
+    # a crafted post cannot change it either: the disabled field keeps the record's number
+    response = client.post(
+        at(person_a, "people:edit"),
+        edit_data(person_a, nhs_number=factories.next_nhs_number(), preferred_name="Ali"),
+    )
+    assert response.status_code == 302
+    old = person_a.nhs_number
+    person_a.refresh_from_db()
+    assert person_a.nhs_number == old and person_a.preferred_name == "Ali"
+
+
+def test_a_coordinator_changing_an_nhs_number_to_one_elsewhere_learns_only_that(
+    coordinator, person_a, person_b
+):
+    with Unchanged():
+        response = coordinator.post(
+            at(person_a, "people:edit"), edit_data(person_a, nhs_number=person_b.nhs_number)
+        )
+    body = response.content.decode()
+    assert "appears to be on another place" in body
+    assert "Place B" not in body and "Bella" not in body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -183,3 +184,106 @@ def test_searches_are_audited_with_their_terms_even_when_they_find_no_one(coordi
     event = AuditEvent.objects.filter(action="listed").get()
     assert event.changes["terms"]["q"] == "Smith"
     assert event.changes["shown"] == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "finds"),
+    [
+        ("sian", "Siân"),
+        ("SIAN", "Siân"),
+        ("zoe", "Zoë"),
+        ("nunez", "Núñez"),
+        ("Núñez", "Núñez"),
+        ("o'brien", "O’Brien"),
+        ("O’Brien", "O’Brien"),
+        ("obrien", "O’Brien"),
+        ("NUNEZ, Sian", "Siân"),
+        ("OBRIEN, Zoe", "Zoë"),
+        ("kowalczyk", "Kowalczyk-Hart"),
+        ("hart", "Kowalczyk-Hart"),
+    ],
+)
+def test_search_folds_case_accents_and_apostrophes_and_takes_the_list_s_own_form(
+    coordinator, place_a, typed, finds
+):
+    factories.make_person(place_a, given_name="Siân", family_name="Núñez")
+    factories.make_person(place_a, given_name="Zoë", family_name="O’Brien")
+    factories.make_person(place_a, given_name="Tomasz", family_name="Kowalczyk-Hart")
+    factories.make_person(place_a, given_name="Christian", family_name="Dunmore")
+    response = coordinator.get(at(place_a, "register:list"), {"q": typed})
+    body = response.content.decode()
+    assert register_count(response) == 1, typed
+    assert finds.upper() in html.unescape(body).upper()
+
+
+def test_a_word_matches_the_start_of_a_name_not_its_middle(coordinator, place_a):
+    factories.make_person(place_a, given_name="Christian", family_name="Dunmore")
+    assert register_count(coordinator.get(at(place_a, "register:list"), {"q": "sian"})) == 0
+    assert register_count(coordinator.get(at(place_a, "register:list"), {"q": "chris"})) == 1
+
+
+def test_a_search_over_100_characters_is_an_error_not_the_whole_register(coordinator, place_a):
+    factories.make_person(place_a)
+    response = coordinator.get(at(place_a, "register:list"), {"q": "x" * 101})
+    assert response.status_code == 200
+    assert register_count(response) == 0
+    message = "Name, NHS number or date of birth must be 100 characters or fewer"
+    assert any(message in text for text in error_messages(response))
+
+
+def test_a_superscript_or_eastern_digit_in_a_search_is_not_a_500(coordinator, place_a):
+    for query in ["15/03/201²", "١٥/٠٣/٢٠١٢", "999067418³"]:
+        response = coordinator.get(at(place_a, "register:list"), {"q": query})
+        assert response.status_code == 200 and register_count(response) == 0
+
+
+def test_a_closed_record_shows_its_closure_as_text_not_markup(coordinator, place_a):
+    from dsr.people import services
+
+    person = factories.make_person(place_a)
+    services.close_record(
+        person=person,
+        reason="risk_reduced",
+        closed_on=dates.today(),
+        note="Settled <b>well</b>",
+        expected_version=1,
+        by=factories.SYSTEM,
+    )
+    body = coordinator.get(at(person, "register:person")).content.decode()
+    closure = re.search(r'id="closure".*?</div>', body, re.S).group(0)
+    assert "&lt;p&gt;" not in closure and "<p>Closed on" in closure
+    assert "Settled &lt;b&gt;well&lt;/b&gt;" in closure
+    # and a closed record takes no new actions
+    assert at(person, "actions:new") not in body
+    actions_before = person.actions.count()
+    response = coordinator.post(
+        at(person, "actions:new"),
+        {
+            "description": "x",
+            "owner_name": "Sam",
+            "due_on_day": "1",
+            "due_on_month": "1",
+            "due_on_year": "2030",
+        },
+    )
+    assert response.status_code == 302 and person.actions.count() == actions_before
+
+
+def test_rising_risk_lists_each_person_once_with_every_reason(client_for, place_a):
+    from dsr.core.access import Role
+    from dsr.risk import services as risk
+
+    person = factories.make_person(place_a, rating="G")
+    for kind in ("police", "ae"):
+        risk.log_event(
+            person=person, kind=kind, occurred_on=dates.today(), description="", by=factories.SYSTEM
+        )
+    body = client_for(Role.COORDINATOR).get(at(place_a, "register:rising_risk")).content.decode()
+    assert body.count(at(person, "register:person")) == 1
+    assert "Crisis event while rated Green" in body and "2 significant events" in body
+
+
+def test_the_add_form_names_each_length_error_by_its_field(coordinator, place_a):
+    response = coordinator.post(at(place_a, "register:add"), form_data(rationale="x" * 4001))
+    message = "Why this rating must be 4000 characters or fewer"
+    assert any(message in text for text in error_messages(response))

@@ -1,3 +1,5 @@
+import os
+
 from django.core.management.base import BaseCommand
 
 from dsr.demo import data
@@ -15,7 +17,10 @@ class Command(BaseCommand):
             self.stdout.write("Demo data already loaded.")
         else:
             self.stdout.write(self.style.SUCCESS(f"Loaded {data.DEMO_PLACE}."))
-        self.stdout.write("\nSign in at http://127.0.0.1:8000/ as any of these (all fictional):\n")
+        port = os.environ.get("PORT") or "8000"
+        self.stdout.write(
+            f"\nSign in at http://127.0.0.1:{port}/ as any of these (all fictional):\n"
+        )
         for email, _name, role, _title in data.USERS:
             self.stdout.write(f"  {role.label:<12} {email:<36} password: {data.DEMO_PASSWORD}")
         self.stdout.write("")
