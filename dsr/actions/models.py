@@ -65,7 +65,7 @@ class Action(Versioned):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
 
-    objects = ActionQuerySet.as_manager()
+    objects = ActionQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["due_on", "id"]

@@ -390,7 +390,7 @@ class RecordsChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-a
                     code="invalid_pk_value",
                     params={"pk": pk},
                 )
-        return super()._check_values(value)
+        return super()._check_values(value)  # type: ignore[misc]
 
 
 def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:

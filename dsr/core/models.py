@@ -9,20 +9,23 @@ and on PostgreSQL triggers refuse the same in the database (`immutable_triggers(
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Self
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, Self
 
 import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from dsr.core.door import Read
-
 
 class StaleVersion(Exception):
     """Someone else saved the record after this user loaded it."""
+
+
+class ReadRecorder(Protocol):
+    """What records a read when a door's rows are fetched (core/door.py `Read`)."""
+
+    def record(self, rows: Sequence[Any]) -> None: ...
 
 
 class CareQuerySet(models.QuerySet):  # type: ignore[type-arg]
@@ -33,14 +36,14 @@ class CareQuerySet(models.QuerySet):  # type: ignore[type-arg]
     (`Model.objects`) carry none.
     """
 
-    _read: Read | None = None
+    _read: ReadRecorder | None = None
 
     def _clone(self) -> Self:
         clone = super()._clone()  # type: ignore[misc]
         clone._read = self._read
         return clone
 
-    def audited(self, read: Read) -> Self:
+    def audited(self, read: ReadRecorder) -> Self:
         clone = self._chain()  # type: ignore[attr-defined]
         clone._read = read
         return clone  # type: ignore[no-any-return]
@@ -49,7 +52,7 @@ class CareQuerySet(models.QuerySet):  # type: ignore[type-arg]
         fresh = self._result_cache is None  # type: ignore[attr-defined]
         super()._fetch_all()  # type: ignore[misc]
         if fresh and self._read is not None:
-            self._read.record(self._result_cache)  # type: ignore[attr-defined]
+            self._read.record(self._result_cache)  # type: ignore[attr-defined,arg-type]
 
     def iterator(self, chunk_size: int | None = None) -> Any:
         if self._read is not None:

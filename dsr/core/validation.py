@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -95,13 +95,13 @@ def clean_fields(
     errors: dict[str, ValidationError] = {}
     cleaned: dict[str, Any] = {}
     for name in allowed:
-        field = model._meta.get_field(name)
+        field = cast(models.Field, model._meta.get_field(name))  # type: ignore[type-arg]
         if name not in data:
             if required and not field.has_default() and not field.blank:
-                errors[name] = ValidationError(required_message(field))  # type: ignore[arg-type]
+                errors[name] = ValidationError(required_message(field))
             continue
         try:
-            cleaned[name] = _clean(field, data[name])  # type: ignore[arg-type]
+            cleaned[name] = _clean(field, data[name])
         except ValidationError as error:
             errors[name] = error
     if errors:

@@ -79,7 +79,7 @@ class Person(Versioned):
     closure_reason = models.CharField(max_length=24, choices=ClosureReason.choices, blank=True)
     closure_note = models.TextField(max_length=2000, blank=True)
 
-    objects = PersonQuerySet.as_manager()
+    objects = PersonQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -193,7 +193,7 @@ class NetworkMember(Versioned):
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
 
-    objects = NetworkMemberQuerySet.as_manager()
+    objects = NetworkMemberQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["-is_lead", "name", "id"]

@@ -36,13 +36,15 @@ def care_models() -> list[type[models.Model]]:
             return True
         for field in model._meta.get_fields():
             target = getattr(field, "related_model", None)
-            if field.many_to_one and target is not None and target not in seen:
-                if about_a_person(target, seen | {model}):
-                    return True
+            if (
+                field.many_to_one
+                and target is not None
+                and target not in seen
+                and about_a_person(target, seen | {model})
+            ):
+                return True
         return False
 
-    for model in apps.get_app_config("people").get_models():
-        pass
     for config in apps.get_app_configs():
         if not config.name.startswith("dsr."):
             continue
