@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from django.urls import reverse
 
@@ -79,3 +80,25 @@ def test_production_settings_send_hsts_and_secure_cookies():
         "True",
         "False",
     ]
+
+
+def test_make_demo_serves_on_the_port_asked_for():
+    root = Path(__file__).resolve().parents[1]
+    quiet = {k: v for k, v in os.environ.items() if k != "PORT"}
+    for command, env in [
+        (["make", "-n", "demo", "PORT=8001"], quiet),
+        (["make", "-n", "demo"], {**quiet, "PORT": "8001"}),
+    ]:
+        result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
+        assert "runserver 127.0.0.1:8001" in result.stdout, result.stdout + result.stderr
+
+
+def test_no_page_loads_a_font_from_another_host_by_default(client_for, person_a):
+    body = client_for(Role.COORDINATOR).get(at(person_a, "register:person")).content.decode()
+    assert "nhsuk-fonts.css" not in body
+    response = client_for(Role.COORDINATOR).get(at(person_a, "register:person"))
+    assert "assets.nhs.uk" not in response["Content-Security-Policy"]
+    css = (
+        Path(__file__).resolve().parents[1] / "dsr" / "static" / "nhsuk" / "nhsuk-frontend.min.css"
+    )
+    assert "assets.nhs.uk" not in css.read_text()

@@ -52,9 +52,13 @@ def audit_details(event: Any) -> str:
     """A one-line account of an audit event, never showing old or new values of care data."""
     changes = event.changes or {}
     if event.action == "changed":
-        return "Fields: " + ", ".join(sorted(changes))
+        return "Fields: " + ", ".join(sorted(k for k in changes if k != "version"))
     if event.action == "created":
         return ""
+    if event.action == "checked":
+        here = len(changes.get("found_here", []))
+        elsewhere = "yes" if changes.get("found_elsewhere") else "no"
+        return f"found on this register: {here}; on another place's register: {elsewhere}"
     parts = []
     for key in ("page", "reason", "path", "terms", "results", "ip"):
         if key in changes and changes[key] not in ("", None, {}):
@@ -62,6 +66,9 @@ def audit_details(event: Any) -> str:
             if isinstance(value, dict):
                 value = ", ".join(f"{k}={v}" for k, v in value.items())
             parts.append(f"{key}: {value}")
+    if "shown" in changes:
+        shown = len(changes["shown"])
+        parts.append(f"{shown} {'person' if shown == 1 else 'people'} shown")
     return "; ".join(parts)
 
 

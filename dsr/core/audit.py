@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,25 +235,39 @@ class ChainProblem:
     problem: str
 
 
-def _events_in_order(batch: int = 2000) -> Iterator[AuditEvent]:
-    last_id = 0
-    while True:
-        chunk = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch])
-        if not chunk:
-            return
-        yield from chunk
-        last_id = chunk[-1].id
+def _shown_rows(events: list[AuditEvent]) -> dict[int, set[int]]:
+    rows: dict[int, set[int]] = {e.id: set() for e in events}
+    for event_id, person_id in AuditShown.objects.filter(event_id__in=list(rows)).values_list(
+        "event_id", "person_id"
+    ):
+        rows[event_id].add(person_id)
+    return rows
 
 
-def verify_chain() -> tuple[int, ChainProblem | None]:
-    """Walk the chain from the start; return (events checked, first problem or None)."""
+def verify_chain(batch: int = 2000) -> tuple[int, ChainProblem | None]:
+    """Walk the chain from the start; return (events checked, first problem or None).
+
+    Each event must follow the one before and match its hash; a `listed` event's rows in
+    AuditShown must be exactly the people its hashed content says it showed.
+    """
     expected_prev = GENESIS
     checked = 0
-    for event in _events_in_order():
-        if event.prev_hash != expected_prev:
-            return checked, ChainProblem(event.id, "does not follow the event before it")
-        if compute_hash(event) != event.hash:
-            return checked, ChainProblem(event.id, "content does not match its hash")
-        expected_prev = event.hash
-        checked += 1
-    return checked, None
+    last_id = 0
+    while True:
+        events = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch])
+        if not events:
+            return checked, None
+        shown = _shown_rows(events)
+        for event in events:
+            if event.prev_hash != expected_prev:
+                return checked, ChainProblem(event.id, "does not follow the event before it")
+            if compute_hash(event) != event.hash:
+                return checked, ChainProblem(event.id, "content does not match its hash")
+            said = (
+                set(event.changes.get("shown", [])) if event.action == AuditAction.LISTED else set()
+            )
+            if shown[event.id] != said:
+                return checked, ChainProblem(event.id, "its list of people shown was altered")
+            expected_prev = event.hash
+            checked += 1
+        last_id = events[-1].id

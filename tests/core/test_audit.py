@@ -155,3 +155,27 @@ def test_changes_record_field_names_with_old_and_new_values(place_a):
     )
     event = AuditEvent.objects.filter(action="changed", person_id=person.pk).get()
     assert event.changes == {"postcode": ["ZZ99 1AA", "ZZ99 2BB"], "version": [1, 2]}
+
+
+def test_an_altered_list_of_people_shown_is_detected(coordinator, place_a):
+    from dsr.core.models import AuditShown
+    from tests.helpers import at
+
+    person = factories.make_person(place_a)
+    coordinator.get(at(place_a, "register:list"))
+    assert audit.verify_chain()[1] is None
+    listed = AuditEvent.objects.filter(action="listed").get()
+    # an attacker with SQL removes the row that ties the person to the list they were on
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            "DELETE FROM core_auditshown WHERE event_id = %s AND person_id = %s",
+            [listed.pk, person.pk],
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+    _, problem = audit.verify_chain()
+    assert problem is not None and problem.event_id == listed.pk
+    assert "people shown" in problem.problem
+    assert AuditShown.objects.filter(person_id=person.pk).count() == 0

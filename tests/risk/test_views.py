@@ -46,6 +46,8 @@ def test_coordinator_changes_a_rating_and_sees_it_with_its_history(coordinator, 
         ({"rating": "P"}, "Select a valid choice"),
         ({**day_fields("decided_on", dates.today() + timedelta(days=2))}, "today or in the past"),
         ({"factors": "999999"}, "Select a valid choice"),
+        ({"factors": "99999999999999999999"}, "Select a valid choice"),
+        ({"factors": "١"}, "Select a valid choice"),
     ],
 )
 def test_bad_rating_input_changes_nothing(coordinator, person_a, overrides, message):
