@@ -30,7 +30,7 @@ from bench import common
 from bench.bulk import EPOCH, Spec, copy_models, copy_rows, write_audit_chain
 from dsr.accounts.models import User
 from dsr.actions.models import Action, ActionSource, ActionStatus
-from dsr.core import dates, nhs_number
+from dsr.core import dates, nhs_number, text
 from dsr.core.models import AuditAction
 from dsr.people.choices import (
     Accommodation,
@@ -296,11 +296,17 @@ def plan_people(world: World, count: int) -> list[PersonPlan]:
         until = world.day_between(added_on + timedelta(days=30), world.today) if closed else None
         age_now = rng.randint(4, 24)
         born = dates.add_years(world.today, -age_now) - timedelta(days=rng.randint(0, 364))
+        names = (
+            rng.choice(given),
+            rng.choice(family),
+            rng.choice(given) if rng.random() < 0.08 else "",
+        )
         person = Person(
             place=place,
-            given_name=rng.choice(given),
-            family_name=rng.choice(family),
-            preferred_name=rng.choice(given) if rng.random() < 0.08 else "",
+            given_name=names[0],
+            family_name=names[1],
+            preferred_name=names[2],
+            search_name=text.search_key(*names),
             date_of_birth=born,
             nhs_number=next(numbers) if rng.random() < 0.95 else "",
             ethnicity=rng.choice(CHOICES[Ethnicity]),

@@ -178,10 +178,12 @@ def search_term(rng: random.Random, surnames: list[str]) -> str:
 # The read pages measured, as (name, path maker). The makers take (rng, register, place).
 PageMaker = Callable[[random.Random, Register, int], str]
 PAGES: dict[str, PageMaker] = {
-    "list": lambda rng, reg, place: "/people/",
-    "search": lambda rng, reg, place: "/people/?q=" + quote(search_term(rng, reg.surnames[place])),
-    "filtered": lambda rng, reg, place: "/people/?status=closed&sort=dob",
-    "person": lambda rng, reg, place: f"/people/{rng.choice(reg.people[place])}/",
+    "list": lambda rng, reg, place: f"/places/{place}/people/",
+    "search": lambda rng, reg, place: (
+        f"/places/{place}/people/?q=" + quote(search_term(rng, reg.surnames[place]))
+    ),
+    "filtered": lambda rng, reg, place: f"/places/{place}/people/?status=closed&sort=dob",
+    "person": lambda rng, reg, place: f"/places/{place}/people/{rng.choice(reg.people[place])}/",
 }
 # The mixed read load: mostly people opening records and the register.
 MIX = {"person": 40, "list": 30, "search": 20, "filtered": 10}
@@ -274,7 +276,7 @@ def measure_latency(
             term = search_term(rng, register.surnames[user.place_id])
             for page, make in PAGES.items():
                 if page == "search":
-                    path = "/people/?q=" + quote(term)
+                    path = f"/places/{user.place_id}/people/?q=" + quote(term)
                 else:
                     path = make(rng, register, user.place_id)
                 response = user.browser.get(path)

@@ -36,11 +36,12 @@ def page_urls(place_id: int, rng: random.Random) -> dict[str, list[str]]:
 
     people = list(Person.objects.filter(place_id=place_id).values_list("id", "family_name"))
     picks = rng.sample(people, 5)
+    base = f"/places/{place_id}/people/"
     return {
-        "list": ["/people/"],
-        "search": [f"/people/?q={name[: rng.randint(3, 5)].lower()}" for _, name in picks],
-        "filtered": ["/people/?status=closed&sort=dob"],
-        "person": [f"/people/{pk}/" for pk, _ in picks],
+        "list": [base],
+        "search": [f"{base}?q={name[: rng.randint(3, 5)].lower()}" for _, name in picks],
+        "filtered": [f"{base}?status=closed&sort=dob"],
+        "person": [f"{base}{pk}/" for pk, _ in picks],
     }
 
 
