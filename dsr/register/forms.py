@@ -8,36 +8,17 @@ from typing import Any
 
 from django import forms
 
-from dsr.core.forms import Form, RecordsChoiceField
+from dsr.core.forms import Form
 from dsr.core.text import ascii_digits
-from dsr.people.choices import Status
 from dsr.people.forms import PersonForm
 from dsr.places.models import PlaceSettings
-from dsr.risk.forms import RATING_CHOICES
-from dsr.risk.models import RiskFactor, RiskRating
+from dsr.risk.forms import RatingFields
+from dsr.risk.models import RiskRating
 
 
-class NewPersonForm(PersonForm):
+class NewPersonForm(PersonForm, RatingFields):
     """Adding a person means rating them: every person on the register has a rating."""
 
-    rating = forms.ChoiceField(
-        label="Risk rating",
-        choices=RATING_CHOICES,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Select a rating"},
-    )
-    rationale = forms.CharField(
-        label="Why this rating?",
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Enter the reason for this rating"},
-    )
-    factors = RecordsChoiceField(
-        label="Risk factors considered (optional)",
-        queryset=RiskFactor.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
     confirm_not_duplicate = forms.BooleanField(
         label="I have checked: this is a different person",
         required=False,
@@ -45,9 +26,7 @@ class NewPersonForm(PersonForm):
 
     def __init__(self, *args: Any, policy: PlaceSettings, **kwargs: Any) -> None:
         super().__init__(*args, policy=policy, **kwargs)
-        self.fields["factors"].queryset = RiskFactor.objects.filter(  # type: ignore[attr-defined]
-            place_id=policy.place_id, is_active=True
-        )
+        self.offer_factors_of(policy.place_id)
 
     def require_checked(self) -> None:
         self.add_error(
@@ -113,11 +92,10 @@ class RegisterFilterForm(Form):
         ],
     )
 
-    def clean_status(self) -> str:
-        return self.cleaned_data.get("status") or Status.OPEN
-
-    def clean_sort(self) -> str:
-        return self.cleaned_data.get("sort") or "name"
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name in ("status", "sort", "rating", "review"):
+            self._errors.pop(name, None)  # an unknown filter is no filter, not an error
 
     def value(self, name: str, default: str = "") -> str:
         """The cleaned value, or `default` for a field whose value was not a valid choice."""

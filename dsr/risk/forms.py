@@ -11,7 +11,8 @@ RATING_CHOICES = [(r.value, f"{r.label}: {RATING_MEANING[r]}") for r in RiskRati
 
 
 class RatingFields(Form):
-    """The decision itself: used on its own and inside a review."""
+    """The decision itself: used on its own, inside a review, and when adding a person
+    (dsr/register, with the person's fields: `place` then comes from the place's policy)."""
 
     rating = forms.ChoiceField(
         label="Risk rating",
@@ -32,8 +33,12 @@ class RatingFields(Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args: Any, place: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, place: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if place is not None:
+            self.offer_factors_of(place)
+
+    def offer_factors_of(self, place: Any) -> None:
         self.fields["factors"].queryset = RiskFactor.objects.filter(  # type: ignore[attr-defined]
             place=place, is_active=True
         )

@@ -5,23 +5,23 @@ Each is seen by whoever may see the person it is about (people/scoping.py).
 
 from __future__ import annotations
 
-from typing import Any
-
 from dsr.core.door import Door
-from dsr.people.scoping import people_for
+from dsr.people.scoping import visible
 from dsr.risk.models import Rating, Review, Signal, SignificantEvent
 
+ABOUT_PERSON = "person__place_id"  # ratings, reviews and events have no place of their own
 
-def _about_visible_people(model: Any) -> Any:
-    def scope(membership: Any) -> Any:
-        return model.objects.filter(person__in=people_for(membership))
-
-    return scope
-
-
-RATINGS: Door[Rating] = Door(Rating, scope=_about_visible_people(Rating), place="person__place_id")
-REVIEWS: Door[Review] = Door(Review, scope=_about_visible_people(Review), place="person__place_id")
-EVENTS: Door[SignificantEvent] = Door(
-    SignificantEvent, scope=_about_visible_people(SignificantEvent), place="person__place_id"
+RATINGS: Door[Rating] = Door(
+    Rating, scope=lambda m: Rating.objects.filter(visible(m)), place=ABOUT_PERSON
 )
-SIGNALS: Door[Signal] = Door(Signal, scope=_about_visible_people(Signal))
+REVIEWS: Door[Review] = Door(
+    Review, scope=lambda m: Review.objects.filter(visible(m)), place=ABOUT_PERSON
+)
+EVENTS: Door[SignificantEvent] = Door(
+    SignificantEvent,
+    scope=lambda m: SignificantEvent.objects.filter(visible(m)),
+    place=ABOUT_PERSON,
+)
+SIGNALS: Door[Signal] = Door(
+    Signal, scope=lambda m: Signal.objects.filter(visible(m, place="place_id"))
+)

@@ -45,12 +45,13 @@ def review_item(person: Person) -> WorkItem:
 
 
 def my_actions(viewer: Any) -> Any:
-    """Open actions the user owns: on closed records too, until they are finished."""
+    """Open actions the user owns, on closed records too, until they are finished
+    (community C(E)TRs have their own list)."""
     return (
         ACTIONS.list(viewer, purpose=PURPOSE)
         .open()
         .filter(owner_user_id=viewer.membership.user_id)
-        .exclude(rule_key="community_cetr", person__status=Status.OPEN)
+        .exclude(rule_key="community_cetr")
         .select_related("person")
         .order_by("due_on", "id")
     )
@@ -68,11 +69,12 @@ def action_item(action: Action) -> WorkItem:
 
 
 def cetrs_due(viewer: Any) -> Any:
-    """Red means a community C(E)TR: a task until one is recorded (DOMAIN.md)."""
+    """Red means a community C(E)TR: a task until one is recorded or the task is cancelled
+    (DOMAIN.md), on a record since closed too."""
     return (
         ACTIONS.list(viewer, purpose=PURPOSE)
         .open()
-        .filter(rule_key="community_cetr", person__status=Status.OPEN)
+        .filter(rule_key="community_cetr")
         .select_related("person")
         .order_by("due_on", "id")
     )

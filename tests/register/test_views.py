@@ -287,3 +287,11 @@ def test_the_add_form_names_each_length_error_by_its_field(coordinator, place_a)
     response = coordinator.post(at(place_a, "register:add"), form_data(rationale="x" * 4001))
     message = "Why this rating must be 4000 characters or fewer"
     assert any(message in text for text in error_messages(response))
+
+
+def test_unknown_filter_values_fall_back_quietly(coordinator, place_a):
+    factories.make_person(place_a)
+    response = coordinator.get(
+        at(place_a, "register:list"), {"status": "zzz", "sort": "DROP", "rating": "P", "review": "x"}
+    )
+    assert register_count(response) == 1 and error_messages(response) == []
