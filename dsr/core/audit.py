@@ -219,9 +219,11 @@ def record_audit_search(*, context: Context, terms: dict[str, Any]) -> None:
 
 def about(person_id: int) -> Q:
     """Events about a person: their own pages and changes, and every list that showed them
-    (AuditShown)."""
-    shown = AuditShown.objects.filter(person_id=person_id).values("event_id")
-    return Q(person_id=person_id) | Q(pk__in=shown)
+    (AuditShown). A union of two index scans: `person_id = … OR id IN (…)` would read the
+    whole trail (29 s at 2.7 million events, `make bench`'s data)."""
+    own = AuditEvent.objects.filter(person_id=person_id).order_by().values("id")
+    shown = AuditShown.objects.filter(person_id=person_id).order_by().values("event_id")
+    return Q(pk__in=own.union(shown))
 
 
 def events_about(person_id: int) -> Any:

@@ -292,6 +292,7 @@ def test_the_add_form_names_each_length_error_by_its_field(coordinator, place_a)
 def test_unknown_filter_values_fall_back_quietly(coordinator, place_a):
     factories.make_person(place_a)
     response = coordinator.get(
-        at(place_a, "register:list"), {"status": "zzz", "sort": "DROP", "rating": "P", "review": "x"}
+        at(place_a, "register:list"),
+        {"status": "zzz", "sort": "DROP", "rating": "P", "review": "x"},
     )
     assert register_count(response) == 1 and error_messages(response) == []
