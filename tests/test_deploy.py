@@ -102,3 +102,12 @@ def test_no_page_loads_a_font_from_another_host_by_default(client_for, person_a)
         Path(__file__).resolve().parents[1] / "dsr" / "static" / "nhsuk" / "nhsuk-frontend.min.css"
     )
     assert "assets.nhs.uk" not in css.read_text()
+
+
+def test_flash_messages_naming_a_child_never_travel_in_a_cookie(coordinator, place_a):
+    from tests.people.test_views import form_data
+
+    response = coordinator.post(at(place_a, "register:add"), form_data(given_name="Secretname"))
+    assert response.status_code == 302
+    assert "messages" not in response.cookies
+    assert "Secretname" in coordinator.get(response["Location"]).content.decode()

@@ -476,3 +476,212 @@ def test_dates_are_checked_by_every_dated_service(place_a):
             risk.log_event(person=person, kind="ae", occurred_on=day, description="", by=SYSTEM)
         with Unchanged(), pytest.raises(ValidationError):
             risk.rate(person=person, rating="R", rationale="x", decided_on=day, by=SYSTEM)
+
+
+# --- Found by attacking the door (each failed before its fix) -------------------------
+
+
+def test_a_role_acts_only_on_its_own_places_records(cast, person_a, place_b):
+    """Services check the place a role is held in, not only the role (the views' doors
+    already do; other callers must not get round them)."""
+    from django.core.exceptions import PermissionDenied
+
+    outsider = as_role(cast["outsider"], Role.COORDINATOR, place_b)
+    action = actions.open_action(
+        person=person_a,
+        description="x",
+        due_on=dates.today(),
+        source="other",
+        owner_name="Sam",
+        by=SYSTEM,
+    )
+    with Unchanged():
+        for attempt in [
+            lambda: people.update_person(
+                person=person_a, data={"given_name": "X"}, expected_version=1, by=outsider
+            ),
+            lambda: people.close_record(
+                person=person_a,
+                reason="died",
+                closed_on=dates.today(),
+                note="",
+                expected_version=1,
+                by=outsider,
+            ),
+            lambda: risk.log_event(
+                person=person_a,
+                kind="ae",
+                occurred_on=dates.today(),
+                description="",
+                by=outsider,
+            ),
+            lambda: risk.rate(person=person_a, rating="R", rationale="x", by=outsider),
+            lambda: actions.update_action(
+                action=action, status="done", note="", expected_version=1, by=outsider
+            ),
+            lambda: add_to_register(
+                place=person_a.place, data=person_data(), rating="G", rationale="x", by=outsider
+            ),
+        ]:
+            with pytest.raises(PermissionDenied):
+                attempt()
+
+
+def test_a_name_check_matches_whole_names_not_their_start(cast, place_a, person_b):
+    """'Bella B' with Bella Brook's date of birth must not confirm another place's surname
+    letter by letter (ADR 0010: never who)."""
+    coordinator = as_role(cast[Role.COORDINATOR], Role.COORDINATOR, place_a)
+
+    def check(family: str) -> bool:
+        return people.find_duplicates(
+            place=place_a,
+            nhs="",
+            given_name=person_b.given_name,
+            family_name=family,
+            date_of_birth=person_b.date_of_birth,
+            by=coordinator,
+        ).elsewhere
+
+    assert [check(f) for f in ("B", "Br", "Bro")] == [False, False, False]
+    assert check("Brook") is True
+
+
+def test_a_new_nhs_number_on_the_edit_form_is_a_checked_and_audited_lookup(
+    cast, person_a, person_b, place_a
+):
+    coordinator = as_role(cast[Role.COORDINATOR], Role.COORDINATOR, place_a)
+    with pytest.raises(ValidationError, match="another place"):
+        people.update_person(
+            person=person_a,
+            data={"nhs_number": person_b.nhs_number},
+            expected_version=1,
+            by=coordinator,
+        )
+    check = AuditEvent.objects.get(action="checked")
+    assert check.changes["nhs_number"] == person_b.nhs_number
+    assert check.changes["found_elsewhere"] is True
+
+
+def test_a_date_of_birth_cannot_move_after_the_persons_records(place_a):
+    person = factories.make_person(place_a, date_of_birth=factories.born_years_ago(10))
+    risk.log_event(
+        person=person,
+        kind="ae",
+        occurred_on=dates.today() - timedelta(days=400),
+        description="",
+        by=SYSTEM,
+    )
+    with Unchanged(), pytest.raises(ValidationError, match="before the person's first record"):
+        people.update_person(
+            person=person,
+            data={"date_of_birth": dates.today() - timedelta(days=300)},
+            expected_version=1,
+            by=SYSTEM,
+        )
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda p, cast: places.grant_membership(
+                user=cast["nobody"], place=p.place, role="superuser", by=SYSTEM
+            ),
+            "Select a role",
+        ),
+        (
+            lambda p, cast: places.add_organisation(
+                place=p.place, name="x" * 201, kind="nhs_trust", by=SYSTEM
+            ),
+            "200 characters or fewer",
+        ),
+        (
+            lambda p, cast: places.add_organisation(
+                place=p.place, name="Org", kind="cult", by=SYSTEM
+            ),
+            "Select the kind of organisation",
+        ),
+        (
+            lambda p, cast: actions.open_action(
+                person=p,
+                description="x",
+                due_on=dates.today(),
+                source="other",
+                owner_name="Sam",
+                rule_key="x" * 10_000,
+                by=SYSTEM,
+            ),
+            "40 characters or fewer",
+        ),
+        (
+            lambda p, cast: people.add_network_member(
+                person=p, name="Sam", started_on=dates.today(), is_lead="no", by=SYSTEM
+            ),
+            "lead professional",
+        ),
+        (
+            lambda p, cast: people.add_network_member(
+                person=p,
+                name="Sam",
+                started_on=p.date_of_birth - timedelta(days=1),
+                by=SYSTEM,
+            ),
+            "before the person's date of birth",
+        ),
+    ],
+)
+def test_every_service_refuses_what_no_form_would_send(cast, person_a, call, message):
+    from dsr.places.models import Membership, Organisation
+
+    before = (Membership.objects.count(), Organisation.objects.count())
+    with Unchanged(), pytest.raises(ValidationError, match=message):
+        call(person_a, cast)
+    assert (Membership.objects.count(), Organisation.objects.count()) == before
+
+
+def test_progress_cannot_be_dated_before_the_action_was_opened(person_a):
+    action = actions.open_action(
+        person=person_a,
+        description="x",
+        due_on=dates.today(),
+        source="other",
+        owner_name="Sam",
+        by=SYSTEM,
+    )
+    with Unchanged(), pytest.raises(ValidationError, match="before the action was opened"):
+        actions.update_action(
+            action=action,
+            status="done",
+            note="",
+            expected_version=1,
+            on=dates.today() - timedelta(days=1),
+            by=SYSTEM,
+        )
+
+
+def test_a_record_about_a_person_is_always_in_the_persons_place(cast, person_a, place_b):
+    """The doors check the person's place as well as the record's own column; PostgreSQL
+    refuses a row whose place is not its person's."""
+    from django.db import IntegrityError, transaction
+
+    from dsr.actions.scoping import ACTIONS
+    from dsr.core.door import Viewer
+    from dsr.places.models import Membership
+
+    action = actions.open_action(
+        person=person_a,
+        description="x",
+        due_on=dates.today(),
+        source="other",
+        owner_name="Sam",
+        by=SYSTEM,
+    )
+    move = lambda: Action.objects.filter(pk=action.pk).update(place=place_b)  # noqa: E731
+    if connection.vendor == "postgresql":
+        with pytest.raises(IntegrityError, match="person's place"), transaction.atomic():
+            move()
+    else:
+        move()
+        outsider = Membership.objects.get(user=cast["outsider"])
+        seen = ACTIONS.list(Viewer.acting_for(outsider, label="t"), purpose="t")
+        assert not list(seen)

@@ -26,7 +26,9 @@ class ActionForm(Form):
     owner_organisation = RecordChoiceField(
         label="Their organisation", queryset=None, required=False, empty_label="None"
     )
-    due_on = DateField(label="Due by", required_message="Enter the date the action is due by")
+    due_on = DateField(
+        label="Due by", future_only=True, required_message="Enter the date the action is due by"
+    )
 
     def __init__(self, *args: Any, users: Any, organisations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -14,6 +14,7 @@ from dsr.core.models import (
     one_of,
     undeletable_triggers,
 )
+from dsr.people.models import place_follows_person
 
 
 class ActionStatus(models.TextChoices):
@@ -90,7 +91,7 @@ class Action(Versioned):
                 name="action_has_owner",
             ),
         ]
-        triggers = undeletable_triggers("action")
+        triggers = [*undeletable_triggers("action"), place_follows_person("action_in_place")]
 
     def __str__(self) -> str:
         return self.description

@@ -9,13 +9,13 @@ from dsr.people.scoping import visible
 
 ACTIONS: Door[Action] = Door(
     Action,
-    scope=lambda m: Action.objects.filter(visible(m, place="place_id")),
+    scope=lambda m: Action.objects.filter(visible(m, own_place="place_id")),
     related=["person", "owner_user", "owner_organisation"],
 )
 ACTION_UPDATES: Door[ActionUpdate] = Door(
     ActionUpdate,
     scope=lambda m: ActionUpdate.objects.filter(
-        visible(m, person="action__person", place="action__place_id")
+        visible(m, person="action__person", own_place="action__place_id")
     ),
     person="action__person_id",
     place="action__place_id",

@@ -13,11 +13,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from dsr.accounts.models import User
 from dsr.actions.models import Action, ActionSource, ActionStatus, ActionUpdate
 from dsr.core import audit, dates, validation
-from dsr.core.access import ACCESS, Permission, Role, allows
+from dsr.core.access import ACCESS, Permission, Role, allows, require_acting_in
 from dsr.core.models import AuditAction, StaleVersion
 from dsr.people import services as people
 from dsr.people.models import Person
@@ -79,6 +80,12 @@ def open_action(
     )
     validation.a_date(due_on, field="due_on", label="due date")
     validation.one_of(source, ActionSource, field="source", message="Select where it came from")
+    source_ref = validation.text(
+        source_ref, field="source_ref", label="Source", max_length=64, required=False
+    )
+    rule_key = validation.text(
+        rule_key, field="rule_key", label="Rule", max_length=40, required=False
+    )
     if owner_user is None and not owner_name and owner_organisation is None:
         raise ValidationError({"owner_user": "Choose who owns this action"})
     with transaction.atomic():
@@ -137,8 +144,11 @@ def update_action(
         raise ValidationError({"on": "The date must be today or in the past"})
     with transaction.atomic():
         current = Action.objects.select_for_update().get(pk=action.pk)
+        require_acting_in(by, current.place_id)
         if current.version != expected_version:
             raise StaleVersion()
+        if on < timezone.localdate(current.created_at):
+            raise ValidationError({"on": "The date cannot be before the action was opened"})
         if by.role is not None and not allows(by, Permission.UPDATE_ACTION, current):
             raise ValidationError("Only the action's owner can update it")
         if status == current.status and not note:

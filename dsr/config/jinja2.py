@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -52,11 +53,12 @@ def audit_details(event: Any) -> str:
     """A one-line account of an audit event, never showing old or new values of care data."""
     changes = event.changes or {}
     if event.action == "changed":
-        return "Fields: " + ", ".join(sorted(k for k in changes if k != "version"))
+        fields = sorted(k.replace("_", " ") for k in changes if k != "version")
+        return "Fields: " + ", ".join(fields)
     if event.action == "created":
         return ""
     if event.action == "checked":
-        here = len(changes.get("found_here", []))
+        here = len(changes.get("shown", []))
         elsewhere = "yes" if changes.get("found_elsewhere") else "no"
         return f"found on this register: {here}; on another place's register: {elsewhere}"
     parts = []
@@ -70,6 +72,21 @@ def audit_details(event: Any) -> str:
         shown = len(changes["shown"])
         parts.append(f"{shown} {'person' if shown == 1 else 'people'} shown")
     return "; ".join(parts)
+
+
+# What an audited object is, in words (an auditor reads these, not class names).
+OBJECT_WORDS = {
+    "AuditEvent": "the audit trail",
+    "NetworkMember": "care network member",
+    "Signal": "early-warning flag",
+}
+
+
+def object_words(object_type: str) -> str:
+    """`SignificantEvent` -> "significant event"."""
+    if object_type in OBJECT_WORDS:
+        return OBJECT_WORDS[object_type]
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", object_type).lower()
 
 
 def membership_allows(membership: Any, permission: str) -> bool:
@@ -111,5 +128,6 @@ def environment(**options: Any) -> Environment:
         datetime=format_datetime,
         age=age,
         audit_details=audit_details,
+        object_words=object_words,
     )
     return env

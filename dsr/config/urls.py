@@ -1,9 +1,12 @@
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from dsr.core import views as core_views
+from dsr.core.routing import RecordId
 from dsr.places import views as places_views
 
-# Every page of a place carries the place in its URL (ADR 0002).
+register_converter(RecordId, "id")
+
+# Every page of a place carries the place in its URL (ADR 0013).
 place_pages = [
     path("", include("dsr.places.urls")),
     path("", include("dsr.register.urls")),
@@ -18,7 +21,7 @@ urlpatterns = [
     path("", places_views.home, name="home"),
     path("", include("dsr.accounts.urls")),
     path("places/switch/", places_views.switch_place, name="switch_place"),
-    path("places/<int:place_id>/", include(place_pages)),
+    path("places/<id:place_id>/", include(place_pages)),
 ]
 
 handler400 = "dsr.core.views.bad_request"

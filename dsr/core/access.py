@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -115,6 +116,38 @@ def allows(membership: Any, permission: Permission, obj: Any = None) -> bool:
     return obj is None or rule is None or rule(membership, obj)
 
 
+def require_acting_in(by: Any, place_id: int) -> None:
+    """A role is held in a place: whoever acts with one acts on that place's records only.
+
+    Services call this on the record they lock (views reach records through the doors,
+    which already keep to the URL's place; other callers may not). The system itself
+    (role None: the demo loader, jobs, tests) acts anywhere.
+    """
+    if by.role is not None and by.place_id != place_id:
+        raise PermissionDenied("This record belongs to another place")
+
+
+# Where a person's record is held, for filing a refusal by role against that place (as the
+# doors file theirs). Registered by dsr.people, which core does not import.
+_locate_person: Callable[[int], int | None] = lambda person_id: None  # noqa: E731
+
+
+def register_person_locator(locate: Callable[[int], int | None]) -> None:
+    global _locate_person
+    _locate_person = locate
+
+
+def _deny_by_role(request: HttpRequest, permission: Permission, person_id: Any) -> None:
+    """A refusal by role, audited; against the person only when the record exists."""
+    place_id = _locate_person(person_id) if person_id is not None else None
+    audit.record_denied(
+        request=request,
+        reason=f"role lacks {permission}",
+        person_id=person_id if place_id is not None else None,
+        place_id=place_id,
+    )
+
+
 class Rule(enum.Enum):
     """What a route asks of the request before its permission is checked."""
 
@@ -176,11 +209,7 @@ def _declare(rule: Rule, permission: Permission | None) -> Callable[[ViewFunc], 
                 assert permission is not None
                 membership = getattr(request, "membership", None)
                 if membership is None or not role_has(membership.role, permission):
-                    audit.record_denied(
-                        request=request,
-                        reason=f"role lacks {permission}",
-                        person_id=kwargs.get("person_id"),
-                    )
+                    _deny_by_role(request, permission, kwargs.get("person_id"))
                     raise Http404("Not found")
             return view(request, *args, **kwargs)
 

@@ -93,11 +93,15 @@ def record(
     person_id: int | None = None,
     place_id: int | None = None,
     changes: dict[str, Any] | None = None,
+    shown: list[int] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction.
 
     `place_id` defaults to the acting context's place; services pass the place
     of the record they touch so that system actions land in the right place too.
+    `shown`: the people the event showed to its actor (a list, a search, a duplicate
+    check), kept in its hashed content and as AuditShown rows, so that each person's "who
+    has accessed this record" includes it.
     """
     if context.actor is None and not context.actor_label:
         raise ValueError("An audit event needs an actor or an actor label")
@@ -117,12 +121,16 @@ def record(
             object_type=object_type,
             object_id=str(object_id) if object_id not in (None, "") else "",
             person_id=person_id,
-            changes=_jsonable(changes or {}),
+            changes=_jsonable(
+                {**(changes or {}), **({"shown": shown} if shown is not None else {})}
+            ),
             request_id=context.request_id,
             prev_hash=last or GENESIS,
         )
         event.hash = compute_hash(event)
         event.save()
+        if shown:
+            AuditShown.objects.bulk_create(AuditShown(event=event, person_id=i) for i in shown)
     return event
 
 
@@ -163,21 +171,17 @@ def record_listed(
     place_id: int | None,
     terms: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """A list showed these people (a register page, a search, My work): one event, and a
-    row per person so that each person's "who has accessed this record" includes it."""
-    changes: dict[str, Any] = {"page": page, "shown": person_ids}
-    if terms:
-        changes["terms"] = terms
+    """A list showed these people (a register page, My work): one event, `listed`; or, when
+    someone typed a search, `searched`, with what they typed — even if it found no one."""
     with transaction.atomic():
-        event = record(
+        return record(
             context=context,
-            action=AuditAction.LISTED,
+            action=AuditAction.SEARCHED if (terms or {}).get("q") else AuditAction.LISTED,
             object_type=object_type,
             place_id=place_id,
-            changes=changes,
+            changes={"page": page, **({"terms": terms} if terms else {})},
+            shown=person_ids,
         )
-        AuditShown.objects.bulk_create(AuditShown(event=event, person_id=i) for i in person_ids)
-    return event
 
 
 def record_denied(
@@ -249,8 +253,8 @@ def _shown_rows(events: list[AuditEvent]) -> dict[int, set[int]]:
 def verify_chain(batch: int = 2000) -> tuple[int, ChainProblem | None]:
     """Walk the chain from the start; return (events checked, first problem or None).
 
-    Each event must follow the one before and match its hash; a `listed` event's rows in
-    AuditShown must be exactly the people its hashed content says it showed.
+    Each event must follow the one before and match its hash; its rows in AuditShown must be
+    exactly the people its hashed content says it showed.
     """
     expected_prev = GENESIS
     checked = 0
@@ -265,10 +269,7 @@ def verify_chain(batch: int = 2000) -> tuple[int, ChainProblem | None]:
                 return checked, ChainProblem(event.id, "does not follow the event before it")
             if compute_hash(event) != event.hash:
                 return checked, ChainProblem(event.id, "content does not match its hash")
-            said = (
-                set(event.changes.get("shown", [])) if event.action == AuditAction.LISTED else set()
-            )
-            if shown[event.id] != said:
+            if shown[event.id] != set(event.changes.get("shown", [])):
                 return checked, ChainProblem(event.id, "its list of people shown was altered")
             expected_prev = event.hash
             checked += 1

@@ -66,9 +66,15 @@ class DateField(forms.MultiValueField):
     widget = DateWidget
 
     def __init__(
-        self, *, past_only: bool = False, required_message: str = "", **kwargs: Any
+        self,
+        *,
+        past_only: bool = False,
+        future_only: bool = False,
+        required_message: str = "",
+        **kwargs: Any,
     ) -> None:
         self.past_only = past_only
+        self.future_only = future_only
         parts = (forms.CharField(required=False) for _ in range(3))
         super().__init__(tuple(parts), require_all_fields=False, **kwargs)
         label = (self.label or "date").lower()
@@ -92,6 +98,8 @@ class DateField(forms.MultiValueField):
             raise ValidationError(f"The {label} must be a real date") from None
         if self.past_only and value > dates.today():
             raise ValidationError(f"The {label} must be today or in the past")
+        if self.future_only and value < dates.today():
+            raise ValidationError(f"The {label} must be today or in the future")
         return value
 
 

@@ -11,6 +11,20 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from dsr.core.access import PLACE_KWARG
 
 
+class RecordId:
+    """`<id:person_id>`: a record's id, as a URL writes it. At most 18 digits, so every id
+    that matches fits the database's 64-bit keys; a longer one is simply not a page (404),
+    never a query the database cannot run."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
 def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> list[tuple[str, str]]:
     found = []
     for entry in patterns:
@@ -25,7 +39,7 @@ def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> list[tu
 @lru_cache(maxsize=1)
 def place_routes() -> frozenset[str]:
     """The names of the routes whose URL carries a place."""
-    marker = f"<int:{PLACE_KWARG}>"
+    marker = f"<id:{PLACE_KWARG}>"
     return frozenset(name for route, name in _walk(get_resolver().url_patterns) if marker in route)
 
 

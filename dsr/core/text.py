@@ -30,8 +30,13 @@ def words(text: str) -> list[str]:
 def search_key(*names: str) -> str:
     """What a record is found by: its names' folded words, each preceded by a space, so that
     a word typed matches the start of a word (`LIKE '% sia%'`): "sian" finds Siân, not
-    Christian."""
-    return "".join(f" {word}" for name in names for word in words(name))
+    Christian. A name with an apostrophe is kept both ways, "obrien" and "o brien"."""
+    found: list[str] = []
+    for name in names:
+        found += words(name)
+        if _APOSTROPHES.search(name):
+            found += [w for w in words(_APOSTROPHES.sub(" ", name)) if w not in found]
+    return "".join(f" {word}" for word in found)
 
 
 def ascii_digits(value: str) -> bool:

@@ -131,8 +131,38 @@ def demo_nhs_numbers(rng: random.Random) -> list[str]:
 
 def _birth_date(rng: random.Random, age: int) -> date:
     today = dates.today()
-    born = dates.add_years(today, -age) - timedelta(days=rng.randrange(1, 360))
-    return born
+    # Babies on a register are months old, not days.
+    days = rng.randrange(180, 360) if age == 0 else rng.randrange(1, 360)
+    return dates.add_years(today, -age) - timedelta(days=days)
+
+
+# Where someone of an age might plausibly live, and how their education stands.
+ADULT_ONLY = {Accommodation.SUPPORTED_LIVING}
+SCHOOL_AGE_ONLY = {
+    Accommodation.RESIDENTIAL_SCHOOL_38,
+    Accommodation.RESIDENTIAL_SCHOOL_52,
+    Accommodation.CHILDRENS_HOME,
+    Accommodation.SECURE_CHILDRENS_HOME,
+}
+
+
+def _accommodation(index: int, age: int) -> str:
+    fits = [
+        a
+        for a in Accommodation
+        if not (a in ADULT_ONLY and age < 16) and not (a in SCHOOL_AGE_ONLY and not 5 <= age <= 18)
+    ]
+    return fits[index % len(fits)].value
+
+
+def _attendance(rng: random.Random, age: int) -> str:
+    if age < 4:
+        return Attendance.NOT_APPLICABLE
+    if age <= 18:
+        return rng.choice(
+            [Attendance.FULL, Attendance.PARTIAL, Attendance.NOT_ATTENDING, Attendance.EXCLUDED]
+        )
+    return rng.choice([Attendance.FULL, Attendance.PARTIAL, Attendance.NOT_IN_EDUCATION])
 
 
 RATIONALES = {
@@ -289,7 +319,6 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
             places.grant_membership(user=user, place=other, role=Role.VIEWER, by=LOADER)
 
     numbers = demo_nhs_numbers(rng)
-    accommodations = list(Accommodation.values)
     for index in range(people_count + 10):  # and a few in the other place
         target = place if index < people_count else other
         age = index % 25  # every age 0-24
@@ -308,14 +337,12 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
             "gp_practice": rng.choice(
                 ["Elm Tree Surgery (fictional)", "Canal Side Practice (fictional)"]
             ),
-            "accommodation": accommodations[index % len(accommodations)],
+            "accommodation": _accommodation(index, age),
             "learning_disability": rng.choice(LearningDisability.values),
             "autism": rng.choice(Autism.values),
             "diagnosis_notes": "",
-            "education_setting": rng.choice(SCHOOLS) if 4 <= age <= 19 else "",
-            "education_attendance": (
-                rng.choice(Attendance.values[:5]) if 4 <= age <= 19 else Attendance.NOT_APPLICABLE
-            ),
+            "education_setting": rng.choice(SCHOOLS) if 4 <= age <= 21 else "",
+            "education_attendance": _attendance(rng, age),
             "ehc_plan": rng.choice(EHCPlan.values),
             "looked_after": rng.random() < 0.2,
             "child_protection_plan": age < 18 and rng.random() < 0.1,

@@ -6,6 +6,9 @@ class PeopleConfig(AppConfig):
     label = "people"
 
     def ready(self) -> None:
+        from dsr.core.access import register_person_locator
         from dsr.people.panels import register_panels
+        from dsr.people.scoping import place_of_person
 
         register_panels()
+        register_person_locator(place_of_person)

@@ -56,10 +56,20 @@ class PersonForm(ModelForm):
             "key_safety_information": "What everyone must know to keep this person safe",
             "communication_needs": "How the person communicates and what helps",
         }
+        error_messages = {
+            "learning_disability": {
+                "required": "Select whether the person has a learning disability"
+            },
+            "autism": {"required": "Select whether the person has an autism diagnosis"},
+            "accommodation": {"required": "Select where the person lives"},
+            "ehc_plan": {"required": "Select whether the person has an EHC plan"},
+        }
 
     def __init__(self, *args: Any, policy: PlaceSettings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.policy = policy
+        if self.instance.nhs_number and not self.is_bound:
+            self.initial["nhs_number"] = nhs_number.display(self.instance.nhs_number)
         for name in YES_NO_FIELDS:
             self.fields[name] = forms.TypedChoiceField(
                 label=self.fields[name].label,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -22,6 +23,22 @@ from dsr.people.choices import (
 )
 
 RATINGS = [("R", "Red"), ("A", "Amber"), ("G", "Green"), ("B", "Blue")]
+
+
+def place_follows_person(name: str) -> pgtrigger.Trigger:
+    """A record about a person keeps a place column of its own (for indexes); in PostgreSQL
+    this trigger holds it to the person's place, whoever writes the row (ADR 0012)."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Insert | pgtrigger.Update,
+        func=(
+            "IF NEW.place_id IS DISTINCT FROM "
+            "(SELECT place_id FROM people_person WHERE id = NEW.person_id) THEN "
+            "RAISE EXCEPTION 'dsr: a row of % must be in its person''s place', TG_TABLE_NAME "
+            "USING ERRCODE = 'check_violation'; END IF; RETURN NEW;"
+        ),
+    )
 
 
 class PersonQuerySet(CareQuerySet):
@@ -210,7 +227,7 @@ class NetworkMember(Versioned):
                 name="network_ends_after_start",
             ),
         ]
-        triggers = undeletable_triggers("network")
+        triggers = [*undeletable_triggers("network"), place_follows_person("network_in_place")]
 
     def __str__(self) -> str:
         return self.name

@@ -15,24 +15,40 @@ from dsr.core.door import Door
 from dsr.people.models import NetworkMember, Person, PersonQuerySet
 
 
-def visible(membership: Any, *, person: str = "person", place: str = "") -> Q:
+def _in_network(membership: Any) -> Any:
+    return NetworkMember.objects.current().filter(user_id=membership.user_id).values("person_id")
+
+
+def visible(membership: Any, *, person: str = "person", own_place: str = "") -> Q:
     """The visibility rule, as a filter on records about a person: the rule every care
-    model's door is built on. `person` is the path to the person; `place`, the record's own
-    place column where it has one (an index on it serves the filter without a join)."""
-    rule = Q(**{place or f"{person}__place_id": membership.place_id})
+    model's door is built on. `person` is the path to the person. A record with a place
+    column of its own (`own_place`) must agree with its person's place as well: the column
+    lets an index serve the filter, the person's place keeps the rule the person's."""
+    rule = Q(**{f"{person}__place_id": membership.place_id})
+    if own_place:
+        rule &= Q(**{own_place: membership.place_id})
     if membership.role == Role.PARTNER:
-        network = NetworkMember.objects.current().filter(user_id=membership.user_id)
-        rule &= Q(**{f"{person}__in": network.values("person_id")})
+        rule &= Q(**{f"{person}__in": _in_network(membership)})
     return rule
 
 
 def people_for(membership: Any) -> PersonQuerySet:
     """Everyone this membership may see."""
-    return Person.objects.filter(visible(membership, person="pk", place="place_id"))
+    people = Person.objects.filter(place_id=membership.place_id)
+    if membership.role == Role.PARTNER:
+        people = people.filter(pk__in=_in_network(membership))
+    return people
+
+
+def place_of_person(person_id: int) -> int | None:
+    """The place holding a person's record, or None: for filing a refusal (core/access.py)."""
+    return Person.objects.filter(pk=person_id).values_list("place_id", flat=True).first()
 
 
 PEOPLE: Door[Person] = Door(Person, scope=people_for, person="pk", related=["place__settings"])
 NETWORK: Door[NetworkMember] = Door(
     NetworkMember,
-    scope=lambda membership: NetworkMember.objects.filter(visible(membership, place="place_id")),
+    scope=lambda membership: NetworkMember.objects.filter(
+        visible(membership, own_place="place_id")
+    ),
 )

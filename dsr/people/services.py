@@ -6,6 +6,7 @@ the row it locks, and derives what changed from that row, never from the object 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from dsr.core import audit, dates, nhs_number, text, validation
-from dsr.core.access import Permission, Role, role_has
+from dsr.core.access import Permission, Role, require_acting_in, role_has
 from dsr.core.models import AuditAction, StaleVersion
 from dsr.people.choices import ClosureReason, Status
 from dsr.people.models import NetworkMember, Person
@@ -119,6 +120,8 @@ class Duplicates:
 
     here: list[tuple[int, str]] = field(default_factory=list)
     elsewhere: bool = False
+    # Why the NHS number itself cannot be used (an open record has it), or "".
+    number_taken: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.here) or self.elsewhere
@@ -139,12 +142,15 @@ def find_duplicates(
     Other places are searched only for roles that add people, and each such check is
     audited (its own transaction: the check is kept even when the save then fails).
     """
+    require_acting_in(by, place.pk)
     query = Q()
     if nhs:
         query |= Q(nhs_number=nhs)
     key = text.search_key(given_name, family_name)
     if date_of_birth and given_name.strip() and family_name.strip():
-        query |= Q(date_of_birth=date_of_birth, search_name__startswith=key)
+        # The whole name, not its start: "Bella Br" must not find Bella Brook elsewhere.
+        same_name = Q(search_name=key) | Q(search_name__startswith=f"{key} ")
+        query |= Q(date_of_birth=date_of_birth) & same_name
     if not query:
         return Duplicates()
     found = Person.objects.filter(query)
@@ -164,6 +170,10 @@ def find_duplicates(
     elsewhere = any(
         place_id != place.pk and status == Status.OPEN for _, place_id, status, _ in rows
     )
+    holders = {p for _, p, status, number in rows if nhs and number == nhs and status == "open"}
+    number_taken = (
+        (NHS_NUMBER_TAKEN_HERE if place.pk in holders else ON_ANOTHER_REGISTER) if holders else ""
+    )
     if across:
         with transaction.atomic():
             audit.record(
@@ -174,11 +184,11 @@ def find_duplicates(
                 changes={
                     "nhs_number": nhs,
                     "name_and_date_of_birth": bool(date_of_birth and key),
-                    "found_here": [pk for pk, _ in here],
                     "found_elsewhere": elsewhere,
                 },
+                shown=[pk for pk, _ in here],  # the records on this register it pointed to
             )
-    return Duplicates(here=here[:10], elsewhere=elsewhere)
+    return Duplicates(here=here[:10], elsewhere=elsewhere, number_taken=number_taken)
 
 
 def _taken(nhs: str, *, exclude_id: int | None) -> Any:
@@ -200,6 +210,7 @@ def _refuse_taken_number(
 def create_person(*, place: Place, data: dict[str, Any], by: audit.Context) -> Person:
     """A new open record. Callers add the first rating in the same transaction
     (dsr.register.services.add_to_register): nobody is on the register unrated."""
+    require_acting_in(by, place.pk)
     cleaned = _clean(data, required=True)
     check_age_in_range(date_of_birth=cleaned["date_of_birth"], policy=place.settings)
     cleaned["search_name"] = text.search_key(*(cleaned.get(f, "") for f in NAME_FIELDS))
@@ -234,6 +245,49 @@ def lock(person: Person | int) -> Person:
     )
 
 
+def _check_new_number(*, person: Person, nhs: str | None, by: audit.Context) -> None:
+    """A new NHS number is checked across places before it is saved, and the check is
+    audited in its own transaction, kept even when the save is then refused (ADR 0010)."""
+    if not nhs or not may_match_across_places(by):
+        return
+    before = Person.objects.filter(pk=person.pk).values_list("nhs_number", "place_id").first()
+    if before is None or before[0] == nhs:
+        return
+    find_duplicates(
+        place=Place.objects.get(pk=before[1]),
+        nhs=nhs,
+        given_name="",
+        family_name="",
+        date_of_birth=None,
+        by=by,
+        exclude_id=person.pk,
+    )
+
+
+# Other apps' dated records about a person (ratings, events...): a date of birth may not be
+# moved after any of them. Registered from their AppConfig.ready(); people imports none.
+EARLIEST_RECORD: list[Callable[[Person], date | None]] = []
+
+
+def register_dated_records(earliest: Callable[[Person], date | None]) -> None:
+    if earliest not in EARLIEST_RECORD:
+        EARLIEST_RECORD.append(earliest)
+
+
+def _check_birth_before_records(person: Person, born: date) -> None:
+    found = [day for earliest in EARLIEST_RECORD if (day := earliest(person)) is not None]
+    started = NetworkMember.objects.filter(person=person).order_by("started_on")
+    first_member = started.values_list("started_on", flat=True).first()
+    found += [first_member] if first_member else []
+    if found and born > min(found):
+        raise ValidationError(
+            {
+                "date_of_birth": "The date of birth must be before the person's first record "
+                f"({min(found):%-d %B %Y})"
+            }
+        )
+
+
 def update_person(
     *, person: Person, data: dict[str, Any], expected_version: int, by: audit.Context
 ) -> Person:
@@ -243,9 +297,11 @@ def update_person(
     the caller's copy holds. StaleVersion if someone saved in between.
     """
     cleaned = _clean(data, required=False)
+    _check_new_number(person=person, nhs=cleaned.get("nhs_number"), by=by)
     try:
         with transaction.atomic():
             current = lock(person)
+            require_acting_in(by, current.place_id)
             if current.version != expected_version:
                 raise StaleVersion()
             if not current.is_open:
@@ -267,6 +323,7 @@ def update_person(
                 check_age_in_range(
                     date_of_birth=cleaned["date_of_birth"], policy=current.place.settings
                 )
+                _check_birth_before_records(current, cleaned["date_of_birth"])
             values = {name: new for name, (_old, new) in changes.items()}
             if set(changes) & set(NAME_FIELDS):
                 names = {f: values.get(f, getattr(current, f)) for f in NAME_FIELDS}
@@ -309,6 +366,7 @@ def close_record(
         raise ValidationError({"closed_on": "The date closed must be today or in the past"})
     with transaction.atomic():
         current = lock(person)
+        require_acting_in(by, current.place_id)
         if current.version != expected_version:
             raise StaleVersion()
         if not current.is_open:
@@ -374,10 +432,17 @@ def add_network_member(
     validation.a_date(started_on, field="started_on", label="start date")
     if started_on > dates.today():
         raise ValidationError({"started_on": "The start date must be today or in the past"})
+    if not isinstance(is_lead, bool):
+        raise ValidationError({"is_lead": "Select whether they are the lead professional"})
     with transaction.atomic():
         current = lock(person)
+        require_acting_in(by, current.place_id)
         if not current.is_open:
             raise ValidationError(CLOSED_RECORD)
+        if started_on < current.date_of_birth:
+            raise ValidationError(
+                {"started_on": "The start date cannot be before the person's date of birth"}
+            )
         if organisation is not None and organisation.place_id != current.place_id:
             raise ValidationError({"organisation": "Choose an organisation from this place"})
         if (
@@ -396,7 +461,7 @@ def add_network_member(
             job_title=job_title,
             organisation=organisation,
             user=user,
-            is_lead=bool(is_lead),
+            is_lead=is_lead,
             started_on=started_on,
         )
         audit.record(

@@ -4,7 +4,7 @@ from dsr.people import views
 
 app_name = "people"
 urlpatterns = [
-    path("<int:person_id>/edit/", views.person_edit, name="edit"),
-    path("<int:person_id>/close/", views.person_close, name="close"),
-    path("<int:person_id>/access/", views.person_access, name="access"),
+    path("<id:person_id>/edit/", views.person_edit, name="edit"),
+    path("<id:person_id>/close/", views.person_close, name="close"),
+    path("<id:person_id>/access/", views.person_access, name="access"),
 ]

@@ -32,7 +32,7 @@ from dsr.people.scoping import PEOPLE
 PAGE_SIZE = 50
 STALE_MESSAGE = (
     "Someone else changed this record while you were editing it. Your changes have not been "
-    "saved yet: they are kept below. Check the fields marked as changed, then save again"
+    "saved yet: they are kept below. Check what the record now says, then save again"
 )
 
 

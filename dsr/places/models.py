@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from dsr.core.access import Role
-from dsr.core.models import Versioned
+from dsr.core.models import Versioned, one_of
 
 
 class Place(models.Model):
@@ -139,7 +139,8 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "place"], name="one_membership_per_place")
+            models.UniqueConstraint(fields=["user", "place"], name="one_membership_per_place"),
+            one_of("role", Role.choices, name="membership_role_valid"),
         ]
 
     def __str__(self) -> str:

@@ -105,7 +105,13 @@ class RegisterFilterForm(Form):
 
 
 def parse_date_query(text: str) -> datetime.date | None:
-    """A date typed as 15/03/2012, 15-3-2012, 2012-03-15 or 15 3 2012, or None."""
+    """A date typed as 15/03/2012, 15-3-2012, 2012-03-15, 15 3 2012, or as the register
+    shows it, 15 March 2012 (or 15 Mar 2012); otherwise None."""
+    for pattern in ("%d %B %Y", "%d %b %Y"):
+        try:
+            return datetime.datetime.strptime(" ".join(text.split()), pattern).date()
+        except ValueError:
+            pass
     parts = [p for p in re.split(r"[\s/.\-]+", text.strip()) if p]
     if len(parts) != 3 or not all(ascii_digits(p) for p in parts):
         return None

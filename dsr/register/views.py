@@ -58,12 +58,17 @@ REGISTER_COLUMNS = (
 def _search(found: Any, query: str) -> Any:
     """By NHS number (any spacing), date of birth, or the starts of name words, with case,
     accents and apostrophes folded ("sian" finds Siân; "OBRIEN, Aoife" finds Aoife O’Brien)."""
+    if not query:
+        return found
     if nhs_number.looks_like(query):
         return found.filter(nhs_number=nhs_number.normalise(query))
     date_of_birth = parse_date_query(query)
     if date_of_birth is not None:
         return found.filter(date_of_birth=date_of_birth)
-    for word in text.words(query)[:4]:
+    typed = text.words(query)
+    if not typed:
+        return found.none()  # "%", "'", "-": nothing to look for, so no one
+    for word in typed[:4]:
         found = found.filter(search_name__contains=f" {word}")
     return found
 
@@ -135,7 +140,10 @@ def person_add(request: HttpRequest) -> HttpResponse:
             date_of_birth=data["date_of_birth"],
             by=viewer.context,
         )
-        if duplicates and not data.get("confirm_not_duplicate"):
+        if duplicates.number_taken:
+            # An open record has this number: no confirming past it (one open record each).
+            form.add_error("nhs_number", duplicates.number_taken)
+        elif duplicates and not data.get("confirm_not_duplicate"):
             form.require_checked()
         if form.is_valid():
             try:

@@ -6,7 +6,10 @@ class RiskConfig(AppConfig):
     label = "risk"
 
     def ready(self) -> None:
+        from dsr.people.services import register_dated_records
         from dsr.risk import receivers  # noqa: F401 - connects the signal receivers
         from dsr.risk.panels import register_panels
+        from dsr.risk.services import earliest_record
 
         register_panels()
+        register_dated_records(earliest_record)

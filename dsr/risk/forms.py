@@ -65,6 +65,7 @@ class ReviewForm(RatingFields):
         help_text="Names and roles, including the family",
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter who took part"},
     )
     summary = forms.CharField(
         label="Summary", max_length=8000, widget=forms.Textarea(attrs={"rows": 6})
@@ -81,6 +82,7 @@ class ReviewForm(RatingFields):
     action_due = DateField(
         label="Action due by",
         required=False,
+        future_only=True,
         required_message="Enter the date the action is due by",
     )
 

@@ -18,6 +18,7 @@ from dsr.core.models import (
     refuse,
     undeletable_triggers,
 )
+from dsr.people.models import place_follows_person
 
 
 class RiskRating(models.TextChoices):
@@ -211,6 +212,7 @@ class Signal(models.Model):
         indexes = [models.Index(fields=["place", "cleared_by"], name="signal_open_idx")]
         triggers = [
             *undeletable_triggers("signal"),
+            place_follows_person("signal_in_place"),
             refuse(
                 "signal_cleared_is_final",
                 pgtrigger.Update,

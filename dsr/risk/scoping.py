@@ -23,5 +23,5 @@ EVENTS: Door[SignificantEvent] = Door(
     place=ABOUT_PERSON,
 )
 SIGNALS: Door[Signal] = Door(
-    Signal, scope=lambda m: Signal.objects.filter(visible(m, place="place_id"))
+    Signal, scope=lambda m: Signal.objects.filter(visible(m, own_place="place_id"))
 )

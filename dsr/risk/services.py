@@ -19,6 +19,7 @@ from django.db import transaction
 from dsr.actions import services as actions
 from dsr.actions.models import ActionSource
 from dsr.core import audit, dates, validation
+from dsr.core.access import require_acting_in
 from dsr.core.models import AuditAction
 from dsr.people import services as people
 from dsr.people.models import Person
@@ -45,9 +46,11 @@ def _check_day(day: Any, person: Person, *, field: str, what: str) -> date:
     return day
 
 
-def _open_person(person: Person) -> Person:
-    """The person's row, locked, and open: no ratings, reviews or events on a closed record."""
+def _open_person(person: Person, by: audit.Context) -> Person:
+    """The person's row, locked, in the acting place, and open: no ratings, reviews or
+    events on a closed record."""
     current = people.lock(person)
+    require_acting_in(by, current.place_id)
     if not current.is_open:
         raise ValidationError(people.CLOSED_RECORD)
     return current
@@ -90,7 +93,7 @@ def rate(
     if not rationale:
         raise ValidationError({"rationale": "Enter the reason for this rating"})
     with transaction.atomic():
-        current = _open_person(person)
+        current = _open_person(person, by)
         decided_on = _check_day(
             decided_on or dates.today(), current, field="decided_on", what="date of the decision"
         )
@@ -181,7 +184,7 @@ def record_review(
         summary, field="summary", label="Summary", max_length=8000, required=True
     )
     with transaction.atomic():
-        current = _open_person(person)
+        current = _open_person(person, by)
         held_on = _check_day(held_on, current, field="held_on", what="date of the review")
         decision = rate(
             person=current,
@@ -237,7 +240,7 @@ def log_event(
         description, field="description", label="Details", max_length=2000, required=False
     )
     with transaction.atomic():
-        current = _open_person(person)
+        current = _open_person(person, by)
         occurred_on = _check_day(occurred_on, current, field="occurred_on", what="date it happened")
         event = SignificantEvent.objects.create(
             person=current,
@@ -298,6 +301,21 @@ def raise_signals(*, person: Person, by: audit.Context) -> list[Signal]:
     if raised:
         people.keep_risk_picture(person=person, review_now=True)
     return raised
+
+
+def earliest_record(person: Person) -> date | None:
+    """The first day anything about the person was dated here: a rating, a review or an
+    event (a date of birth cannot move after it; people.services asks)."""
+    days = [
+        Rating.objects.filter(person=person)
+        .order_by("decided_on")
+        .values_list("decided_on", flat=True)[:1],
+        SignificantEvent.objects.filter(person=person)
+        .order_by("occurred_on")
+        .values_list("occurred_on", flat=True)[:1],
+    ]
+    found = [day for query in days for day in query]
+    return min(found) if found else None
 
 
 def seed_risk_factors(*, place: Any) -> None:

@@ -4,7 +4,7 @@ from dsr.risk import views
 
 app_name = "risk"
 urlpatterns = [
-    path("<int:person_id>/rating/", views.rate_person, name="rate"),
-    path("<int:person_id>/review/", views.review_person, name="review"),
-    path("<int:person_id>/events/new/", views.event_new, name="event_new"),
+    path("<id:person_id>/rating/", views.rate_person, name="rate"),
+    path("<id:person_id>/review/", views.review_person, name="review"),
+    path("<id:person_id>/events/new/", views.event_new, name="event_new"),
 ]

@@ -29,7 +29,7 @@ def reviews_due(viewer: Any) -> Any:
         PEOPLE.list(viewer, purpose=PURPOSE)
         .filter(status=Status.OPEN, review_due__lte=horizon)
         .order_by("review_due", "id")
-        .only("id", "place_id", "given_name", "family_name", "review_due")
+        .only("id", "place_id", "given_name", "family_name", "date_of_birth", "review_due")
     )
 
 
@@ -38,6 +38,7 @@ def review_item(person: Person) -> WorkItem:
         key=f"review:{person.pk}:{person.review_due}",
         person_id=person.pk,
         person_name=person.full_name,
+        person_born=person.date_of_birth,
         label="Review due",
         due_on=person.review_due,
         url=url_in(person.place_id, "risk:review", person.pk),
@@ -62,6 +63,7 @@ def action_item(action: Action) -> WorkItem:
         key=f"action:{action.pk}",
         person_id=action.person_id,
         person_name=action.person.full_name,
+        person_born=action.person.date_of_birth,
         label=action.description,
         due_on=action.due_on,
         url=url_in(action.place_id, "actions:update", action.pk),
@@ -95,6 +97,7 @@ def signal_item(signal: Signal) -> WorkItem:
         key=f"signal:{signal.pk}",
         person_id=signal.person_id,
         person_name=signal.person.full_name,
+        person_born=signal.person.date_of_birth,
         label=f"Review now: {signal.explanation}",
         due_on=signal.fired_on,
         url=url_in(signal.place_id, "register:person", signal.person_id),

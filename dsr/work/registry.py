@@ -25,6 +25,7 @@ class WorkItem:
     label: str
     due_on: date | None
     url: str
+    person_born: date | None = None  # tells apart two people of the same name
 
     @property
     def overdue(self) -> bool:

@@ -30,21 +30,21 @@ def walk(patterns=None, prefix="", namespace=""):
 def concrete_url(name: str, route: str, *, place_id: int, person_id: int, action_id: int = 0):
     """The route filled in with a place, a person and an action."""
     kwargs = {}
-    if f"<int:{PLACE_KWARG}>" in route:
+    if f"<id:{PLACE_KWARG}>" in route:
         kwargs[PLACE_KWARG] = place_id
-    if "<int:person_id>" in route:
+    if "<id:person_id>" in route:
         kwargs["person_id"] = person_id
-    if "<int:action_id>" in route:
+    if "<id:action_id>" in route:
         kwargs["action_id"] = action_id
     return reverse(name, kwargs=kwargs or None)
 
 
 def is_person_route(route: str) -> bool:
-    return "<int:person_id>" in route or "<int:action_id>" in route
+    return "<id:person_id>" in route or "<id:action_id>" in route
 
 
 def is_place_route(route: str) -> bool:
-    return f"<int:{PLACE_KWARG}>" in route
+    return f"<id:{PLACE_KWARG}>" in route
 
 
 def test_every_route_declares_an_access_rule():
@@ -234,3 +234,32 @@ def test_every_page_about_a_person_audits_the_read(client_for, world):
         )
         assert client.get(url).status_code == 200, route
         assert viewed.count() == before + 1, route
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/places/99999999999999999999999/people/",
+        "/places/{place}/people/99999999999999999999/",
+        "/places/{place}/people/99999999999999999999/rating/",
+        "/places/{place}/people/99999999999999999999/access/",
+        "/places/{place}/actions/99999999999999999999/",
+    ],
+)
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.KEYWORKER, Role.AUDITOR])
+def test_an_impossible_id_in_an_address_is_a_plain_404(role, client_for, place_a, path):
+    response = client_for(role).get(path.format(place=place_a.pk))
+    assert response.status_code == 404
+
+
+def test_a_refusal_by_role_names_a_person_only_when_they_exist_and_files_it_with_their_place(
+    client_for, place_a, person_b
+):
+    from tests.helpers import at
+
+    client = client_for(Role.KEYWORKER)  # a keyworker may not rate anyone
+    client.get(at(place_a, "risk:rate", person_b.pk))
+    client.get(at(place_a, "risk:rate", 777_777))
+    real, missing = AuditEvent.objects.filter(action="denied").order_by("id")
+    assert (real.person_id, real.place_id) == (person_b.pk, person_b.place_id)
+    assert (missing.person_id, missing.place_id) == (None, place_a.pk)

@@ -181,7 +181,7 @@ def test_register_is_paginated_at_50(coordinator, place_a):
 
 def test_searches_are_audited_with_their_terms_even_when_they_find_no_one(coordinator, place_a):
     coordinator.get(at(place_a, "register:list"), {"q": "Smith"})
-    event = AuditEvent.objects.filter(action="listed").get()
+    event = AuditEvent.objects.filter(action="searched").get()
     assert event.changes["terms"]["q"] == "Smith"
     assert event.changes["shown"] == []
 
@@ -296,3 +296,14 @@ def test_unknown_filter_values_fall_back_quietly(coordinator, place_a):
         {"status": "zzz", "sort": "DROP", "rating": "P", "review": "x"},
     )
     assert register_count(response) == 1 and error_messages(response) == []
+
+
+def test_an_nhs_number_already_open_is_refused_at_once_not_offered_for_confirming(
+    coordinator, place_a, person_a
+):
+    data = form_data(nhs_number=person_a.nhs_number, confirm_not_duplicate="on")
+    with Unchanged():
+        response = coordinator.post(at(place_a, "register:add"), data)
+    messages = error_messages(response)
+    assert any("already an open record with this NHS number" in m for m in messages)
+    assert not any("confirm this is a different person" in m for m in messages)
