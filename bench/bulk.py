@@ -19,8 +19,8 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from dsr.core.audit import GENESIS, compute_hash
-from dsr.core.models import AuditEvent
+from dsr.core import chain
+from dsr.core.models import AuditChain, AuditEvent
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -114,9 +114,12 @@ def indexes_deferred(cursor: Any, table: str) -> Iterator[None]:
 
 
 class _Event:
-    """What compute_hash reads of an event: one reused object, not millions of models."""
+    """What chain.signature reads of an event: one reused object, not millions of models."""
 
     __slots__ = (
+        "chain",
+        "seq",
+        "key_id",
         "at",
         "actor_id",
         "actor_label",
@@ -144,6 +147,9 @@ AUDIT_COLUMNS = (
     "person_id",
     "changes",
     "request_id",
+    "chain",
+    "seq",
+    "key_id",
     "prev_hash",
     "hash",
 )
@@ -156,24 +162,31 @@ def write_audit_chain(
     shared: Sequence[dict[str, Any]] = (),
     log: Callable[[str], None] = print,
 ) -> int:
-    """COPY the planned events in time order, each hash chained to the one before.
-
-    The hash is the app's own `compute_hash`, in id order, continuing from whatever the
-    table holds already; `manage.py verify_audit` re-derives every one.
-    """
+    """COPY the planned events in time order, each appended to its place's chain (the
+    system chain for events with no place) and signed with the app's own keyed hash
+    (`chain.signature`), then write each chain's sealed head; `manage.py verify_audit`
+    re-derives every one. The tables must hold no events yet (a fresh data set)."""
     specs.sort(key=itemgetter(0))
     table = AuditEvent._meta.db_table
+    signer = chain.keys()
+    key = signer.by_id[signer.current]
     # The JSON of change dicts that many events share (every "viewed"), encoded once.
     # Keyed by id(): they are alive throughout, so no other dict can have their id.
     encoded = {id(d): json.dumps(d) for d in shared}
+    heads: dict[str, tuple[int, str]] = {}
     with transaction.atomic(), connection.cursor() as cursor, indexes_deferred(cursor, table):
-        cursor.execute(f"SELECT id, hash FROM {table} ORDER BY id DESC LIMIT 1")  # noqa: S608
-        last = cursor.fetchone()
-        next_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
+        if cursor.fetchone()[0]:
+            raise RuntimeError("write_audit_chain writes a fresh trail only")
+        next_id = 1
         event = _Event()
+        event.key_id = signer.current
         copy_sql = f"COPY {table} ({', '.join(AUDIT_COLUMNS)}) FROM STDIN"
         with cursor.cursor.copy(copy_sql) as copy:
             for at_us, actor_id, place_id, action, otype, oid, person_id, changes in specs:
+                event.chain = chain.chain_for(place_id)
+                seq, prev = heads.get(event.chain, (0, chain.GENESIS))
+                event.seq = seq + 1
                 event.at = EPOCH + timedelta(microseconds=at_us)
                 event.actor_id = actor_id
                 event.actor_label = labels[actor_id] if actor_id else "bench generator"
@@ -185,7 +198,8 @@ def write_audit_chain(
                 event.changes = changes
                 event.request_id = f"{rng.getrandbits(128):032x}"
                 event.prev_hash = prev
-                prev = event.hash = compute_hash(event)  # type: ignore[arg-type]
+                event.hash = chain.signature(event, key)  # type: ignore[arg-type]
+                heads[event.chain] = (event.seq, event.hash)
                 text = encoded.get(id(changes)) or json.dumps(changes)
                 copy.write_row(
                     (
@@ -200,11 +214,19 @@ def write_audit_chain(
                         person_id,
                         text,
                         event.request_id,
+                        event.chain,
+                        event.seq,
+                        event.key_id,
                         event.prev_hash,
-                        prev,
+                        event.hash,
                     )
                 )
                 next_id += 1
-        log("audit events hashed and copied; rebuilding the table's indexes")
+        log("audit events signed and copied; rebuilding the table's indexes")
         cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [table, next_id - 1])
+    with transaction.atomic():
+        for name, (length, last) in heads.items():
+            head = AuditChain(key=name, length=length, head=last, key_id=signer.current)
+            head.seal = chain.seal(head, key)
+            head.save()
     return len(specs)

@@ -20,7 +20,7 @@ from psycopg import sql
 from bench import common
 
 # Bump when the generated data change shape, so older data sets are rebuilt.
-GENERATOR_VERSION = 3  # 3: people carry their folded search key
+GENERATOR_VERSION = 4  # 4: keyed per-place audit chains (ADR 0014)
 MARKER = "bench_dataset"
 
 

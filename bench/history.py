@@ -4,7 +4,8 @@ Services write one record and one audit event per call, under the audit chain's 
 right for the app, far too slow for 100,000 people with dozens of events each. So this
 module plans everything in memory and writes it in bulk (bench/bulk.py): small tables with
 bulk_create, large ones with COPY, and the audit trail in time order with each hash
-computed by the app's own `compute_hash`, so `manage.py verify_audit` passes as usual.
+signed by the app's own `chain.signature` in per-place chains, so `manage.py verify_audit`
+passes as usual.
 
 Each person's history is built by the steps in `build()`: identity and closure, then
 RATINGS (`plan_ratings` before the person row is written, since the register keeps the

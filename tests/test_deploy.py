@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "a-real-looking-production-secret-" + "k" * 40,
     "ALLOWED_HOSTS": "dsr.example.nhs.uk",
     "DATABASE_URL": "sqlite:////tmp/dsr-deploy-check.sqlite3",
+    "AUDIT_KEYS": "2026:a-real-looking-audit-key-" + "a" * 40,
 }
 
 
@@ -31,6 +32,12 @@ def test_check_deploy_is_clean_with_production_settings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_an_audit_key():
+    result = _manage("check", extra_env={**PRODUCTION_ENV, "AUDIT_KEYS": ""})
+    assert result.returncode != 0
+    assert "AUDIT_KEYS must be set" in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():

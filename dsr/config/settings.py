@@ -34,6 +34,16 @@ if not SECRET_KEY:
     else:
         raise ImproperlyConfigured("SECRET_KEY must be set unless DSR_DEMO=1")
 
+# The audit trail's keys (ADR 0014): "id:secret" pairs, comma-separated, the last one signing
+# new events. Outside the database, so that whoever can edit the database cannot forge,
+# re-link or re-seal the trail. Keep old keys listed after a rotation: they verify old events.
+AUDIT_KEYS = env_list("AUDIT_KEYS")
+if not AUDIT_KEYS:
+    if DSR_DEMO or DEBUG or env_bool("DSR_TESTING"):
+        AUDIT_KEYS = ["demo:insecure-demo-audit-key-" + "x" * 32]
+    else:
+        raise ImproperlyConfigured("AUDIT_KEYS must be set unless DSR_DEMO=1")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -88,6 +98,10 @@ TEMPLATES = [
 ]
 
 VAR_DIR.mkdir(exist_ok=True)
+# Where `manage.py checkpoint_audit` appends each chain's head: outside the database.
+AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE") or str(
+    VAR_DIR / "audit-checkpoints.jsonl"
+)
 (VAR_DIR / "static").mkdir(exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
@@ -171,6 +185,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dsr@localhost")
+# A mail server that accepts and stays silent must not hold anything up for long: mail is
+# sent from the outbox after commit, never inside a transaction (ADR 0014).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))
 
 # NHS.UK's typeface (Frutiger) comes from NHS.UK's font host: a third-party request, off
 # by default (pages fall back to Arial). On, the CSP allows that host for fonts only.

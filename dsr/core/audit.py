@@ -1,27 +1,23 @@
 """The one way to write to the audit trail (DESIGN.md principle 5).
 
 Call `record(...)` inside the service's `transaction.atomic()` block so the
-event commits or rolls back with the change it describes. Each event's hash
-covers its content and its predecessor's hash; `verify_chain()` re-derives them.
+event commits or rolls back with the change it describes. Events are appended to
+their place's keyed hash chain (core/chain.py, ADR 0014); core/verify.py checks them.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 
+from dsr.core import chain
 from dsr.core.models import AuditAction, AuditEvent, AuditShown
-
-GENESIS = "0" * 64
-# Any constant: the key of the PostgreSQL advisory lock that serialises appends.
-_CHAIN_LOCK_KEY = 7_303_002
 
 
 @dataclass(frozen=True)
@@ -54,35 +50,6 @@ class Context:
         )
 
 
-def _payload(event: AuditEvent) -> bytes:
-    content = {
-        "at": event.at.isoformat(),
-        "actor_id": event.actor_id,
-        "actor_label": event.actor_label,
-        "place_id": event.place_id,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "person_id": event.person_id,
-        "changes": event.changes,
-        "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-    }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
-
-
-def compute_hash(event: AuditEvent) -> str:
-    return hashlib.sha256(_payload(event)).hexdigest()
-
-
-def _lock_chain() -> None:
-    # SQLite runs every transaction IMMEDIATE (settings), which already
-    # serialises writers; PostgreSQL needs an explicit lock.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-
-
 def record(
     *,
     context: Context,
@@ -95,7 +62,7 @@ def record(
     changes: dict[str, Any] | None = None,
     shown: list[int] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain, inside the caller's transaction.
+    """Append one event to its place's chain, inside the caller's transaction (ADR 0014).
 
     `place_id` defaults to the acting context's place; services pass the place
     of the record they touch so that system actions land in the right place too.
@@ -108,27 +75,21 @@ def record(
     if obj is not None:
         object_type = object_type or type(obj).__name__
         object_id = object_id or obj.pk
+    event = AuditEvent(
+        at=timezone.now(),
+        actor=context.actor,
+        actor_label=context.actor_label or getattr(context.actor, "email", ""),
+        place_id=place_id if place_id is not None else context.place_id,
+        action=str(action),
+        object_type=object_type,
+        object_id=str(object_id) if object_id not in (None, "") else "",
+        person_id=person_id,
+        changes=_jsonable({**(changes or {}), **({"shown": shown} if shown is not None else {})}),
+        request_id=context.request_id,
+    )
     # No savepoint: the event belongs to the caller's transaction, all or nothing.
     with transaction.atomic(savepoint=False):
-        _lock_chain()
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        event = AuditEvent(
-            at=timezone.now(),
-            actor=context.actor,
-            actor_label=context.actor_label or getattr(context.actor, "email", ""),
-            place_id=place_id if place_id is not None else context.place_id,
-            action=str(action),
-            object_type=object_type,
-            object_id=str(object_id) if object_id not in (None, "") else "",
-            person_id=person_id,
-            changes=_jsonable(
-                {**(changes or {}), **({"shown": shown} if shown is not None else {})}
-            ),
-            request_id=context.request_id,
-            prev_hash=last or GENESIS,
-        )
-        event.hash = compute_hash(event)
-        event.save()
+        chain.append([event])
         if shown:
             AuditShown.objects.bulk_create(AuditShown(event=event, person_id=i) for i in shown)
     return event
@@ -233,44 +194,3 @@ def about(person_id: int) -> Q:
 def events_about(person_id: int) -> Any:
     """Every event about a person, newest first."""
     return AuditEvent.objects.filter(about(person_id)).order_by("-id")
-
-
-@dataclass(frozen=True)
-class ChainProblem:
-    event_id: int
-    problem: str
-
-
-def _shown_rows(events: list[AuditEvent]) -> dict[int, set[int]]:
-    rows: dict[int, set[int]] = {e.id: set() for e in events}
-    for event_id, person_id in AuditShown.objects.filter(event_id__in=list(rows)).values_list(
-        "event_id", "person_id"
-    ):
-        rows[event_id].add(person_id)
-    return rows
-
-
-def verify_chain(batch: int = 2000) -> tuple[int, ChainProblem | None]:
-    """Walk the chain from the start; return (events checked, first problem or None).
-
-    Each event must follow the one before and match its hash; its rows in AuditShown must be
-    exactly the people its hashed content says it showed.
-    """
-    expected_prev = GENESIS
-    checked = 0
-    last_id = 0
-    while True:
-        events = list(AuditEvent.objects.filter(id__gt=last_id).order_by("id")[:batch])
-        if not events:
-            return checked, None
-        shown = _shown_rows(events)
-        for event in events:
-            if event.prev_hash != expected_prev:
-                return checked, ChainProblem(event.id, "does not follow the event before it")
-            if compute_hash(event) != event.hash:
-                return checked, ChainProblem(event.id, "content does not match its hash")
-            if shown[event.id] != set(event.changes.get("shown", [])):
-                return checked, ChainProblem(event.id, "its list of people shown was altered")
-            expected_prev = event.hash
-            checked += 1
-        last_id = events[-1].id

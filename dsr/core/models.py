@@ -185,13 +185,44 @@ class AuditAction(models.TextChoices):
     LOCKED_OUT = "locked_out", "Locked out"
     SECOND_FACTOR_ENROLLED = "second_factor_enrolled", "Second factor enrolled"
     EMAILED = "emailed", "Emailed"
+    KEY_ROTATED = "key_rotated", "Audit key rotated"
+
+
+class AuditChain(models.Model):
+    """The head of one chain of the audit trail (ADR 0014).
+
+    Each place has its own chain, so writers in different places never queue on one lock;
+    events with no place (sign-ins, jobs) form the system chain. Appending locks this row.
+    `seal` is a keyed hash of the head, so the head cannot be wound back — the tail of the
+    chain deleted — without the key, which lives outside the database.
+    """
+
+    key = models.CharField(max_length=32, unique=True)  # "place:12", "system", "legacy"
+    length = models.BigIntegerField(default=0)
+    head = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=32, blank=True)  # the key that signed the head
+    seal = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        triggers = [
+            *undeletable_triggers("audit_chain"),
+            # A chain only grows.
+            refuse(
+                "audit_chain_only_grows",
+                pgtrigger.Update,
+                condition=pgtrigger.Q(new__length__lte=pgtrigger.F("old__length")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.length} events"
 
 
 class AuditEvent(models.Model):
-    """Append-only, hash-chained record of every read and write of care data.
+    """Append-only record of every read and write of care data, in keyed hash chains.
 
-    `prev_hash` is unique, so two events can never claim the same predecessor:
-    the chain cannot fork, even under concurrent writers (ADR 0004).
+    An event is the `seq`-th of its `chain`; its `hash` is a keyed hash (HMAC, key
+    `key_id`) of its content, its place in the chain and its predecessor's hash (ADR 0014).
     """
 
     at = models.DateTimeField(db_index=True)
@@ -208,7 +239,10 @@ class AuditEvent(models.Model):
     person_id = models.BigIntegerField(null=True, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
-    prev_hash = models.CharField(max_length=64, unique=True)
+    chain = models.CharField(max_length=32, default="legacy")
+    seq = models.BigIntegerField(default=0)
+    key_id = models.CharField(max_length=32, blank=True)
+    prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
@@ -217,6 +251,15 @@ class AuditEvent(models.Model):
             models.Index(fields=["person_id", "-id"], name="audit_person_idx"),
             models.Index(fields=["place_id", "-id"], name="audit_place_idx"),
             models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
+        ]
+        constraints = [
+            # One event per position: two writers cannot both extend a chain from one head.
+            # (Events from before the chains were split all sit in "legacy", in id order.)
+            models.UniqueConstraint(
+                fields=["chain", "seq"],
+                condition=~models.Q(chain="legacy"),
+                name="audit_one_event_per_position",
+            )
         ]
         triggers = immutable_triggers("audit")
 
@@ -249,3 +292,37 @@ class AuditShown(models.Model):
 
     def __str__(self) -> str:
         return f"event {self.event_id} showed person {self.person_id}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    UNKNOWN = "unknown", "Interrupted while sending: may have been sent"
+
+
+class OutgoingEmail(models.Model):
+    """An email to send: written in the transaction that decides to send it, sent after
+    commit by `core.outbox.send_pending` (ADR 0014). No transaction holding an audit chain
+    ever waits on a mail server; one failure never stops the rest; a message whose sending
+    was interrupted is never sent again automatically (it may have gone)."""
+
+    to = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "id"], name="outbox_status_idx")]
+        constraints = [one_of("status", OutboxStatus.choices, name="outbox_status_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {self.to} ({self.status})"

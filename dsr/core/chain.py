@@ -1,0 +1,156 @@
+"""The audit trail's chains: keys, keyed hashes and appending (ADR 0014).
+
+Each place's events form a chain of their own, and events with no place the system chain,
+so writers in different places never wait on one another. An event is signed with a keyed
+hash (HMAC-SHA-256) of its content, its chain and position, and its predecessor's hash;
+the key comes from the environment (`AUDIT_KEYS`), never the database, so nobody who can
+only edit the database can forge, re-link or re-seal a chain. Each chain's head row carries
+a seal, a keyed hash of its length and head, so its tail cannot be cut off unseen either.
+
+Appending locks the chain's head row until the caller's transaction ends: no network or
+file I/O may happen while a transaction holds a chain (mail goes through the outbox).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from dsr.core.models import AuditAction, AuditChain, AuditEvent
+
+GENESIS = "0" * 64
+SYSTEM = "system"
+LEGACY = "legacy"  # events written before chains were keyed and split (plain SHA-256)
+
+
+def chain_for(place_id: int | None) -> str:
+    return f"place:{place_id}" if place_id is not None else SYSTEM
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The audit keys this server holds, by id; the last one signs new events."""
+
+    by_id: dict[str, bytes]
+    current: str
+
+    @classmethod
+    def from_settings(cls) -> Keys:
+        by_id: dict[str, bytes] = {}
+        current = ""
+        for item in settings.AUDIT_KEYS:
+            key_id, _, secret = item.partition(":")
+            if not key_id or not secret:
+                raise ValueError("AUDIT_KEYS entries are id:secret")
+            by_id[key_id.strip()] = secret.strip().encode()
+            current = key_id.strip()
+        if not current:
+            raise ValueError("No audit key: set AUDIT_KEYS")
+        return cls(by_id, current)
+
+
+def keys() -> Keys:
+    return Keys.from_settings()
+
+
+def _content(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "place_id": event.place_id,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "person_id": event.person_id,
+        "changes": event.changes,
+        "request_id": event.request_id,
+        "prev_hash": event.prev_hash,
+    }
+
+
+def _canonical(content: dict[str, Any]) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def legacy_hash(event: AuditEvent) -> str:
+    """How events were hashed before ADR 0014: plain SHA-256 over the content."""
+    return hashlib.sha256(_canonical(_content(event))).hexdigest()
+
+
+def signature(event: AuditEvent, key: bytes) -> str:
+    """The keyed hash of an event: its content, its chain and place in it, and its key."""
+    content = {**_content(event), "chain": event.chain, "seq": event.seq, "key_id": event.key_id}
+    return hmac.new(key, _canonical(content), hashlib.sha256).hexdigest()
+
+
+def seal(chain: AuditChain, key: bytes) -> str:
+    """The keyed hash of a chain's head: its length and last hash cannot be wound back."""
+    message = f"{chain.key}|{chain.length}|{chain.head}|{chain.key_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _locked_head(key: str) -> AuditChain:
+    """The chain's head row, locked until the transaction ends (created on first use)."""
+    head = AuditChain.objects.select_for_update().filter(key=key).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():
+            AuditChain.objects.create(key=key, head=GENESIS)
+    except IntegrityError:
+        pass  # another writer created it first: lock theirs
+    return AuditChain.objects.select_for_update().get(key=key)
+
+
+def _append_one(head: AuditChain, event: AuditEvent, signer: Keys) -> AuditEvent:
+    event.chain = head.key
+    event.seq = head.length + 1
+    event.key_id = signer.current
+    event.prev_hash = head.head
+    event.hash = signature(event, signer.by_id[signer.current])
+    event.save()
+    head.length, head.head, head.key_id = event.seq, event.hash, signer.current
+    return event
+
+
+def append(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Append events to their places' chains, inside the caller's transaction.
+
+    Each event's chain follows its `place_id`. Chains are locked in a fixed order, so two
+    batches touching the same chains cannot deadlock. A chain first written with a new key
+    records the rotation in the chain itself, signed with the new key.
+    """
+    signer = keys()
+    by_chain: dict[str, list[AuditEvent]] = {}
+    for event in events:
+        by_chain.setdefault(chain_for(event.place_id), []).append(event)
+    with transaction.atomic(savepoint=False):
+        for key in sorted(by_chain):
+            head = _locked_head(key)
+            if head.length and head.key_id != signer.current:
+                _append_one(head, _rotation(head, by_chain[key][0], signer), signer)
+            for event in by_chain[key]:
+                _append_one(head, event, signer)
+            head.seal = seal(head, signer.by_id[signer.current])
+            head.save(update_fields=["length", "head", "key_id", "seal"])
+    return events
+
+
+def _rotation(head: AuditChain, first: AuditEvent, signer: Keys) -> AuditEvent:
+    return AuditEvent(
+        at=first.at,
+        actor_label="audit trail",
+        place_id=first.place_id,
+        action=AuditAction.KEY_ROTATED,
+        object_type="AuditChain",
+        object_id=head.key,
+        changes={"from": head.key_id, "to": signer.current},
+        request_id=first.request_id,
+    )

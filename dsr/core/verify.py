@@ -1,0 +1,229 @@
+"""Proving the audit trail whole (ADR 0014): `manage.py verify_audit` and checkpoints.
+
+Every chain is walked in order and each event's keyed hash re-derived; each chain's sealed
+head must match what is there; each checkpoint written outside the database (`manage.py
+checkpoint_audit`) must still hold. Every problem is named by its kind, so an auditor can
+tell an edit from a deletion, a forgery or a truncation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from dsr.core import chain
+from dsr.core.models import AuditChain, AuditEvent, AuditShown
+
+# What a problem can be, in the words verify_audit prints.
+CHANGED = "changed after it was written"
+RESIGNED = "re-hashed without the key (edited, inserted or forged)"
+MISSING = "events deleted from the middle"
+OUT_OF_ORDER = "does not follow the event before it (reordered, inserted or re-linked)"
+UNKNOWN_KEY = "signed with a key this server does not hold"
+MOVED = "filed in another place's chain"
+TAIL_CUT = "its last events were deleted"
+APPENDED = "events added after its sealed head"
+HEAD_REWRITTEN = "its head was rewritten without the key"
+BEHIND_CHECKPOINT = "shorter than its checkpoint: events deleted since"
+DIFFERS_FROM_CHECKPOINT = "rewritten since its checkpoint"
+CHAIN_GONE = "missing, though checkpointed (truncated or deleted)"
+SHOWN_ALTERED = "its list of people shown was altered"
+
+
+@dataclass(frozen=True)
+class Problem:
+    chain: str
+    kind: str
+    event_id: int | None = None
+    detail: str = ""
+
+    def __str__(self) -> str:
+        where = f"event {self.event_id}" if self.event_id is not None else "chain"
+        extra = f" ({self.detail})" if self.detail else ""
+        return f"{self.chain}: {where}: {self.kind}{extra}"
+
+
+@dataclass
+class Report:
+    events_read: int = 0
+    chains: int = 0
+    problems: list[Problem] | None = None
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def _events(key: str, batch: int = 2000) -> Iterator[AuditEvent]:
+    order = "id" if key == chain.LEGACY else "seq"
+    last = 0
+    while True:
+        rows = list(
+            AuditEvent.objects.filter(chain=key, **{f"{order}__gt": last}).order_by(order)[:batch]
+        )
+        if not rows:
+            return
+        shown = _shown(rows)
+        for row in rows:
+            row._shown = shown[row.id]  # type: ignore[attr-defined]
+            yield row
+        last = getattr(rows[-1], order)
+
+
+def _shown(rows: list[AuditEvent]) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = {row.id: set() for row in rows}
+    pairs = AuditShown.objects.filter(event_id__in=list(found)).values_list("event_id", "person_id")
+    for event_id, person_id in pairs:
+        found[event_id].add(person_id)
+    return found
+
+
+def _keyless(event: AuditEvent) -> str:
+    """What someone without the key would write: a plain SHA-256 of the signed content."""
+    import hashlib
+
+    content = {
+        **json.loads(json.dumps(chain._content(event), default=str)),
+        "chain": event.chain,
+        "seq": event.seq,
+        "key_id": event.key_id,
+    }
+    return hashlib.sha256(chain._canonical(content)).hexdigest()
+
+
+def _walk(key: str, signer: chain.Keys, problems: list[Problem]) -> tuple[int, str]:
+    """Check one chain's events in order; return (events, last hash)."""
+    expected_prev = chain.GENESIS
+    expected_seq = 1
+    count = 0
+    previous: AuditEvent | None = None
+    for event in _events(key):
+        count += 1
+        legacy = key == chain.LEGACY
+        if not legacy and event.seq != expected_seq:
+            problems.append(Problem(key, MISSING, event.id, f"#{expected_seq} to #{event.seq - 1}"))
+        if event.prev_hash != expected_prev:
+            problems.append(Problem(key, OUT_OF_ORDER, event.id))
+        if legacy:
+            intact = chain.legacy_hash(event) == event.hash
+        elif event.key_id not in signer.by_id:
+            problems.append(Problem(key, UNKNOWN_KEY, event.id, event.key_id))
+            intact = True
+        else:
+            intact = chain.signature(event, signer.by_id[event.key_id]) == event.hash
+            if chain.chain_for(event.place_id) != key:
+                problems.append(Problem(key, MOVED, event.id))
+        if not intact:
+            keyless = not legacy and _keyless(event) == event.hash
+            problems.append(Problem(key, RESIGNED if keyless else CHANGED, event.id))
+        if event._shown != set(event.changes.get("shown", [])):  # type: ignore[attr-defined]
+            problems.append(Problem(key, SHOWN_ALTERED, event.id))
+        expected_prev = event.hash
+        expected_seq = event.seq + 1
+        previous = event
+    return count, previous.hash if previous is not None else chain.GENESIS
+
+
+def _check_head(
+    head: AuditChain | None, key: str, count: int, last_hash: str, signer: chain.Keys
+) -> list[Problem]:
+    if head is None:
+        return [Problem(key, APPENDED, None, "no head row")] if count else []
+    problems = []
+    sealer = signer.by_id.get(head.key_id)
+    if sealer is None and head.length:
+        problems.append(Problem(key, UNKNOWN_KEY, None, f"head sealed with {head.key_id}"))
+    elif head.length and chain.seal(head, sealer or b"") != head.seal:
+        problems.append(Problem(key, HEAD_REWRITTEN))
+    if count < head.length:
+        problems.append(Problem(key, TAIL_CUT, None, f"{head.length - count} missing"))
+    elif count > head.length:
+        problems.append(Problem(key, APPENDED, None, f"{count - head.length} after the head"))
+    elif head.length and last_hash != head.head:
+        problems.append(Problem(key, TAIL_CUT, None, "the last event is not the head"))
+    return problems
+
+
+def read_checkpoints(path: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    path = path or Path(settings.AUDIT_CHECKPOINT_FILE)
+    found: dict[str, list[dict[str, Any]]] = {}
+    if not path.exists():
+        return found
+    for line in path.read_text().splitlines():
+        if line.strip():
+            point = json.loads(line)
+            found.setdefault(point["chain"], []).append(point)
+    return found
+
+
+def _check_points(key: str, points: list[dict[str, Any]], count: int) -> list[Problem]:
+    problems = []
+    for point in points:
+        length = int(point["length"])
+        if length == 0:
+            continue
+        if count < length:
+            problems.append(Problem(key, BEHIND_CHECKPOINT, None, f"{point['at']}: {length}"))
+            continue
+        field = "id" if key == chain.LEGACY else "seq"
+        if key == chain.LEGACY:
+            found = (
+                AuditEvent.objects.filter(chain=key)
+                .order_by("id")
+                .values_list("hash", flat=True)[length - 1 : length]
+            )
+        else:
+            found = AuditEvent.objects.filter(chain=key, **{field: length}).values_list(
+                "hash", flat=True
+            )
+        if list(found) != [point["head"]]:
+            problems.append(Problem(key, DIFFERS_FROM_CHECKPOINT, None, f"{point['at']}"))
+    return problems
+
+
+def verify(checkpoints: Path | None = None) -> Report:
+    """Check every chain, its head, and every checkpoint of it."""
+    signer = chain.keys()
+    problems: list[Problem] = []
+    heads = {head.key: head for head in AuditChain.objects.all()}
+    points = read_checkpoints(checkpoints)
+    in_events = set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+    keys = sorted(set(heads) | in_events | set(points))
+    total = 0
+    for key in keys:
+        count, last_hash = _walk(key, signer, problems)
+        total += count
+        problems += _check_head(heads.get(key), key, count, last_hash, signer)
+        if key in points:
+            if not count and key not in heads and any(p["length"] for p in points[key]):
+                problems.append(Problem(key, CHAIN_GONE))
+            else:
+                problems += _check_points(key, points[key], count)
+    return Report(events_read=total, chains=len(keys), problems=problems)
+
+
+def write_checkpoint(path: Path | None = None) -> list[dict[str, Any]]:
+    """Append each chain's head (chain, length, last hash, time) to a file outside the
+    database: safe on any schedule (lines are only ever added)."""
+    path = path or Path(settings.AUDIT_CHECKPOINT_FILE)
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    points = [
+        {"chain": key, "length": length, "head": head, "at": at}
+        for key, length, head in AuditChain.objects.order_by("key").values_list(
+            "key", "length", "head"
+        )
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as file:
+        for point in points:
+            file.write(json.dumps(point, sort_keys=True) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    return points
