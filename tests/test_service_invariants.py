@@ -14,9 +14,9 @@ from django.db import connection, connections  # noqa: F401 - `connection` names
 from dsr.actions import services as actions
 from dsr.actions.models import Action
 from dsr.core import audit, dates
-from dsr.core.verify import verify
 from dsr.core.access import Role
 from dsr.core.models import AuditEvent
+from dsr.core.verify import verify
 from dsr.people import services as people
 from dsr.people.models import Person
 from dsr.places import services as places

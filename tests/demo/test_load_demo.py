@@ -1,8 +1,8 @@
 from django.core.management import call_command
 
 from dsr.core import nhs_number
-from dsr.core.verify import verify
 from dsr.core.access import Role
+from dsr.core.verify import verify
 from dsr.demo import data
 from dsr.people.choices import Accommodation
 from dsr.people.models import Person

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from django.db import connection
-
 from dsr.core.access import Role
 from dsr.risk import services as risk
 from tests import factories
