@@ -68,6 +68,7 @@ def start_django(url: str) -> None:
     must be in force for the figures to be the app's as it stands.
     """
     os.environ.update(common.app_environment(url))
+    os.environ["DB_STATEMENT_TIMEOUT_MS"] = "0"  # one COPY writes millions of rows
     import django
 
     django.setup()

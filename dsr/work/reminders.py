@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 
-from dsr.core import audit, dates
+from dsr.core import audit, dates, outbox
 from dsr.core.door import Viewer
 from dsr.core.models import AuditAction
 from dsr.places.models import Membership
@@ -67,7 +65,8 @@ def _body(digest: Digest) -> str:
 
 
 def send_digest(digest: Digest) -> bool:
-    """Record the reminders, then send; a concurrent run that got there first wins."""
+    """Record the reminders and queue the digest, in one transaction; a concurrent run that
+    got there first wins. The mail is sent from the outbox after commit (ADR 0014)."""
     membership = digest.membership
     today = dates.today()
     try:
@@ -89,11 +88,10 @@ def send_digest(digest: Digest) -> bool:
                 object_id=membership.user_id,
                 changes={"items": [item.key for _, item in digest.items]},
             )
-            send_mail(
+            outbox.queue(
+                to=membership.user.email,
                 subject=f"DSR: {len(digest.items)} item(s) due – {membership.place.name}",
-                message=_body(digest),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[membership.user.email],
+                body=_body(digest),
             )
     except IntegrityError:
         return False
@@ -109,4 +107,5 @@ def send_reminders() -> int:
         digest = pending_digest(membership)
         if digest is not None and send_digest(digest):
             sent += 1
+    outbox.send_pending()
     return sent

@@ -1,0 +1,81 @@
+"""The application can run as a database role that owns nothing (ADR 0014), so not even
+the application's own credentials can disable a trigger, truncate the trail or rewrite it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from dsr.core.management.commands.grant_app_role import privileges
+from dsr.core.models import AuditEvent
+from dsr.people.models import Person
+from dsr.risk.models import Rating
+
+pytestmark = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="database roles are PostgreSQL's"
+)
+ROLE = "dsr_app_test"
+
+
+def test_dated_records_are_read_and_added_only_and_care_records_never_deleted():
+    assert privileges(AuditEvent) == ["SELECT", "INSERT"]
+    assert privileges(Rating) == ["SELECT", "INSERT"]
+    assert privileges(Person) == ["SELECT", "INSERT", "UPDATE"]
+
+
+@pytest.fixture
+def app_role(transactional_db):
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP ROLE IF EXISTS {ROLE}")
+        cursor.execute(f"CREATE ROLE {ROLE} LOGIN")
+    call_command("grant_app_role", ROLE)
+    settings = connection.settings_dict
+    host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
+    yield f"postgresql://{ROLE}@{host}:{port}/{settings['NAME']}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {ROLE}")
+        cursor.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {ROLE}")
+        cursor.execute(f"REVOKE ALL ON SCHEMA public FROM {ROLE}")
+        cursor.execute(f"DROP ROLE IF EXISTS {ROLE}")
+
+
+def test_the_application_runs_as_a_role_that_owns_nothing(app_role):
+    # The app works as that role: the demo is written through the services, and verified
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DATABASE_URL": app_role, "DSR_TESTING": "1"}
+    for command in (["load_demo"], ["verify_audit"]):
+        result = subprocess.run(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", *command],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+
+    # And with its credentials the trail cannot be changed, emptied or unguarded
+    refused = [
+        "UPDATE core_auditevent SET actor_label = 'x'",
+        "DELETE FROM core_auditevent",
+        "TRUNCATE core_auditevent CASCADE",
+        "ALTER TABLE core_auditevent DISABLE TRIGGER ALL",
+        f"DROP TRIGGER {AuditEvent._meta.triggers[0].get_pgid(AuditEvent)} ON core_auditevent",
+        "UPDATE risk_rating SET rationale = 'rewritten'",
+        "DELETE FROM people_person",
+        "UPDATE core_auditchain SET length = 0",
+    ]
+    with psycopg.connect(app_role, autocommit=True) as conn:
+        # pgtrigger's escape hatch is open to any session; the privileges are not
+        conn.execute("SELECT set_config('pgtrigger.ignore', '{}', false)")
+        for statement in refused:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="denied|owner|refused"):
+                conn.execute(statement)
+        assert conn.execute("SELECT count(*) FROM core_auditevent").fetchone()[0] > 0
