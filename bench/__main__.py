@@ -49,6 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--sign-ins", type=int, default=20)
     parser.add_argument("--latency-users", type=int, default=4)
+    parser.add_argument("--write-seconds", type=float, default=8.0, help="each audited-writes run")
     return parser.parse_args(argv)
 
 
@@ -152,6 +153,20 @@ def overhead(url: str, coordinator: load.Coordinator) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def audit_writes(url: str, seconds: float) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.audit_writes", "--database-url", url]
+    command += ["--seconds", str(seconds)]
+    done = subprocess.run(  # noqa: S603
+        command,
+        cwd=common.ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=common.app_environment(url),
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a and b else None
 
@@ -170,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     small_pages = large["small_pages"]
     print("timing pages in-process against their raw SQL", flush=True)
     detail = overhead(url, large["spare"])
+    print("audited writes: 1 writer, 16 over 16 places, 16 in one place", flush=True)
+    writes = audit_writes(url, args.write_seconds)
 
     pages = large["pages"]
     results: dict[str, Any] = {
@@ -198,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         "rss": large["rss"],
         "rss_mb": max(m["peak_mb"] for m in large["rss"]["whole_run"].values()),
         "overhead_detail": detail,
+        "audit_writes": writes,
         "ratios": {
             "flatness": {
                 page: ratio(pages[page]["median_ms"], small_pages.get(page, {}).get("median_ms"))

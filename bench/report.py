@@ -13,6 +13,10 @@ OVERHEAD = 3.0
 PEER = 0.5
 RPS = 100.0
 RSS_MB = 150.0
+# Audited writes (ADR 0014): writers over separate places must add throughput; writers in
+# one place must not lose it to their queue.
+WRITES_SPREAD = 1.5
+WRITES_CROWDED = 0.9
 READ_PAGES = ("list", "search", "filtered", "person")
 
 
@@ -41,6 +45,24 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     out.append(_target("peer (our search ÷ admin search)", ratios["peer"], PEER, "<="))
     out.append(_target("mixed read load", results["mixed"]["rps"], RPS, ">=", "requests/s"))
     out.append(_target("peak RSS per worker", results["rss_mb"], RSS_MB, "<=", "MB"))
+    writes = results.get("audit_writes")
+    if writes:
+        out.append(
+            _target(
+                "audited writes, 16 writers over 16 places ÷ one writer",
+                writes["spread_ratio"],
+                WRITES_SPREAD,
+                ">=",
+            )
+        )
+        out.append(
+            _target(
+                "audited writes, 16 writers in one place ÷ one writer",
+                writes["crowded_ratio"],
+                WRITES_CROWDED,
+                ">=",
+            )
+        )
     return out
 
 
@@ -50,6 +72,18 @@ def _fmt(value: Any, digits: int = 1) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def _writes_line(writes: dict[str, Any] | None) -> str:
+    if not writes:
+        return "audited writes: not measured"
+    spread, crowded = writes["writers_over_places"], writes["writers_in_one_place"]
+    return (
+        f"audited writes (events/s, {writes['seconds']:.0f} s each): one writer"
+        f" {writes['one_writer']:.0f}; 16 writers over 16 places {spread:.0f}"
+        f" (x{writes['spread_ratio']}); 16 writers in one place {crowded:.0f}"
+        f" (x{writes['crowded_ratio']})"
+    )
 
 
 def table(results: dict[str, Any]) -> str:
@@ -105,6 +139,7 @@ def table(results: dict[str, Any]) -> str:
         + ", ".join(f"{m['peak_mb']:.0f}" for m in results["rss"]["whole_run"].values())
         + "; reads only (after sign-ins): "
         + ", ".join(f"{m['peak_mb']:.0f}" for m in results["rss"]["reads_only"].values()),
+        _writes_line(results.get("audit_writes")),
         "machine load average (1 min) before/after: "
         + " / ".join(f"{v[0]:.2f}" for v in results["load_average"].values()),
         f"timings: generation {results['timings']['generate_s']:.0f} s"

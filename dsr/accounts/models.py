@@ -41,3 +41,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.full_name or self.email
+
+
+class EnrolmentLink(models.Model):
+    """A one-time link that lets a user set up their second factor (issue 8).
+
+    A password alone never binds an authenticator: whoever learns it must also hold the
+    link, sent to the user by their place's system owner. Only a hash of the token is kept.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="enrolment_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.CharField(max_length=254)
+
+    def __str__(self) -> str:
+        return f"Set-up link for {self.user} ({'used' if self.used_at else 'unused'})"
