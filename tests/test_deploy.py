@@ -118,3 +118,39 @@ def test_flash_messages_naming_a_child_never_travel_in_a_cookie(coordinator, pla
     assert response.status_code == 302
     assert "messages" not in response.cookies
     assert "Secretname" in coordinator.get(response["Location"]).content.decode()
+
+
+def test_check_deploy_refuses_demo_mode_and_a_weak_audit_key():
+    for env, problem in [
+        ({**PRODUCTION_ENV, "DSR_DEMO": "1"}, "dsr.E001"),
+        ({**PRODUCTION_ENV, "AUDIT_KEYS": "k:short"}, "dsr.E002"),
+    ]:
+        result = _manage("check", "--deploy", "--fail-level", "WARNING", extra_env=env)
+        assert result.returncode != 0 and problem in result.stderr, result.stderr
+
+
+def test_the_served_application_refuses_to_start_in_demo_mode():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DEBUG"))}
+    env.update({**PRODUCTION_ENV, "DSR_DEMO": "1"})
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import dsr.config.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "demo mode is never served" in result.stderr
+
+
+def test_the_error_page_needs_no_database(client, db, settings):
+    """When the database fails, the 500 page must still render: it reads nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dsr.core.views import server_error
+
+    request = client.get("/sign-in/").wsgi_request
+    with CaptureQueriesContext(connection) as queries:
+        response = server_error(request)
+    assert response.status_code == 500 and queries.captured_queries == []
+    assert "Sorry, there is a problem with the service" in response.content.decode()

@@ -7,6 +7,7 @@ urlpatterns = [
     path("sign-in/", views.sign_in, name="sign_in"),
     path("sign-in/code/", views.verify, name="verify"),
     path("sign-in/set-up-authenticator/", views.enrol, name="enrol"),
+    path("sign-in/set-up/<str:token>/", views.setup_link, name="setup_link"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("signed-out/", views.signed_out, name="signed_out"),
 ]

@@ -24,6 +24,8 @@ from dsr.core.access import public
 
 PENDING_USER = "dsr_pending_user"
 NEXT_URL = "dsr_next"
+ENROLMENT_LINK = "dsr_enrolment_link"  # the set-up link this session came through (its id)
+PENDING_SECRET = "dsr_pending_secret"  # the secret being set up, this session's own
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -42,7 +44,7 @@ def _pending_user(request: HttpRequest) -> User | None:
 
 
 def locked_out(request: HttpRequest, response: Any = None, credentials: Any = None) -> HttpResponse:
-    """django-axes calls this once an email + IP pair has failed too often."""
+    """django-axes calls this once an email + address pair has failed too often."""
     return render(request, "accounts/locked_out.jinja", {}, status=429)
 
 
@@ -60,6 +62,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             services.record_sign_in_failure(request=request, email=email, locked=locked)
             form.add_error(None, "Enter a correct email address and password")
         else:
+            link_id = request.session.get(ENROLMENT_LINK)
             request.session.cycle_key()
             request.session[NEXT_URL] = _safe_next(request, request.GET.get("next"))
             if settings.DSR_DEMO:
@@ -68,7 +71,14 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             request.session[PENDING_USER] = user.pk
             if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
                 return redirect("accounts:verify")
-            return redirect("accounts:enrol")
+            if services.link_belongs(link_id=link_id, user=user):
+                request.session[ENROLMENT_LINK] = link_id
+                return redirect("accounts:enrol")
+            # A password alone never binds an authenticator (issue 8): a set-up link must.
+            services.record_sign_in_failure(
+                request=request, email=user.email, locked=False, step="no set-up link"
+            )
+            return render(request, "accounts/needs_link.jinja", {})
     return render(request, "accounts/sign_in.jinja", {"form": form})
 
 
@@ -80,17 +90,15 @@ def verify(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:sign_in")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-        if (
-            device is not None
-            and device.verify_is_allowed()[0]
-            and device.verify_token(form.cleaned_data["code"])
-        ):
+        device = services.verify_code(user=user, code=form.cleaned_data["code"])
+        if device is not None:
             next_url = request.session.pop(NEXT_URL, "/")
             del request.session[PENDING_USER]
             services.complete_sign_in(request=request, user=user, device=device)
             return redirect(next_url)
-        services.record_sign_in_failure(request=request, email=user.email, locked=False)
+        services.record_sign_in_failure(
+            request=request, email=user.email, locked=False, step="code"
+        )
         form.add_error("code", "The security code is not correct. Check your app and try again")
     return render(request, "accounts/verify.jinja", {"form": form})
 
@@ -109,31 +117,58 @@ def _qr_svg(uri: str) -> Markup:
 
 
 @public
+@require_safe
+def setup_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The one-time link a user is sent to set up their second factor."""
+    link = services.usable_link(token)
+    if link is None:
+        services.record_sign_in_failure(
+            request=request, email="(set-up link)", locked=False, step="set-up link not usable"
+        )
+        return render(request, "accounts/link_not_usable.jinja", {}, status=404)
+    request.session[ENROLMENT_LINK] = link.pk
+    return render(request, "accounts/link_ready.jinja", {"email": link.user.email})
+
+
+@public
 @require_http_methods(["GET", "POST"])
 def enrol(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
-    if user is None:
+    link_id = request.session.get(ENROLMENT_LINK)
+    if user is None or link_id is None:
         return redirect("accounts:sign_in")
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("accounts:verify")
-    device = services.pending_device(user=user)
+    secret = request.session.setdefault(PENDING_SECRET, services.new_secret())
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
-            services.confirm_device(request=request, user=user, device=device)
+        device = services.enrol(
+            request=request,
+            user=user,
+            link_id=link_id,
+            secret=secret,
+            code=form.cleaned_data["code"],
+        )
+        if device is not None:
             next_url = request.session.pop(NEXT_URL, "/")
-            del request.session[PENDING_USER]
+            for key in (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET):
+                request.session.pop(key, None)
             services.complete_sign_in(request=request, user=user, device=device)
             return redirect(next_url)
+        services.record_sign_in_failure(
+            request=request, email=user.email, locked=False, step="set-up code"
+        )
         form.add_error("code", "The security code is not correct. Check your app and try again")
-    secret = b32encode(device.bin_key).decode()
+    key = bytes.fromhex(secret)
+    uri = TOTPDevice(user=user, key=secret, name="Authenticator app").config_url
+    shown = b32encode(key).decode()
     return render(
         request,
         "accounts/enrol.jinja",
         {
             "form": form,
-            "qr": _qr_svg(device.config_url),
-            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "qr": _qr_svg(uri),
+            "secret": " ".join(shown[i : i + 4] for i in range(0, len(shown), 4)),
         },
     )
 

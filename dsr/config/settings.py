@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dsr.core.proxy.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dsr.core.middleware.RequestIdMiddleware",
@@ -169,7 +170,12 @@ AXES_USERNAME_CALLABLE = "dsr.accounts.lockout.username_from"
 AXES_LOCKOUT_CALLABLE = "dsr.accounts.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]  # the real client (core/proxy.py)
+# Attempts while locked out do not push the end of the lockout further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
+# believed; from anyone else those headers are dropped (core/proxy.py). None by default.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 OTP_TOTP_ISSUER = "Dynamic Support Register"
 
@@ -212,7 +218,8 @@ CSRF_COOKIE_SECURE = SECURE
 SECURE_HSTS_SECONDS = 63072000 if SECURE else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
+# Safe to read: the header survives only from a trusted proxy (core/proxy.py).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -1,7 +1,7 @@
 from django.urls import include, path, register_converter
 
-from dsr.core import views as core_views
 from dsr.core.routing import RecordId
+from dsr.places import audit_views
 from dsr.places import views as places_views
 
 register_converter(RecordId, "id")
@@ -14,7 +14,7 @@ place_pages = [
     path("people/", include("dsr.risk.urls")),
     path("", include("dsr.actions.urls")),
     path("", include("dsr.work.urls")),
-    path("audit/", core_views.audit_search, name="audit_search"),
+    path("audit/", audit_views.audit_search, name="audit_search"),
 ]
 
 urlpatterns = [

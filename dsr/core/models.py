@@ -251,6 +251,12 @@ class AuditEvent(models.Model):
             models.Index(fields=["person_id", "-id"], name="audit_person_idx"),
             models.Index(fields=["place_id", "-id"], name="audit_place_idx"),
             models.Index(fields=["actor", "-id"], name="audit_actor_idx"),
+            # Sign-in events of a place's users, for its auditors (places/audit_views.py).
+            models.Index(
+                fields=["actor_label", "-id"],
+                condition=models.Q(chain="system"),
+                name="audit_system_actor_idx",
+            ),
         ]
         constraints = [
             # One event per position: two writers cannot both extend a chain from one head.

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
 
 
 @lru_cache(maxsize=8)
@@ -60,8 +61,9 @@ class ClientAddressMiddleware:
         peer = meta.get("REMOTE_ADDR", "")
         proxies = settings.TRUSTED_PROXIES
         if proxies and _trusted(peer, _networks(tuple(proxies))):
-            meta["REMOTE_ADDR"] = client_address(peer, meta.get("HTTP_X_FORWARDED_FOR", ""), proxies)
+            forwarded = meta.get("HTTP_X_FORWARDED_FOR", "")
+            meta["REMOTE_ADDR"] = client_address(peer, forwarded, proxies)
         else:
-            for header in ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST"):
+            for header in FORWARDED_HEADERS:
                 meta.pop(header, None)
         return self.get_response(request)

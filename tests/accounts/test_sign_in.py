@@ -12,10 +12,11 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dsr.accounts import services
 from dsr.accounts.middleware import SIGNED_IN_AT
 from dsr.core.access import Role
 from dsr.core.models import AuditEvent
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, SYSTEM
 from tests.helpers import at
 
 
@@ -60,18 +61,82 @@ def test_a_wrong_code_is_refused_and_audited(cast, client, place_a):
     assert AuditEvent.objects.filter(action="sign_in_failed", actor_label=user.email).exists()
 
 
-def test_a_user_without_an_authenticator_must_enrol_before_anything_else(cast, client, place_a):
+def enrolment_code(client) -> str:
+    """What the user's app shows for the secret this session is setting up."""
+    from django_otp.oath import TOTP
+
+    from dsr.accounts.views import PENDING_SECRET
+
+    return f"{TOTP(bytes.fromhex(client.session[PENDING_SECRET])).token():06d}"
+
+
+def test_a_user_without_an_authenticator_sets_one_up_only_through_a_set_up_link(
+    cast, client, place_a
+):
     user = cast[Role.COORDINATOR]
+    token = services.issue_enrolment_link(user=user, by=SYSTEM)
+    assert client.get(reverse("accounts:setup_link", args=[token])).status_code == 200
     response = password_step(client, user.email)
     assert response["Location"] == reverse("accounts:enrol")
     page = client.get(reverse("accounts:enrol")).content.decode()
     assert "<svg" in page and 'id="totp-secret"' in page
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
-    response = client.post(reverse("accounts:enrol"), {"code": code_for(device)})
+    assert not TOTPDevice.objects.filter(user=user).exists()  # nothing bound before the code
+    response = client.post(reverse("accounts:enrol"), {"code": enrolment_code(client)})
     assert response.status_code == 302
-    device.refresh_from_db()
-    assert device.confirmed
+    assert TOTPDevice.objects.get(user=user).confirmed
     assert client.get(at(place_a, "register:list")).status_code == 200
+    # the link is used up
+    other = Client()
+    assert other.get(reverse("accounts:setup_link", args=[token])).status_code == 404
+
+
+def test_a_password_alone_never_binds_an_authenticator(cast, client):
+    user = cast[Role.COORDINATOR]
+    response = password_step(client, user.email)
+    assert response.status_code == 200 and "set-up link" in response.content.decode()
+    assert client.get(reverse("accounts:enrol")).status_code == 302
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    refusal = AuditEvent.objects.get(action="sign_in_failed", actor_label=user.email)
+    assert refusal.changes["step"] == "no set-up link"
+
+
+def test_someone_elses_set_up_link_does_not_help(cast, client):
+    token = services.issue_enrolment_link(user=cast[Role.KEYWORKER], by=SYSTEM)
+    client.get(reverse("accounts:setup_link", args=[token]))
+    response = password_step(client, cast[Role.COORDINATOR].email)
+    assert response.status_code == 200 and "set-up link" in response.content.decode()
+
+
+def test_each_session_sets_up_its_own_secret_and_a_link_binds_once(cast, place_a):
+    user = cast[Role.COORDINATOR]
+    token = services.issue_enrolment_link(user=user, by=SYSTEM)
+    first, second = Client(), Client()
+    for client in (first, second):
+        client.get(reverse("accounts:setup_link", args=[token]))
+        password_step(client, user.email)
+        client.get(reverse("accounts:enrol"))
+    from dsr.accounts.views import PENDING_SECRET
+
+    assert first.session[PENDING_SECRET] != second.session[PENDING_SECRET]
+    assert first.post(reverse("accounts:enrol"), {"code": enrolment_code(first)}).status_code == 302
+    response = second.post(reverse("accounts:enrol"), {"code": enrolment_code(second)})
+    assert response.status_code in {200, 302}
+    assert TOTPDevice.objects.filter(user=user).count() == 1
+
+
+def test_a_wrong_set_up_code_is_refused_and_audited(cast, client):
+    user = cast[Role.COORDINATOR]
+    client.get(
+        reverse("accounts:setup_link", args=[services.issue_enrolment_link(user=user, by=SYSTEM)])
+    )
+    password_step(client, user.email)
+    client.get(reverse("accounts:enrol"))
+    wrong = f"{(int(enrolment_code(client)) + 1) % 1_000_000:06d}"
+    response = client.post(reverse("accounts:enrol"), {"code": wrong})
+    assert "security code is not correct" in response.content.decode()
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    failed = AuditEvent.objects.get(action="sign_in_failed", actor_label=user.email)
+    assert failed.changes["step"] == "set-up code"
 
 
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(cast, client):
@@ -88,6 +153,7 @@ def test_repeated_failures_lock_out_that_user_from_that_address(cast, client, se
     assert response.status_code == 429
     assert "locked" in response.content.decode()
     # another user from the same address is not locked out
+    TOTPDevice.objects.create(user=cast[Role.KEYWORKER], name="phone", confirmed=True)
     other = Client()
     response = password_step(other, cast[Role.KEYWORKER].email)
     assert response.status_code == 302

@@ -84,8 +84,25 @@ def test_sign_in_code_enrolment_and_signed_out_pages_have_no_violations(
     expect(page).to_have_url(re.compile("/sign-in/code/$"))
     axe_check(page)
 
+    # A password alone: told a set-up link is needed
     page.context.clear_cookies()
     page.goto(url("/sign-in/"))
+    page.fill("#id_email", keyworker.email)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("h1")).to_have_text("You need a set-up link first")
+    axe_check(page)
+
+    # With a set-up link: the link page, then the set-up page
+    from django.urls import reverse
+
+    from dsr.accounts import services
+    from tests.factories import SYSTEM
+
+    page.context.clear_cookies()
+    token = services.issue_enrolment_link(user=keyworker, by=SYSTEM)
+    open_and_check(page, url(reverse("accounts:setup_link", args=[token])))
+    page.get_by_role("link", name="Sign in to continue").click()
     page.fill("#id_email", keyworker.email)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Continue").click()

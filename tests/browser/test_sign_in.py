@@ -31,12 +31,19 @@ def test_signing_in_with_password_and_code_lands_on_the_page_asked_for(
 def test_a_user_without_an_authenticator_sets_one_up_from_the_key_and_is_signed_in(
     page, cast, register, url
 ):
-    # Given a coordinator who has never set up an authenticator app
+    # Given a coordinator who has never set up an authenticator app, sent a set-up link
+    from django.urls import reverse
+
+    from dsr.accounts import services
+    from tests.factories import SYSTEM
+
     user = cast[Role.COORDINATOR]
     assert not TOTPDevice.objects.filter(user=user).exists()
+    token = services.issue_enrolment_link(user=user, by=SYSTEM)
 
-    # When they give their password
-    page.goto(url("/sign-in/"))
+    # When they open the link, then give their password
+    page.goto(url(reverse("accounts:setup_link", args=[token])))
+    page.get_by_role("link", name="Sign in to continue").click()
     page.fill("#id_email", user.email)
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Continue").click()

@@ -1,0 +1,143 @@
+"""Sign-in against an attacker (issue 8): one code signs in one session; the lockout keys on
+the real client behind a trusted proxy; locked attempts do not stretch the lock; auditors see
+their users' sign-in events."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection, connections  # noqa: F401 - `connection` names the skipif engine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from dsr.core.access import Role
+from dsr.core.models import AuditEvent
+from dsr.core.proxy import client_address
+from tests.factories import PASSWORD
+from tests.helpers import at
+
+
+def code_for(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key):06d}"
+
+
+def password_step(client: Client, email: str, password: str = PASSWORD, **headers):
+    return client.post(
+        reverse("accounts:sign_in"), {"email": email, "password": password}, **headers
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="needs a server with real concurrency"
+)
+def test_one_code_signs_in_one_session_however_many_race_it():
+    from tests import factories
+
+    place = factories.make_place("Racing sign-ins")
+    user = factories.make_user(place=place, role=Role.COORDINATOR)
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    clients = [Client() for _ in range(6)]
+    for client in clients:
+        assert password_step(client, user.email).status_code == 302
+    code = code_for(device)
+    start = threading.Barrier(len(clients))
+    results: list[int] = []
+
+    def race(client: Client) -> None:
+        try:
+            start.wait()
+            results.append(client.post(reverse("accounts:verify"), {"code": code}).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=race, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [200] * 5 + [302]
+    assert AuditEvent.objects.filter(action="signed_in", actor=user).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "client"),
+    [
+        ("10.0.0.1", "203.0.113.9", "203.0.113.9"),  # the proxy names the client
+        ("10.0.0.1", "198.51.100.7, 203.0.113.9", "203.0.113.9"),  # a forged hop ignored
+        ("10.0.0.1", "203.0.113.9, 10.0.0.2", "203.0.113.9"),  # proxies in between skipped
+        ("203.0.113.5", "1.2.3.4", "203.0.113.5"),  # not a proxy: its header is not believed
+        ("10.0.0.1", "not-an-address", "10.0.0.1"),
+    ],
+)
+def test_the_client_is_the_nearest_address_that_is_not_a_trusted_proxy(peer, forwarded, client):
+    assert client_address(peer, forwarded, ["10.0.0.0/24"]) == client
+
+
+def test_behind_a_trusted_proxy_one_client_cannot_lock_another_out(cast, settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    user = cast[Role.COORDINATOR]
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    attacker, owner = Client(), Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT + 2):
+        password_step(
+            attacker, user.email, "wrong-password-123", HTTP_X_FORWARDED_FOR="203.0.113.66"
+        )
+    assert (
+        password_step(attacker, user.email, HTTP_X_FORWARDED_FOR="203.0.113.66").status_code == 429
+    )
+    # the user, from their own address behind the same proxy, still signs in
+    response = password_step(owner, user.email, HTTP_X_FORWARDED_FOR="198.51.100.10")
+    assert response.status_code == 302
+    failed = AuditEvent.objects.filter(action__in=["sign_in_failed", "locked_out"]).first()
+    assert failed.changes["ip"] == "203.0.113.66"
+
+
+def test_forwarded_headers_from_anyone_else_are_not_believed(cast, client, settings):
+    settings.TRUSTED_PROXIES = ["10.9.9.9"]  # not us
+    response = client.get(
+        reverse("accounts:sign_in"), HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_FOR="1.2.3.4"
+    )
+    request = response.wsgi_request
+    assert not request.is_secure()
+    assert request.META["REMOTE_ADDR"] == "127.0.0.1"
+    assert "HTTP_X_FORWARDED_FOR" not in request.META
+
+
+def test_attempts_while_locked_out_do_not_stretch_the_lock(cast, settings):
+    user = cast[Role.COORDINATOR]
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client = Client()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            password_step(client, user.email, "wrong-password-123")
+    with time_machine.travel(start + timedelta(minutes=50), tick=False):
+        for _ in range(5):  # keeps trying while locked
+            assert password_step(client, user.email, "wrong-password-123").status_code == 429
+    with time_machine.travel(start + timedelta(minutes=61), tick=False):
+        assert password_step(client, user.email).status_code == 302
+
+
+def test_the_locked_out_page_says_how_to_get_help(cast, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        response = password_step(client, cast[Role.COORDINATOR].email, "wrong-password-123")
+    body = response.content.decode()
+    assert response.status_code == 429 and "system owner" in body
+    assert "does not make the wait longer" in body
+
+
+def test_auditors_see_their_users_sign_in_failures(cast, client_for, place_a, place_b):
+    password_step(Client(), cast[Role.KEYWORKER].email, "wrong-password-123")
+    password_step(Client(), cast["outsider"].email, "wrong-password-123")
+    body = client_for(Role.AUDITOR).get(at(place_a, "audit_search"), {"action": "sign_in_failed"})
+    text = body.content.decode()
+    assert cast[Role.KEYWORKER].email in text
+    assert cast["outsider"].email not in text  # place B's user: B's auditors'
