@@ -32,9 +32,26 @@ def password_step(client: Client, email: str, password: str = PASSWORD, next_url
 def test_production_hashes_passwords_with_argon2_and_asks_for_12_characters():
     from dsr.config import settings as production
 
-    assert production.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert production.PASSWORD_HASHERS == ["dsr.accounts.hashers.Argon2idHasher"]
     lengths = [v for v in production.AUTH_PASSWORD_VALIDATORS if "MinimumLength" in v["NAME"]]
     assert lengths[0]["OPTIONS"]["min_length"] == 12
+
+
+def test_passwords_are_argon2id_with_rfc_9106_parameters_and_old_hashes_upgrade_at_sign_in(
+    cast, client, settings
+):
+    from django.contrib.auth.hashers import Argon2PasswordHasher, identify_hasher
+
+    settings.PASSWORD_HASHERS = ["dsr.accounts.hashers.Argon2idHasher"]
+    user = cast[Role.COORDINATOR]
+    user.password = Argon2PasswordHasher().encode(PASSWORD, "seasaltseasalt12")  # m=100 MiB
+    user.save(update_fields=["password"])
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    assert password_step(client, user.email).status_code == 302
+    user.refresh_from_db()
+    params = identify_hasher(user.password).decode(user.password)
+    assert user.password.startswith("argon2$argon2id$")
+    assert (params["time_cost"], params["memory_cost"], params["parallelism"]) == (3, 65536, 4)
 
 
 def test_sign_in_needs_the_password_and_then_the_authenticator_code(cast, client, place_a):

@@ -155,3 +155,23 @@ def test_open_actions_on_a_closed_record_stay_in_my_work(client_for, cast, place
     )
     body = client_for(Role.KEYWORKER).get(at(place_a, "work:my_work")).content.decode()
     assert "Send the closing letter" in body
+
+
+def test_the_navigation_counts_all_work_in_one_query_however_many_providers(client_for, place_a):
+    from dsr.core.access import Permission
+    from dsr.people.scoping import PEOPLE
+    from dsr.work import registry
+    from tests.helpers import count_queries
+
+    client = client_for(Role.COORDINATOR)
+    url = at(place_a, "register:list")
+    client.get(url)
+    before = count_queries(lambda: client.get(url))
+    extra = registry.Provider(
+        "extra", "Extra", Permission.VIEW_MY_WORK, lambda v: PEOPLE.list(v, purpose="x"), None
+    )
+    registry.PROVIDERS.append(extra)
+    try:
+        assert count_queries(lambda: client.get(url)) == before
+    finally:
+        registry.PROVIDERS.remove(extra)
