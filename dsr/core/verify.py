@@ -8,6 +8,7 @@ tell an edit from a deletion, a forgery or a truncation.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -87,8 +88,6 @@ def _shown(rows: list[AuditEvent]) -> dict[int, set[int]]:
 
 def _keyless(event: AuditEvent) -> str:
     """What someone without the key would write: a plain SHA-256 of the signed content."""
-    import hashlib
-
     content = {
         **json.loads(json.dumps(chain._content(event), default=str)),
         "chain": event.chain,
@@ -172,7 +171,6 @@ def _check_points(key: str, points: list[dict[str, Any]], count: int) -> list[Pr
         if count < length:
             problems.append(Problem(key, BEHIND_CHECKPOINT, None, f"{point['at']}: {length}"))
             continue
-        field = "id" if key == chain.LEGACY else "seq"
         if key == chain.LEGACY:
             found = (
                 AuditEvent.objects.filter(chain=key)
@@ -180,9 +178,7 @@ def _check_points(key: str, points: list[dict[str, Any]], count: int) -> list[Pr
                 .values_list("hash", flat=True)[length - 1 : length]
             )
         else:
-            found = AuditEvent.objects.filter(chain=key, **{field: length}).values_list(
-                "hash", flat=True
-            )
+            found = AuditEvent.objects.filter(chain=key, seq=length).values_list("hash", flat=True)
         if list(found) != [point["head"]]:
             problems.append(Problem(key, DIFFERS_FROM_CHECKPOINT, None, f"{point['at']}"))
     return problems
