@@ -523,6 +523,20 @@ def test_a_role_acts_only_on_its_own_places_records(cast, person_a, place_b):
             lambda: add_to_register(
                 place=person_a.place, data=person_data(), rating="G", rationale="x", by=outsider
             ),
+            lambda: actions.open_action(
+                person=person_a,
+                description="x",
+                due_on=dates.today(),
+                source="other",
+                owner_name="Sam",
+                by=outsider,
+            ),
+            lambda: people.add_network_member(
+                person=person_a,
+                name="Dr Ada",
+                started_on=dates.today(),
+                by=outsider,
+            ),
         ]:
             with pytest.raises(PermissionDenied):
                 attempt()

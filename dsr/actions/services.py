@@ -89,9 +89,7 @@ def open_action(
     if owner_user is None and not owner_name and owner_organisation is None:
         raise ValidationError({"owner_user": "Choose who owns this action"})
     with transaction.atomic():
-        current = people.lock(person)
-        if not current.is_open:
-            raise ValidationError(people.CLOSED_RECORD)
+        current = people.lock_open(person, by)
         if (
             owner_user is not None
             and not possible_owners(current).filter(pk=owner_user.pk).exists()

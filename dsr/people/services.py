@@ -245,6 +245,16 @@ def lock(person: Person | int) -> Person:
     )
 
 
+def lock_open(person: Person | int, by: audit.Context) -> Person:
+    """The person's row, locked, in the acting place, and open: nothing is added to a
+    closed record (ratings, events, actions, its care network)."""
+    current = lock(person)
+    require_acting_in(by, current.place_id)
+    if not current.is_open:
+        raise ValidationError(CLOSED_RECORD)
+    return current
+
+
 def _check_new_number(*, person: Person, nhs: str | None, by: audit.Context) -> None:
     """A new NHS number is checked across places before it is saved, and the check is
     audited in its own transaction, kept even when the save is then refused (ADR 0010)."""
@@ -435,10 +445,7 @@ def add_network_member(
     if not isinstance(is_lead, bool):
         raise ValidationError({"is_lead": "Select whether they are the lead professional"})
     with transaction.atomic():
-        current = lock(person)
-        require_acting_in(by, current.place_id)
-        if not current.is_open:
-            raise ValidationError(CLOSED_RECORD)
+        current = lock_open(person, by)
         if started_on < current.date_of_birth:
             raise ValidationError(
                 {"started_on": "The start date cannot be before the person's date of birth"}

@@ -19,7 +19,6 @@ from django.db import transaction
 from dsr.actions import services as actions
 from dsr.actions.models import ActionSource
 from dsr.core import audit, dates, validation
-from dsr.core.access import require_acting_in
 from dsr.core.models import AuditAction
 from dsr.people import services as people
 from dsr.people.models import Person
@@ -44,16 +43,6 @@ def _check_day(day: Any, person: Person, *, field: str, what: str) -> date:
     if day < person.date_of_birth:
         raise ValidationError({field: f"The {what} cannot be before the person's date of birth"})
     return day
-
-
-def _open_person(person: Person, by: audit.Context) -> Person:
-    """The person's row, locked, in the acting place, and open: no ratings, reviews or
-    events on a closed record."""
-    current = people.lock(person)
-    require_acting_in(by, current.place_id)
-    if not current.is_open:
-        raise ValidationError(people.CLOSED_RECORD)
-    return current
 
 
 def _factors(factors: Iterable[Any], person: Person) -> list[RiskFactor]:
@@ -93,7 +82,7 @@ def rate(
     if not rationale:
         raise ValidationError({"rationale": "Enter the reason for this rating"})
     with transaction.atomic():
-        current = _open_person(person, by)
+        current = people.lock_open(person, by)
         decided_on = _check_day(
             decided_on or dates.today(), current, field="decided_on", what="date of the decision"
         )
@@ -184,7 +173,7 @@ def record_review(
         summary, field="summary", label="Summary", max_length=8000, required=True
     )
     with transaction.atomic():
-        current = _open_person(person, by)
+        current = people.lock_open(person, by)
         held_on = _check_day(held_on, current, field="held_on", what="date of the review")
         decision = rate(
             person=current,
@@ -240,7 +229,7 @@ def log_event(
         description, field="description", label="Details", max_length=2000, required=False
     )
     with transaction.atomic():
-        current = _open_person(person, by)
+        current = people.lock_open(person, by)
         occurred_on = _check_day(occurred_on, current, field="occurred_on", what="date it happened")
         event = SignificantEvent.objects.create(
             person=current,
