@@ -137,9 +137,7 @@ def update_action(
     """Record progress: a dated update, and the action's new status. Returns the action."""
     validation.one_of(status, ActionStatus, field="status", message="Select the status")
     note = validation.text(note, field="note", label="Note", max_length=2000, required=False)
-    on = validation.a_date(on or dates.today(), field="on", label="date")
-    if on > dates.today():
-        raise ValidationError({"on": "The date must be today or in the past"})
+    on = validation.a_past_date(on or dates.today(), field="on", label="date")
     with transaction.atomic():
         current = Action.objects.select_for_update().get(pk=action.pk)
         require_acting_in(by, current.place_id)

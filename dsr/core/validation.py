@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
 
+from dsr.core import dates
+
 
 def label_of(field: models.Field) -> str:  # type: ignore[type-arg]
     return str(capfirst(field.verbose_name))
@@ -120,4 +122,12 @@ def one_of(value: Any, choices: Any, *, field: str, message: str) -> str:
 def a_date(value: Any, *, field: str, label: str) -> datetime.date:
     if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
         raise ValidationError({field: f"The {label} must be a real date"})
+    return value
+
+
+def a_past_date(value: Any, *, field: str, label: str) -> datetime.date:
+    """A date that has happened: today or before."""
+    value = a_date(value, field=field, label=label)
+    if value > dates.today():
+        raise ValidationError({field: f"The {label} must be today or in the past"})
     return value

@@ -170,10 +170,9 @@ def find_duplicates(
     elsewhere = any(
         place_id != place.pk and status == Status.OPEN for _, place_id, status, _ in rows
     )
-    holders = {p for _, p, status, number in rows if nhs and number == nhs and status == "open"}
-    number_taken = (
-        (NHS_NUMBER_TAKEN_HERE if place.pk in holders else ON_ANOTHER_REGISTER) if holders else ""
-    )
+    holders = {
+        p for _, p, status, number in rows if nhs and number == nhs and status == Status.OPEN
+    }
     if across:
         with transaction.atomic():
             audit.record(
@@ -188,23 +187,29 @@ def find_duplicates(
                 },
                 shown=[pk for pk, _ in here],  # the records on this register it pointed to
             )
-    return Duplicates(here=here[:10], elsewhere=elsewhere, number_taken=number_taken)
+    return Duplicates(
+        here=here[:10], elsewhere=elsewhere, number_taken=_number_taken(holders, place)
+    )
 
 
-def _taken(nhs: str, *, exclude_id: int | None) -> Any:
-    taken = Person.objects.filter(nhs_number=nhs, status=Status.OPEN)
-    return taken.exclude(pk=exclude_id) if exclude_id is not None else taken
+def _number_taken(holders: set[int], place: Place) -> str:
+    """Why an NHS number held open by records in `holders` (place ids) cannot be used
+    here, as ADR 0010 allows it to be said; "" when nobody holds it."""
+    if not holders:
+        return ""
+    return NHS_NUMBER_TAKEN_HERE if place.pk in holders else ON_ANOTHER_REGISTER
 
 
-def _refuse_taken_number(
-    *, nhs: str, place: Place, by: audit.Context, exclude_id: int | None
-) -> None:
-    """An NHS number is open on at most one register; say so as ADR 0010 allows."""
-    if not nhs or not _taken(nhs, exclude_id=exclude_id).exists():
+def _refuse_taken_number(*, nhs: str, place: Place, exclude_id: int | None) -> None:
+    """An NHS number is open on at most one register."""
+    if not nhs:
         return
-    if _taken(nhs, exclude_id=exclude_id).filter(place=place).exists():
-        raise ValidationError({"nhs_number": NHS_NUMBER_TAKEN_HERE})
-    raise ValidationError({"nhs_number": ON_ANOTHER_REGISTER})
+    taken = Person.objects.filter(nhs_number=nhs, status=Status.OPEN)
+    if exclude_id is not None:
+        taken = taken.exclude(pk=exclude_id)
+    reason = _number_taken(set(taken.values_list("place_id", flat=True)), place)
+    if reason:
+        raise ValidationError({"nhs_number": reason})
 
 
 def create_person(*, place: Place, data: dict[str, Any], by: audit.Context) -> Person:
@@ -216,9 +221,7 @@ def create_person(*, place: Place, data: dict[str, Any], by: audit.Context) -> P
     cleaned["search_name"] = text.search_key(*(cleaned.get(f, "") for f in NAME_FIELDS))
     try:
         with transaction.atomic():
-            _refuse_taken_number(
-                nhs=cleaned.get("nhs_number", ""), place=place, by=by, exclude_id=None
-            )
+            _refuse_taken_number(nhs=cleaned.get("nhs_number", ""), place=place, exclude_id=None)
             person = Person.objects.create(place=place, **cleaned)
             audit.record(
                 context=by,
@@ -327,7 +330,7 @@ def update_person(
                 if not may_match_across_places(by):
                     raise ValidationError({"nhs_number": NHS_NUMBER_LOCKED})
                 _refuse_taken_number(
-                    nhs=cleaned["nhs_number"], place=current.place, by=by, exclude_id=current.pk
+                    nhs=cleaned["nhs_number"], place=current.place, exclude_id=current.pk
                 )
             if "date_of_birth" in changes:
                 check_age_in_range(
@@ -368,12 +371,10 @@ def close_record(
         field="closure_reason",
         message="Select why this person is leaving the register",
     )
-    validation.a_date(closed_on, field="closed_on", label="date closed")
+    validation.a_past_date(closed_on, field="closed_on", label="date closed")
     note = validation.text(
         note, field="closure_note", label="Note", max_length=2000, required=False
     )
-    if closed_on > dates.today():
-        raise ValidationError({"closed_on": "The date closed must be today or in the past"})
     with transaction.atomic():
         current = lock(person)
         require_acting_in(by, current.place_id)
@@ -439,9 +440,7 @@ def add_network_member(
     job_title = validation.text(
         job_title, field="job_title", label="Role", max_length=150, required=False
     )
-    validation.a_date(started_on, field="started_on", label="start date")
-    if started_on > dates.today():
-        raise ValidationError({"started_on": "The start date must be today or in the past"})
+    validation.a_past_date(started_on, field="started_on", label="start date")
     if not isinstance(is_lead, bool):
         raise ValidationError({"is_lead": "Select whether they are the lead professional"})
     with transaction.atomic():

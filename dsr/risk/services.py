@@ -37,9 +37,7 @@ from dsr.risk.models import (
 
 
 def _check_day(day: Any, person: Person, *, field: str, what: str) -> date:
-    day = validation.a_date(day, field=field, label=what)
-    if day > dates.today():
-        raise ValidationError({field: f"The {what} must be today or in the past"})
+    day = validation.a_past_date(day, field=field, label=what)
     if day < person.date_of_birth:
         raise ValidationError({field: f"The {what} cannot be before the person's date of birth"})
     return day
