@@ -58,6 +58,13 @@ class PlaceSettings(Versioned):
         max_length=8, default="RAB", help_text="Ratings eligible for a keyworker (R, A, G, B)"
     )
     adult_age = models.PositiveSmallIntegerField(default=18)
+    # Local practice, no national figure: "regular contact" (DOMAIN.md "Keyworker").
+    keyworker_contact_days = _days(
+        14, "Days since a keyworker's last contact with the family before it is overdue"
+    )
+    transition_window_months = _days(
+        6, "Months ahead that turning 18 (adult services) or 25 (register ends) is flagged"
+    )
 
     # Review interval by rating (days)
     review_days_red = _days(7, "Days between reviews when Red")
