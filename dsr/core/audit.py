@@ -104,7 +104,7 @@ def record_read(
     context: Context,
     page: str,
     obj: Any | None,
-    person_id: int,
+    person_id: int | None,
     place_id: int | None,
 ) -> AuditEvent:
     """A record (or, with no `obj`, what a page showed about a person) was read for a
@@ -131,16 +131,22 @@ def record_listed(
     person_ids: list[int],
     place_id: int | None,
     terms: dict[str, Any] | None = None,
+    records: list[int] | None = None,
 ) -> AuditEvent:
     """A list showed these people (a register page, My work): one event, `listed`; or, when
-    someone typed a search, `searched`, with what they typed — even if it found no one."""
+    someone typed a search, `searched`, with what they typed — even if it found no one.
+    `records`: the records shown, for lists of records not all about a person yet."""
     with transaction.atomic():
         return record(
             context=context,
             action=AuditAction.SEARCHED if (terms or {}).get("q") else AuditAction.LISTED,
             object_type=object_type,
             place_id=place_id,
-            changes={"page": page, **({"terms": terms} if terms else {})},
+            changes={
+                "page": page,
+                **({"terms": terms} if terms else {}),
+                **({"records": records} if records is not None else {}),
+            },
             shown=person_ids,
         )
 

@@ -48,6 +48,18 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
+def working_days_between(start: date, end: date) -> int:
+    """Working days after `start` up to and including `end` (0 when `end` is not later): a
+    referral received on Friday is 1 working day old on Monday, and still 0 on Saturday."""
+    count = 0
+    day = start
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count
+
+
 def next_working_day_on_or_after(day: date) -> date:
     """A due date never falls on a weekend or a bank holiday."""
     while not is_working_day(day):

@@ -39,7 +39,8 @@ class Viewer:
     membership: Any  # dsr.places.models.Membership: user, place, role
     context: audit.Context
     request: HttpRequest | None = None
-    recorded: set[tuple[str, int]] = field(default_factory=set)  # (purpose, person id)
+    # (purpose, person id), or (purpose, "Type:id") for a record about no one yet
+    recorded: set[tuple[str, int | str]] = field(default_factory=set)
 
     @classmethod
     def of(cls, request: HttpRequest) -> Viewer:
@@ -83,7 +84,10 @@ class Read:
             if rows:
                 self.door.record_view(self.viewer, self.person_id, self.purpose, obj=None)
             return
-        people = sorted({self.door.person_of(row) for row in rows})
+        if not self.door.about_people:
+            self._record_records(rows)
+            return
+        people = sorted({self.door.person_of(row) for row in rows} - {None})
         fresh = [p for p in people if (self.purpose, p) not in self.viewer.recorded]
         if not fresh and not self.terms:
             return
@@ -96,6 +100,26 @@ class Read:
             terms=self.terms,
         )
         self.viewer.recorded.update((self.purpose, p) for p in fresh)
+
+    def _record_records(self, rows: Sequence[Any]) -> None:
+        """Records that need not be about a person yet (a referral): the event names the
+        records shown, and the people of those already linked to one."""
+        seen = [(self.purpose, f"{self.door.object_type}:{row.pk}") for row in rows]
+        fresh = [
+            row for row, key in zip(rows, seen, strict=True) if key not in self.viewer.recorded
+        ]
+        if not fresh and not self.terms:
+            return
+        audit.record_listed(
+            context=self.viewer.context,
+            page=self.purpose,
+            object_type=self.door.object_type,
+            person_ids=sorted({self.door.person_of(row) for row in fresh} - {None}),
+            place_id=self.viewer.membership.place_id,
+            terms=self.terms,
+            records=[row.pk for row in fresh],
+        )
+        self.viewer.recorded.update(seen)
 
 
 class Door(Generic[M]):
@@ -113,6 +137,8 @@ class Door(Generic[M]):
         person: str = "person_id",
         place: str = "place_id",
         related: Sequence[str] = (),
+        about_people: bool = True,
+        admit: Callable[[Viewer, Any, str], str] | None = None,
     ) -> None:
         self.model = model
         self.object_type = model.__name__
@@ -120,13 +146,23 @@ class Door(Generic[M]):
         self._person = person
         self._place = place
         self._related = tuple(related)
+        # False: a record that may not be about a person yet (a referral before triage);
+        # its lists record the records shown, not only people.
+        self.about_people = about_people
+        # `admit(viewer, record, purpose)`: why a record in scope is still withheld from this
+        # viewer for this purpose ("" when it is not): a withdrawn-consent person's pages go
+        # to coordinators only (people/sharing.py).
+        self._admit = admit
         DOORS[model] = self
 
-    def person_of(self, obj: Any) -> int:
-        """The id of the person a record is about (`person` is a query path)."""
+    def person_of(self, obj: Any) -> int | None:
+        """The id of the person a record is about (`person` is a query path); None for a
+        record not (yet) about anyone."""
         value = obj
         for part in self._person.split("__"):
             value = getattr(value, part)
+            if value is None:
+                return None
         return int(value)
 
     def _scoped(self, viewer: Viewer) -> Any:
@@ -168,11 +204,18 @@ class Door(Generic[M]):
                 place_id=viewer.membership.place_id,
             )
             raise Http404("Not found")
+        withheld = self._admit(viewer, obj, purpose) if self._admit is not None else ""
+        if withheld:
+            viewer.deny(
+                reason=withheld, person_id=self.person_of(obj), place_id=viewer.membership.place_id
+            )
+            raise Http404("Not found")
         self.record_view(viewer, self.person_of(obj), purpose, obj=obj)
         return obj
 
-    def record_view(self, viewer: Viewer, person_id: int, purpose: str, *, obj: Any) -> None:
-        if (purpose, person_id) in viewer.recorded:
+    def record_view(self, viewer: Viewer, person_id: int | None, purpose: str, *, obj: Any) -> None:
+        key = (purpose, person_id if person_id is not None else f"{self.object_type}:{obj.pk}")
+        if key in viewer.recorded:
             return
         audit.record_read(
             context=viewer.context,
@@ -181,7 +224,7 @@ class Door(Generic[M]):
             person_id=person_id,
             place_id=viewer.membership.place_id,
         )
-        viewer.recorded.add((purpose, person_id))
+        viewer.recorded.add(key)
 
     def _deny_if_exists(self, viewer: Viewer, pk: Any) -> None:
         # The one unscoped look-up: so that a refused attempt at a real record is audited,

@@ -79,3 +79,43 @@ class ClosureReason(models.TextChoices):
     CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
     DIED = "died", "Died"
     DUPLICATE = "duplicate", "Duplicate record"
+
+
+class ConsentState(models.TextChoices):
+    """The register's copy of where consent stands (dsr.consent keeps it, ADR 0015)."""
+
+    NOT_RECORDED = "", "Not recorded"
+    GIVEN = "given", "Given"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class MemberKind(models.TextChoices):
+    PROFESSIONAL = "professional", "Professional"
+    FAMILY = "family", "Family or carer"
+
+
+class Relationship(models.TextChoices):
+    PARENT = "parent", "Parent"
+    STEP_PARENT = "step_parent", "Step-parent"
+    GRANDPARENT = "grandparent", "Grandparent"
+    SIBLING = "sibling", "Brother or sister"
+    OTHER_RELATIVE = "other_relative", "Other relative"
+    FOSTER_CARER = "foster_carer", "Foster carer"
+    KINSHIP_CARER = "kinship_carer", "Kinship carer"
+    PAID_CARER = "paid_carer", "Paid carer or support worker"
+    ADVOCATE = "advocate", "Advocate"
+    OTHER = "other", "Other"
+
+
+class CircumstanceArea(models.TextChoices):
+    # DOMAIN.md "On the register": how they are managing with health, education and social
+    # circumstances.
+    HEALTH = "health", "Health"
+    EDUCATION = "education", "Education"
+    SOCIAL = "social", "Social circumstances"
+
+
+class Standing(models.TextChoices):
+    MANAGING_WELL = "well", "Managing well"
+    SOME_CONCERNS = "some", "Some concerns"
+    SIGNIFICANT_CONCERNS = "significant", "Significant concerns"

@@ -10,15 +10,27 @@ from django.db import models
 from django.db.models import F, Q
 
 from dsr.core import dates
-from dsr.core.models import CareQuerySet, Versioned, one_of, undeletable_triggers
+from dsr.core.models import (
+    CareQuerySet,
+    Immutable,
+    Versioned,
+    immutable_triggers,
+    one_of,
+    undeletable_triggers,
+)
 from dsr.people.choices import (
     Accommodation,
     Attendance,
     Autism,
+    CircumstanceArea,
     ClosureReason,
+    ConsentState,
     EHCPlan,
     Ethnicity,
     LearningDisability,
+    MemberKind,
+    Relationship,
+    Standing,
     Status,
 )
 
@@ -90,6 +102,14 @@ class Person(Versioned):
     review_due = models.DateField(null=True, blank=True)
     review_now = models.BooleanField(default=False)
 
+    # Where consent stands, kept by dsr.consent's services with the consent record that
+    # changes it (ADR 0015): a withdrawn consent restricts who sees the person's details
+    # (people/sharing.py), and re-confirmation falls due on `consent_reconfirm_by`.
+    consent_state = models.CharField(
+        max_length=10, choices=ConsentState.choices, blank=True, default=ConsentState.NOT_RECORDED
+    )
+    consent_reconfirm_by = models.DateField(null=True, blank=True)
+
     # On or off the register: closed, never deleted (DOMAIN.md "Leaving the register")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     closed_on = models.DateField(null=True, blank=True)
@@ -123,6 +143,7 @@ class Person(Versioned):
             ),
             one_of("ehc_plan", EHCPlan.choices, name="person_ehc_plan_valid"),
             one_of("current_rating", RATINGS, blank=True, name="person_rating_valid"),
+            one_of("consent_state", ConsentState.choices, name="person_consent_state_valid"),
             one_of("status", Status.choices, name="person_status_valid"),
             one_of(
                 "closure_reason", ClosureReason.choices, blank=True, name="person_closure_valid"
@@ -158,6 +179,11 @@ class Person(Versioned):
             ),
             models.Index(fields=["place", "date_of_birth"], name="person_dob_idx"),
             models.Index(fields=["place", "status", "review_due"], name="person_review_due_idx"),
+            models.Index(
+                fields=["place", "consent_reconfirm_by"],
+                condition=Q(status="open"),
+                name="person_consent_due_idx",
+            ),
         ]
         triggers = undeletable_triggers("person")
 
@@ -179,6 +205,10 @@ class Person(Versioned):
     def age(self) -> int:
         return self.age_on(dates.today())
 
+    @property
+    def consent_withdrawn(self) -> bool:
+        return self.consent_state == ConsentState.WITHDRAWN
+
 
 class NetworkMemberQuerySet(CareQuerySet):
     def current(self) -> NetworkMemberQuerySet:
@@ -186,16 +216,25 @@ class NetworkMemberQuerySet(CareQuerySet):
 
 
 class NetworkMember(Versioned):
-    """A professional in the person's care network (DOMAIN.md: "who is involved in their care").
+    """Someone in the person's care network (DOMAIN.md: "who is involved in their care"):
+    a professional (role, organisation, perhaps the lead professional), or family and
+    carers (relationship, parental responsibility).
 
-    A member linked to a user of the register is how a partner comes to see the person
-    (people/scoping.py). Ended, never deleted: the network's history is kept.
+    A professional linked to a user of the register is how a partner comes to see the
+    person (people/scoping.py). Ended, never deleted: the network's history is kept.
     """
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="network")
     place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(
+        max_length=12, choices=MemberKind.choices, default=MemberKind.PROFESSIONAL
+    )
     name = models.CharField(max_length=150)
     job_title = models.CharField("Role", max_length=150, blank=True)
+    relationship = models.CharField(max_length=16, choices=Relationship.choices, blank=True)
+    parental_responsibility = models.BooleanField(default=False)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
     organisation = models.ForeignKey(
         "places.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -226,8 +265,59 @@ class NetworkMember(Versioned):
                 condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
                 name="network_ends_after_start",
             ),
+            one_of("kind", MemberKind.choices, name="network_kind_valid"),
+            one_of("relationship", Relationship.choices, blank=True, name="network_relation_valid"),
+            # Professionals have roles and may lead; family and carers have a relationship
+            # and may hold parental responsibility. Only a professional uses the register.
+            models.CheckConstraint(
+                condition=Q(kind="professional", relationship="", parental_responsibility=False)
+                | Q(kind="family", is_lead=False, user__isnull=True) & ~Q(relationship=""),
+                name="network_kind_fields",
+            ),
+            # One lead professional at a time.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(is_lead=True, ended_on__isnull=True),
+                name="network_one_current_lead",
+            ),
         ]
         triggers = [*undeletable_triggers("network"), place_follows_person("network_in_place")]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Circumstance(Immutable):
+    """How the person is managing with health, education or social circumstances, as
+    judged on a day: the current standing is the latest; the history is kept (DOMAIN.md)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="circumstances")
+    place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    area = models.CharField(max_length=12, choices=CircumstanceArea.choices)
+    standing = models.CharField(max_length=12, choices=Standing.choices)
+    note = models.TextField(max_length=2000, blank=True)
+    recorded_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_by_label = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_on", "-id"]
+        indexes = [
+            models.Index(
+                fields=["person", "area", "-recorded_on", "-id"], name="circumstance_person_idx"
+            )
+        ]
+        constraints = [
+            one_of("area", CircumstanceArea.choices, name="circumstance_area_valid"),
+            one_of("standing", Standing.choices, name="circumstance_standing_valid"),
+        ]
+        triggers = [
+            *immutable_triggers("circumstance"),
+            place_follows_person("circumstance_in_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_area_display()}: {self.get_standing_display()} on {self.recorded_on}"

@@ -12,7 +12,8 @@ from django.db.models import Q
 
 from dsr.core.access import Role
 from dsr.core.door import Door
-from dsr.people.models import NetworkMember, Person, PersonQuerySet
+from dsr.people import sharing
+from dsr.people.models import Circumstance, NetworkMember, Person, PersonQuerySet
 
 
 def _in_network(membership: Any) -> Any:
@@ -45,10 +46,26 @@ def place_of_person(person_id: int) -> int | None:
     return Person.objects.filter(pk=person_id).values_list("place_id", flat=True).first()
 
 
-PEOPLE: Door[Person] = Door(Person, scope=people_for, person="pk", related=["place__settings"])
+def _person_withheld(viewer: Any, person: Person, purpose: str) -> str:
+    return sharing.withheld(viewer, person, purpose, person="")
+
+
+PEOPLE: Door[Person] = Door(
+    Person,
+    scope=people_for,
+    person="pk",
+    related=["place__settings"],
+    admit=_person_withheld,
+)
 NETWORK: Door[NetworkMember] = Door(
     NetworkMember,
     scope=lambda membership: NetworkMember.objects.filter(
         visible(membership, own_place="place_id")
     ),
+    related=["person", "organisation", "user"],
+    admit=sharing.withheld,
+)
+CIRCUMSTANCES: Door[Circumstance] = Door(
+    Circumstance,
+    scope=lambda membership: Circumstance.objects.filter(visible(membership, own_place="place_id")),
 )

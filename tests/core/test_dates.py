@@ -20,3 +20,20 @@ def test_age_counts_whole_years_and_leap_day_birthdays():
 @time_machine.travel("2026-06-30 23:30:00+00:00")
 def test_today_is_the_date_in_london():
     assert dates.today() == date(2026, 7, 1)
+
+
+def test_working_days_between_skips_weekends_and_bank_holidays():
+    # Received Friday 19 December 2025: Monday 22nd is 1 working day on; Christmas Day,
+    # Boxing Day and the weekend do not count, so Monday 29th is only the 4th.
+    assert dates.working_days_between(date(2025, 12, 19), date(2025, 12, 20)) == 0
+    assert dates.working_days_between(date(2025, 12, 19), date(2025, 12, 22)) == 1
+    assert dates.working_days_between(date(2025, 12, 19), date(2025, 12, 29)) == 4
+    assert dates.working_days_between(date(2025, 12, 19), date(2025, 12, 19)) == 0
+    assert dates.working_days_between(date(2025, 12, 19), date(2025, 12, 1)) == 0
+    # and it agrees with adding working days
+    assert (
+        dates.working_days_between(
+            date(2025, 12, 19), dates.add_working_days(date(2025, 12, 19), 5)
+        )
+        == 5
+    )

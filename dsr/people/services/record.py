@@ -1,4 +1,4 @@
-"""Business operations on the person record and their care network (DESIGN.md principle 3).
+"""Business operations on the person record (DESIGN.md principle 3).
 
 Each service validates everything it is given (a form is not its only caller), works from
 the row it locks, and derives what changed from that row, never from the object passed in.
@@ -16,11 +16,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from dsr.core import audit, dates, nhs_number, text, validation
-from dsr.core.access import Permission, Role, require_acting_in, role_has
+from dsr.core.access import Permission, require_acting_in, role_has
 from dsr.core.models import AuditAction, StaleVersion
-from dsr.people.choices import ClosureReason, Status
+from dsr.people.choices import ClosureReason, ConsentState, Status
 from dsr.people.models import NetworkMember, Person
-from dsr.places.models import Membership, Organisation, Place, PlaceSettings
+from dsr.places.models import Place, PlaceSettings
 
 # What a person record is made of, beyond its place and status.
 EDITABLE_FIELDS = (
@@ -416,66 +416,45 @@ def keep_risk_picture(*, person: Person, **values: Any) -> None:
         setattr(person, name, value)
 
 
-# --- The care network ------------------------------------------------------------------
-
-
-def network_users(person: Person) -> Any:
-    """The users of the register in the person's current care network (a subquery)."""
-    return NetworkMember.objects.current().filter(person=person).values("user_id")
-
-
-def add_network_member(
-    *,
-    person: Person,
-    name: str,
-    started_on: date,
-    by: audit.Context,
-    job_title: str = "",
-    organisation: Organisation | None = None,
-    user: Any = None,
-    is_lead: bool = False,
-) -> NetworkMember:
-    """A professional joins the person's care network; a linked partner then sees them."""
-    name = validation.text(name, field="name", label="Name", max_length=150, required=True)
-    job_title = validation.text(
-        job_title, field="job_title", label="Role", max_length=150, required=False
+def keep_consent_picture(*, person: Person, state: str, reconfirm_by: date | None) -> None:
+    """The register's copy of where consent stands (ADR 0015): called only by dsr.consent's
+    services, inside the operation (holding the person's lock) that records the consent or
+    its withdrawal. Not a versioned edit: an open edit form is not made stale."""
+    validation.one_of(state, ConsentState, field="consent_state", message="Select a state")
+    Person.objects.filter(pk=person.pk).update(
+        consent_state=state, consent_reconfirm_by=reconfirm_by
     )
-    validation.a_past_date(started_on, field="started_on", label="start date")
-    if not isinstance(is_lead, bool):
-        raise ValidationError({"is_lead": "Select whether they are the lead professional"})
+    person.consent_state, person.consent_reconfirm_by = state, reconfirm_by
+
+
+def reopen_record(*, person: Person, note: str, by: audit.Context) -> Person:
+    """Put a closed record back on the register (a transfer the other place declined, or a
+    new referral for someone who left). Its closure stays in the audit trail."""
+    note = validation.text(note, field="note", label="Why", max_length=2000, required=True)
     with transaction.atomic():
-        current = lock_open(person, by)
-        if started_on < current.date_of_birth:
-            raise ValidationError(
-                {"started_on": "The start date cannot be before the person's date of birth"}
-            )
-        if organisation is not None and organisation.place_id != current.place_id:
-            raise ValidationError({"organisation": "Choose an organisation from this place"})
-        if (
-            user is not None
-            and not Membership.objects.filter(
-                user=user, place_id=current.place_id, is_active=True, role=Role.PARTNER
-            ).exists()
-        ):
-            raise ValidationError(
-                {"user": "Only a partner of this place can be linked to a care network"}
-            )
-        member = NetworkMember.objects.create(
-            person=current,
-            place_id=current.place_id,
-            name=name,
-            job_title=job_title,
-            organisation=organisation,
-            user=user,
-            is_lead=is_lead,
-            started_on=started_on,
+        current = lock(person)
+        require_acting_in(by, current.place_id)
+        if current.is_open:
+            raise ValidationError("This record is already open")
+        check_age_in_range(date_of_birth=current.date_of_birth, policy=current.place.settings)
+        _refuse_taken_number(nhs=current.nhs_number, place=current.place, exclude_id=current.pk)
+        before = {
+            "status": current.status,
+            "closure_reason": current.closure_reason,
+            "closed_on": current.closed_on,
+        }
+        current.save_if_current(
+            current.version, status=Status.OPEN, closure_reason="", closed_on=None, closure_note=""
         )
         audit.record(
             context=by,
-            action=AuditAction.CREATED,
-            obj=member,
+            action=AuditAction.CHANGED,
+            obj=current,
             person_id=current.pk,
             place_id=current.place_id,
-            changes={"name": [None, name], "user": [None, getattr(user, "email", None)]},
+            changes={
+                **{name: [old, getattr(current, name) or None] for name, old in before.items()},
+                "note": note,
+            },
         )
-    return member
+    return current
