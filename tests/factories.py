@@ -106,3 +106,31 @@ def born_years_ago(years: int, days: int = 10) -> date:
 
 def membership(user: User, place: Place) -> Membership:
     return Membership.objects.get(user=user, place=place)
+
+
+def referral_data(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "referrer_name": "Dana Doctor",
+        "referrer_role": "GP",
+        "referrer_organisation": "Elm Tree Surgery",
+        "referrer_phone": "01632 960 001",
+        "referrer_email": "dana@example.org",
+        "given_name": "Robin",
+        "family_name": "Referred",
+        "date_of_birth": dates.add_years(dates.today(), -11),
+        "nhs_number": "",
+        "postcode": "",
+        "reason": "Escalating distress at home and school",
+        "current_risks": "Placement at risk",
+        "consent_obtained": "yes",
+        "consent_from": "Mother",
+    }
+    data.update(overrides)
+    return data
+
+
+def make_referral(place: Place, **overrides: Any) -> Any:
+    """A professional's referral, recorded through the service."""
+    from dsr.referrals import services as referrals
+
+    return referrals.record_referral(place=place, data=referral_data(**overrides), by=SYSTEM)

@@ -6,23 +6,21 @@ trail's writes prove it). A test below fails if a form is added without a fuzz e
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsr.actions import services as actions
 from dsr.actions.models import Action, ActionUpdate
-from dsr.core import dates
-from dsr.core.access import ACCESS, Role, Rule
+from dsr.consent.models import Consent, ConsentOrganisation, Withdrawal
+from dsr.core.access import ACCESS, Role
 from dsr.core.models import AuditEvent
-from dsr.people.models import NetworkMember, Person
+from dsr.keywork.models import Allocation, Contact
+from dsr.people.models import Circumstance, NetworkMember, Person
 from dsr.places.models import Membership
+from dsr.referrals.models import Referral, ReferralDecision
 from dsr.risk.models import Rating, RatingFactor, Review, Signal, SignificantEvent
-from tests.core.test_access import concrete_url, walk
-from tests.factories import SYSTEM
+from tests.core.test_access import build_world, concrete_url, walk
 from tests.helpers import READS, at
 from tests.people.test_views import form_data
 
@@ -51,6 +49,25 @@ def dated(prefix: str) -> list[str]:
 
 
 PERSON_FIELDS = [*form_data().keys(), "version", "loaded", "confirm_not_duplicate", "place", "id"]
+PROFESSIONAL_FIELDS = ["name", "job_title", "organisation", "user", "is_lead", "phone", "email"]
+FAMILY_FIELDS = ["name", "relationship", "parental_responsibility", "phone", "email"]
+REFERRAL_FIELDS = [
+    *dated("received_on"),
+    "referrer_name",
+    "referrer_role",
+    "referrer_organisation",
+    "referrer_phone",
+    "referrer_email",
+    "given_name",
+    "family_name",
+    *dated("date_of_birth"),
+    "nhs_number",
+    "postcode",
+    "reason",
+    "current_risks",
+    "consent_obtained",
+    "consent_from",
+]
 RATING_FIELDS = ["rating", "rationale", "factors"]
 # Every form a user can send, by URL name: the fields a hostile post draws from.
 FORMS = {
@@ -77,6 +94,37 @@ FORMS = {
         *dated("due_on"),
     ],
     "actions:update": ["status", "note", "version"],
+    "consent:new": [
+        "given_by",
+        "consenter",
+        "basis",
+        "share_with",
+        *dated("given_on"),
+        "evidence",
+        "evidence_note",
+    ],
+    "consent:withdraw": ["withdrawn_by", *dated("withdrawn_on"), "note"],
+    "people:network_professional_new": [*PROFESSIONAL_FIELDS, *dated("started_on")],
+    "people:network_family_new": [*FAMILY_FIELDS, *dated("started_on")],
+    "people:network_edit": [*PROFESSIONAL_FIELDS, *FAMILY_FIELDS, "version"],
+    "people:network_end": [*dated("ended_on"), "version"],
+    "people:circumstance_new": ["area", "standing", "note", *dated("recorded_on")],
+    "keywork:allocate": ["keyworker", *dated("started_on")],
+    "keywork:allocation_end": [*dated("ended_on"), "end_reason", "version"],
+    "keywork:contact_new": [
+        *dated("contacted_on"),
+        "kind",
+        "with_whom",
+        "summary",
+        *(f for n in (1, 2) for f in (f"follow_up_{n}", f"follow_up_{n}_owner")),
+        *dated("follow_up_1_due"),
+    ],
+    "referrals:new": REFERRAL_FIELDS,
+    "referrals:first_contact": [*dated("contacted_on"), "communicated", "note", "version"],
+    "referrals:more_information": ["note", "communicated", *dated("decided_on"), "version"],
+    "referrals:decline": ["note", "communicated", *dated("decided_on"), "version"],
+    "referrals:accept": [*PERSON_FIELDS, *RATING_FIELDS, "action", "person", "note"],
+    "referrals:transfer": ["to_place", "note", "version"],
 }
 # The sign-in forms, fuzzed signed out (test_hostile_sign_in_input_never_errors).
 SIGN_IN_FORMS = {"accounts:sign_in", "accounts:verify", "accounts:enrol", "accounts:sign_out"}
@@ -86,6 +134,14 @@ FUZZ = settings(
 CARE_TABLES = [
     Person,
     NetworkMember,
+    Circumstance,
+    Consent,
+    ConsentOrganisation,
+    Withdrawal,
+    Allocation,
+    Contact,
+    Referral,
+    ReferralDecision,
     Rating,
     RatingFactor,
     Review,
@@ -104,50 +160,41 @@ def snapshot():
     )
 
 
-def test_every_form_is_fuzzed(client_for, person_a, action_a):
+# Public forms, fuzzed signed out (test_hostile_public_referrals_never_error).
+PUBLIC_FORMS = {"public:refer"}
+
+
+def test_every_form_is_fuzzed(client_for, world):
     """Every route that takes a POST (read-only pages answer 405) has an entry above."""
     forms = set()
     for route, name, entry in walk():
-        if name in SIGN_IN_FORMS or entry.callback.access_rule is Rule.PUBLIC:
+        if name in SIGN_IN_FORMS | PUBLIC_FORMS:
             continue
         permission = entry.callback.access_permission
         role = next(r for r in Role if permission is None or permission in ACCESS[r])
-        coordinator = client_for(role)
-        url = concrete_url(
-            name, route, place_id=person_a.place_id, person_id=person_a.pk, action_id=action_a.pk
-        )
-        if coordinator.post(url, {}).status_code != 405:
+        url = concrete_url(name, route, place_id=world.person.place_id, ids=world.ids())
+        if client_for(role).post(url, {}).status_code != 405:
             forms.add(name)
     assert forms == set(FORMS)
 
 
 @pytest.fixture
-def action_a(person_a, cast):
-    return actions.open_action(
-        person=person_a,
-        description="Phone the family",
-        due_on=dates.today() + timedelta(days=2),
-        source="other",
-        owner_user=cast[Role.COORDINATOR],
-        by=SYSTEM,
-    )
+def world(cast, person_a):
+    return build_world(person_a, partner=cast[Role.PARTNER], keyworker=cast[Role.KEYWORKER])
 
 
-def url_for_form(name: str, person, action) -> str:
-    if name == "switch_place":
-        return reverse(name)
-    if name == "register:add":
-        return at(person.place, name)
-    if name == "actions:update":
-        return at(action, name)
-    return at(person, name)
+ROUTES = {name: route for route, name, _entry in walk()}
+
+
+def url_for_form(name: str, world) -> str:
+    return concrete_url(name, ROUTES[name], place_id=world.person.place_id, ids=world.ids())
 
 
 @pytest.mark.parametrize("name", list(FORMS))
 @FUZZ
 @given(data=st.data())
 def test_hostile_form_input_never_errors_and_a_rejection_writes_nothing(
-    name, data, coordinator, person_a, action_a
+    name, data, coordinator, world
 ):
     fields = FORMS[name]
     base = form_data() if fields is PERSON_FIELDS else {}
@@ -156,7 +203,7 @@ def test_hostile_form_input_never_errors_and_a_rejection_writes_nothing(
         **data.draw(st.dictionaries(st.sampled_from(fields), values, max_size=len(fields))),
     }
     before = snapshot()
-    response = coordinator.post(url_for_form(name, person_a, action_a), posted)
+    response = coordinator.post(url_for_form(name, world), posted)
     assert response.status_code in {200, 302, 404}, response.status_code
     if response.status_code != 302:
         assert snapshot() == before
@@ -189,3 +236,34 @@ def test_hostile_search_parameters_never_error(params, audit_params, client_for,
     clean = {k: v.replace("\x00", "") for k, v in audit_params.items()}
     response = client_for(Role.AUDITOR).get(at(person_a.place, "audit_search"), clean)
     assert response.status_code == 200
+
+
+SELF_REFERRAL_FIELDS = [
+    "referrer_name",
+    "referrer_role",
+    "referrer_phone",
+    "referrer_email",
+    "given_name",
+    "family_name",
+    *dated("date_of_birth"),
+    "nhs_number",
+    "postcode",
+    "reason",
+    "current_risks",
+    "agree",
+    "website",
+]
+
+
+@FUZZ
+@given(posted=st.dictionaries(st.sampled_from(SELF_REFERRAL_FIELDS), values))
+def test_hostile_public_referrals_never_error_and_a_rejection_writes_nothing(
+    posted, client, place_a
+):
+    place_a.settings.parent_self_referral = True
+    place_a.settings.save()
+    before = snapshot()
+    response = client.post(reverse("public:refer", args=[place_a.pk]), posted)
+    assert response.status_code in {200, 302, 429}, response.status_code
+    if response.status_code != 302 or posted.get("website", "").strip():
+        assert snapshot() == before

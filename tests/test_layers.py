@@ -13,9 +13,11 @@ LAYERS = [
     {"accounts"},
     {"places"},
     {"people"},
-    {"actions"},
+    {"actions", "consent"},
     {"risk"},
+    {"keywork"},
     {"register", "work"},
+    {"referrals"},
     {"demo", "config"},
 ]
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from dsr.actions.models import Action, ActionUpdate
 from dsr.core.door import Door
-from dsr.people import sharing
 from dsr.people.scoping import visible
 
 ACTIONS: Door[Action] = Door(
     Action,
     scope=lambda m: Action.objects.filter(visible(m, own_place="place_id")),
     related=["person", "owner_user", "owner_organisation"],
-    admit=sharing.withheld,  # a restricted person's actions: coordinators only
 )
 ACTION_UPDATES: Door[ActionUpdate] = Door(
     ActionUpdate,

@@ -122,7 +122,12 @@ def open_action(
 
 
 def has_open_rule_action(*, person: Person, rule_key: str) -> bool:
-    return Action.objects.open().filter(person=person, rule_key=rule_key).exists()
+    return open_rule_actions(person=person, rule_key=rule_key).exists()
+
+
+def open_rule_actions(*, person: Person, rule_key: str) -> Any:
+    """The open actions a rule opened for the person (the rule's prompts still to do)."""
+    return Action.objects.open().filter(person=person, rule_key=rule_key)
 
 
 def update_action(
@@ -163,3 +168,16 @@ def update_action(
             ),
         )
     return current
+
+
+def transfer_history(person: Person) -> dict[str, Any]:
+    """What a transfer carries of actions: those still open (they end with the record here
+    and the receiving place decides what to take on)."""
+    return {
+        "open_actions": [
+            {"what": a.description, "due": a.due_on.isoformat(), "owner": a.owner_label}
+            for a in Action.objects.open()
+            .filter(person=person)
+            .select_related("owner_user", "owner_organisation")
+        ]
+    }

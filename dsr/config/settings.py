@@ -57,14 +57,18 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "pgtrigger",
+    "django_ratelimit",
     "dsr.core",
     "dsr.accounts",
     "dsr.places",
     "dsr.people",
+    "dsr.consent",
     "dsr.actions",
     "dsr.risk",
+    "dsr.keywork",
     "dsr.register",
     "dsr.work",
+    "dsr.referrals",
     "dsr.demo",
 ]
 
@@ -178,6 +182,22 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 OTP_TOTP_ISSUER = "Dynamic Support Register"
+
+# Rate limits on the public pages (django-ratelimit), counted in the database so that every
+# worker and server counts the same requests (core/counters.py, ADR 0016).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "counters": {"BACKEND": "dsr.core.counters.CounterCache"},
+}
+RATELIMIT_USE_CACHE = "counters"
+# Our counter backend is not on django-ratelimit's list; it increments atomically (tested:
+# tests/core/test_counters.py), which is what the list stands for.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Per client address: self-referral form posts, and referrals made (README, "Settings").
+SELF_REFERRAL_ATTEMPTS_RATE = os.environ.get("SELF_REFERRAL_ATTEMPTS_RATE", "20/h")
+SELF_REFERRAL_RATE = os.environ.get("SELF_REFERRAL_RATE", "5/d")
+# Where links in emails point: the address people use to reach the register.
+DSR_BASE_URL = os.environ.get("DSR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

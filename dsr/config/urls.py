@@ -12,8 +12,11 @@ place_pages = [
     path("", include("dsr.register.urls")),
     path("people/", include("dsr.people.urls")),
     path("people/", include("dsr.risk.urls")),
+    path("people/", include("dsr.consent.urls")),
     path("", include("dsr.actions.urls")),
+    path("", include("dsr.keywork.urls")),
     path("", include("dsr.work.urls")),
+    path("", include("dsr.referrals.urls")),
     path("audit/", audit_views.audit_search, name="audit_search"),
 ]
 
@@ -21,6 +24,7 @@ urlpatterns = [
     path("", places_views.home, name="home"),
     path("", include("dsr.accounts.urls")),
     path("places/switch/", places_views.switch_place, name="switch_place"),
+    path("", include("dsr.referrals.public_urls")),
     path("places/<id:place_id>/", include(place_pages)),
 ]
 

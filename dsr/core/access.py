@@ -48,6 +48,16 @@ class Permission(enum.StrEnum):
     UPDATE_ACTION = "update_action"
     VIEW_RISING_RISK = "view_rising_risk"
     VIEW_MY_WORK = "view_my_work"
+    VIEW_REFERRALS = "view_referrals"
+    ADD_REFERRAL = "add_referral"
+    TRIAGE_REFERRAL = "triage_referral"
+    RECORD_CONSENT = "record_consent"
+    MANAGE_NETWORK = "manage_network"
+    RECORD_CIRCUMSTANCES = "record_circumstances"
+    ALLOCATE_KEYWORKER = "allocate_keyworker"
+    VIEW_CASELOAD = "view_caseload"
+    LOG_CONTACT = "log_contact"
+    TRANSFER_PERSON = "transfer_person"
 
 
 P = Permission
@@ -68,6 +78,16 @@ ACCESS: dict[Role, frozenset[Permission]] = {
             P.UPDATE_ACTION,
             P.VIEW_RISING_RISK,
             P.VIEW_MY_WORK,
+            P.VIEW_REFERRALS,
+            P.ADD_REFERRAL,
+            P.TRIAGE_REFERRAL,
+            P.RECORD_CONSENT,
+            P.MANAGE_NETWORK,
+            P.RECORD_CIRCUMSTANCES,
+            P.ALLOCATE_KEYWORKER,
+            P.VIEW_CASELOAD,
+            P.LOG_CONTACT,
+            P.TRANSFER_PERSON,
         }
     ),
     Role.KEYWORKER: frozenset(
@@ -79,12 +99,20 @@ ACCESS: dict[Role, frozenset[Permission]] = {
             P.ADD_ACTION,
             P.UPDATE_ACTION,
             P.VIEW_MY_WORK,
+            # The team takes referrals in and makes first contact; coordinators triage.
+            P.VIEW_REFERRALS,
+            P.ADD_REFERRAL,
+            P.RECORD_CONSENT,
+            P.MANAGE_NETWORK,
+            P.RECORD_CIRCUMSTANCES,
+            P.VIEW_CASELOAD,
+            P.LOG_CONTACT,
         }
     ),
     # Partners see only people whose care network includes them (scoping, not here).
     Role.PARTNER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON, P.UPDATE_ACTION, P.VIEW_MY_WORK}),
     Role.VIEWER: frozenset(
-        {P.VIEW_REGISTER, P.VIEW_PERSON, P.VIEW_PLACE_SETTINGS, P.VIEW_RISING_RISK}
+        {P.VIEW_REGISTER, P.VIEW_PERSON, P.VIEW_PLACE_SETTINGS, P.VIEW_RISING_RISK, P.VIEW_CASELOAD}
     ),
     Role.AUDITOR: frozenset({P.SEARCH_AUDIT, P.VIEW_PERSON_ACCESS}),
     Role.PLACE_ADMIN: frozenset({P.VIEW_PLACE_SETTINGS}),
@@ -105,6 +133,10 @@ OBJECT_RULES: dict[tuple[Role, Permission], ObjectRule] = {
     (Role.PARTNER, P.UPDATE_ACTION): lambda membership, action: (
         action.owner_user_id == membership.user_id
     ),
+    # A keyworker's caseload page is their own; coordinators and viewers see every one.
+    (Role.KEYWORKER, P.VIEW_CASELOAD): lambda membership, keyworker: (
+        keyworker.pk == membership.user_id
+    ),
 }
 
 
@@ -114,6 +146,12 @@ def allows(membership: Any, permission: Permission, obj: Any = None) -> bool:
         return False
     rule = OBJECT_RULES.get((Role(membership.role), permission))
     return obj is None or rule is None or rule(membership, obj)
+
+
+def limited_by_object_rule(membership: Any, permission: Permission) -> bool:
+    """Whether the membership's role holds `permission` only for some objects (a keyworker's
+    caseload: their own), so a page listing every object is not theirs."""
+    return (Role(membership.role), permission) in OBJECT_RULES
 
 
 def require_acting_in(by: Any, place_id: int) -> None:

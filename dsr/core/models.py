@@ -332,3 +332,15 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} to {self.to} ({self.status})"
+
+
+class RateCounter(models.Model):
+    """A counter with an expiry: what the rate limits of the public pages count in
+    (core/counters.py). In the database, so every app server counts the same requests."""
+
+    key = models.CharField(max_length=250, primary_key=True)
+    value = models.BigIntegerField()
+    expires = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.value}"

@@ -53,6 +53,13 @@ def url_in(place_id: int, name: str, *args: Any, **query: Any) -> str:
     return address
 
 
+def absolute(path: str) -> str:
+    """A full address for a link sent outside the register (an email): DSR_BASE_URL + path."""
+    from django.conf import settings
+
+    return f"{settings.DSR_BASE_URL}{path}"
+
+
 def url_for(request: HttpRequest, name: str, *args: Any) -> str:
     """An address for `name`; place pages get the request's place put in for them."""
     if name in place_routes():

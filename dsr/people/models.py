@@ -184,6 +184,11 @@ class Person(Versioned):
                 condition=Q(status="open"),
                 name="person_consent_due_idx",
             ),
+            models.Index(
+                fields=["place", "status"],
+                condition=Q(consent_state="withdrawn"),
+                name="person_restricted_idx",
+            ),
         ]
         triggers = undeletable_triggers("person")
 

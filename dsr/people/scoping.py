@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from dsr.core.access import Role
 from dsr.core.door import Door
@@ -24,21 +24,36 @@ def visible(membership: Any, *, person: str = "person", own_place: str = "") -> 
     """The visibility rule, as a filter on records about a person: the rule every care
     model's door is built on. `person` is the path to the person. A record with a place
     column of its own (`own_place`) must agree with its person's place as well: the column
-    lets an index serve the filter, the person's place keeps the rule the person's."""
+    lets an index serve the filter, the person's place keeps the rule the person's.
+    A withdrawn-consent person's records go to coordinators only (people/sharing.py)."""
     rule = Q(**{f"{person}__place_id": membership.place_id})
     if own_place:
         rule &= Q(**{own_place: membership.place_id})
     if membership.role == Role.PARTNER:
         rule &= Q(**{f"{person}__in": _in_network(membership)})
-    return rule
+    return rule & sharing.shareable(sharing.Audience.of_membership(membership), person=person)
 
 
 def people_for(membership: Any) -> PersonQuerySet:
-    """Everyone this membership may see."""
+    """Everyone this membership may see. Restricted people stay in scope so that their page
+    can say the record is restricted (sharing.withheld keeps every other page from them);
+    lists of people filter them out with `sharing.searchable`."""
     people = Person.objects.filter(place_id=membership.place_id)
     if membership.role == Role.PARTNER:
         people = people.filter(pk__in=_in_network(membership))
     return people
+
+
+def latest_circumstances(person_id: int) -> Any:
+    """The latest entry in each area for a person, as a subquery of ids (a circumstance's
+    date never goes back within its area, so the latest id is the latest date)."""
+    return (
+        Circumstance.objects.filter(person_id=person_id)
+        .order_by()
+        .values("area")
+        .annotate(latest=Max("id"))
+        .values("latest")
+    )
 
 
 def place_of_person(person_id: int) -> int | None:
@@ -46,16 +61,12 @@ def place_of_person(person_id: int) -> int | None:
     return Person.objects.filter(pk=person_id).values_list("place_id", flat=True).first()
 
 
-def _person_withheld(viewer: Any, person: Person, purpose: str) -> str:
-    return sharing.withheld(viewer, person, purpose, person="")
-
-
 PEOPLE: Door[Person] = Door(
     Person,
     scope=people_for,
     person="pk",
     related=["place__settings"],
-    admit=_person_withheld,
+    admit=sharing.withheld,
 )
 NETWORK: Door[NetworkMember] = Door(
     NetworkMember,
@@ -63,7 +74,6 @@ NETWORK: Door[NetworkMember] = Door(
         visible(membership, own_place="place_id")
     ),
     related=["person", "organisation", "user"],
-    admit=sharing.withheld,
 )
 CIRCUMSTANCES: Door[Circumstance] = Door(
     Circumstance,

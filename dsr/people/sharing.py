@@ -43,7 +43,11 @@ class Audience:
 
     @classmethod
     def of(cls, viewer: Any, channel: Channel = Channel.PAGE) -> Audience:
-        membership = getattr(viewer, "membership", None)
+        """A viewer (core/door.py) reading, on screen unless another channel is given."""
+        return cls.of_membership(getattr(viewer, "membership", None), channel)
+
+    @classmethod
+    def of_membership(cls, membership: Any, channel: Channel = Channel.PAGE) -> Audience:
         return cls(channel, membership.role if membership is not None else None)
 
 
@@ -57,18 +61,21 @@ def may_share(person: Any, audience: Audience) -> bool:
     return audience.channel is Channel.PAGE and audience.role == Role.COORDINATOR
 
 
-def shareable(audience: Audience) -> Q:
-    """`may_share` as a filter on people, for searches and lists that must not even match
-    a person whose details this audience may not have."""
+def shareable(audience: Audience, *, person: str = "") -> Q:
+    """`may_share` as a filter: on people (`person=""`), or on records about a person at
+    the path `person` ("person"). Every door's visibility rule applies it
+    (people/scoping.py `visible`), so a restricted person's records reach no list, count or
+    page of an audience that may not have their details."""
+    prefix = f"{person}__" if person else ""
     if audience.channel is Channel.EMAIL:
-        return Q(pk__in=[])
+        return Q(**{f"{prefix}pk__in": []})
     if audience.channel is Channel.PAGE and audience.role == Role.COORDINATOR:
         return Q()
-    return ~Q(consent_state=ConsentState.WITHDRAWN)
+    return ~Q(**{f"{prefix}consent_state": ConsentState.WITHDRAWN})
 
 
 def searchable(people: QuerySet[Any], audience: Audience) -> QuerySet[Any]:
-    """People a search by name, NHS number or date of birth may find for this audience."""
+    """The people a list or search may show this audience by name."""
     return people.filter(shareable(audience))
 
 
@@ -112,11 +119,11 @@ def identify(person: Any, audience: Audience) -> Identity:
 SHOWN_RESTRICTED = frozenset({"record", "access history"})
 
 
-def withheld(viewer: Any, record: Any, purpose: str, *, person: str = "person") -> str:
-    """For a door's `admit`: why a record about a person is withheld from this viewer for
-    this purpose ("" when it is not). Every other page about a restricted person — its forms,
-    its actions — is refused (404, audited) to all but coordinators."""
-    subject = record if not person else getattr(record, person, None)
-    if subject is None or purpose in SHOWN_RESTRICTED:
+def withheld(viewer: Any, person: Any, purpose: str) -> str:
+    """For the people door's `admit`: why a person is withheld from this viewer for this
+    purpose ("" when they are not). Every page about a restricted person but those that
+    show them through `identify` — its forms, its history — is refused (404, audited) to all
+    but coordinators; their other records are out of scope already (`shareable`)."""
+    if purpose in SHOWN_RESTRICTED or may_share(person, Audience.of(viewer)):
         return ""
-    return "" if may_share(subject, Audience.of(viewer)) else WITHHELD
+    return WITHHELD

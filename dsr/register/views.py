@@ -24,6 +24,7 @@ from dsr.core.forms import add_service_error
 from dsr.core.panels import panels_for
 from dsr.core.routing import redirect_to
 from dsr.people import services as people
+from dsr.people import sharing
 from dsr.people.choices import Status
 from dsr.people.scoping import PEOPLE
 from dsr.register.forms import SORTS, NewPersonForm, RegisterFilterForm, parse_date_query
@@ -52,6 +53,7 @@ REGISTER_COLUMNS = (
     "nhs_number",
     "status",
     "place_id",
+    "consent_state",
 )
 
 
@@ -104,6 +106,13 @@ def register_list(request: HttpRequest) -> HttpResponse:
         found = found.filter(review_due__lte=soon)
     elif review == "now":
         found = found.filter(review_now=True)
+    # A restricted person (consent withdrawn) is listed to coordinators only; others are
+    # told how many records they cannot see, never who (ADR 0015).
+    audience = sharing.Audience.of(viewer)
+    restricted = 0
+    if not query and sharing.shareable(audience):
+        restricted = found.exclude(sharing.shareable(audience)).count()
+    found = sharing.searchable(found, audience)
     if sort == "rating":
         found = found.annotate(rating_order=RATING_ORDER)
     found = _search(found, query).order_by(*SORTS[sort]).only(*REGISTER_COLUMNS)
@@ -119,6 +128,7 @@ def register_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "status": status,
             "filtered": bool(terms) or status != Status.OPEN,
+            "restricted": restricted,
         },
     )
 
@@ -177,6 +187,10 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     """The person page: a heading, then each app's panel (core/panels.py)."""
     viewer = Viewer.of(request)
     person = PEOPLE.get(viewer, person_id, purpose="record")
+    identity = sharing.identify(person, sharing.Audience.of(viewer))
+    if identity.restricted:
+        # Consent withdrawn: this viewer learns only that the record is restricted.
+        return render(request, "register/person_restricted.jinja", {"identity": identity})
     return render(
         request,
         "register/person.jinja",

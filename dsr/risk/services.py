@@ -313,3 +313,24 @@ def seed_risk_factors(*, place: Any) -> None:
         RiskFactor(place=place, label=label, position=i)
         for i, label in enumerate(DEFAULT_RISK_FACTORS)
     )
+
+
+def transfer_history(person: Person) -> dict[str, Any]:
+    """What a transfer carries of risk: the rating history and significant events."""
+    ratings = Rating.objects.filter(person=person).order_by("decided_on", "id")
+    events = SignificantEvent.objects.filter(person=person).order_by("occurred_on", "id")
+    return {
+        "ratings": [
+            {
+                "rating": r.get_rating_display(),
+                "on": r.decided_on.isoformat(),
+                "rationale": r.rationale,
+                "context": r.get_context_display(),
+            }
+            for r in ratings
+        ],
+        "events": [
+            {"kind": e.get_kind_display(), "on": e.occurred_on.isoformat(), "what": e.description}
+            for e in events
+        ],
+    }

@@ -23,12 +23,15 @@ from dsr.core.access import Permission, role_has
 @dataclass(frozen=True)
 class WorkItem:
     key: str  # stable across runs: reminders are never sent twice for the same key
-    person_id: int
+    person_id: int | None  # None: not about a person on the register yet (a referral)
     person_name: str
     label: str
     due_on: date | None
     url: str
     person_born: date | None = None  # tells apart two people of the same name
+    # From when the digest reminds of it: by default the day it falls due; a new referral
+    # from the day it arrives.
+    remind_from: date | None = None
 
     @property
     def overdue(self) -> bool:
@@ -36,8 +39,9 @@ class WorkItem:
 
     @property
     def due_now(self) -> bool:
-        """Due today or overdue: what reminders are about."""
-        return self.due_on is not None and self.due_on <= dates.today()
+        """Due today or overdue, or past its `remind_from`: what reminders are about."""
+        start = self.remind_from or self.due_on
+        return start is not None and start <= dates.today()
 
 
 @dataclass(frozen=True)

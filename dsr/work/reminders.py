@@ -1,4 +1,5 @@
 """Daily reminder digests: newly due and overdue work, at most once a day per user and place.
+They carry no names: only what kind of work is waiting, and a link to it.
 
 Safe to run every few minutes from any scheduler: each (user, place, item, state) is
 reminded once, and a user gets at most one digest a day for each place.
@@ -6,13 +7,14 @@ reminded once, and a user gets at most one digest a day for each place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
 from dsr.core import audit, dates, outbox
 from dsr.core.door import Viewer
 from dsr.core.models import AuditAction
+from dsr.core.routing import absolute
 from dsr.places.models import Membership
 from dsr.work.models import Reminder
 from dsr.work.registry import WorkItem, work_for
@@ -24,6 +26,7 @@ JOB = "reminder job"
 class Digest:
     membership: Membership
     items: list[tuple[str, WorkItem]]  # (state, item)
+    kinds: dict[str, str] = field(default_factory=dict)  # item key -> its list's title
 
 
 def _state(item: WorkItem) -> str:
@@ -37,7 +40,13 @@ def pending_digest(membership: Membership) -> Digest | None:
     ).exists():
         return None
     viewer = Viewer.acting_for(membership, label=JOB)
-    due = [item for _, items in work_for(viewer) for item in items if item.due_now]
+    kinds: dict[str, str] = {}
+    due = []
+    for provider, items in work_for(viewer):
+        for item in items:
+            if item.due_now:
+                due.append(item)
+                kinds[item.key] = provider.title
     if not due:
         return None
     already = set(
@@ -46,20 +55,30 @@ def pending_digest(membership: Membership) -> Digest | None:
         ).values_list("item_key", "state")
     )
     fresh = [(_state(i), i) for i in due if (i.key, _state(i)) not in already]
-    return Digest(membership, fresh) if fresh else None
+    return Digest(membership, fresh, kinds) if fresh else None
+
+
+def _when(state: str, item: WorkItem) -> str:
+    if state == "overdue":
+        return f"overdue since {item.due_on:%-d %B %Y}"
+    if item.due_on is not None and item.due_on > dates.today():
+        return f"due by {item.due_on:%-d %B %Y}"
+    return "due today" if item.due_on is not None else "new"
 
 
 def _body(digest: Digest) -> str:
+    """The digest names no one (DOMAIN.md, ADR 0015): mail leaves the register, so it says
+    what kind of work is waiting and links to it; the names are behind the sign-in."""
     lines = [
-        f"Hello {digest.membership.user.full_name},",
+        "Hello,",
         "",
         f"These items on the Dynamic Support Register for {digest.membership.place.name} "
-        "are due today or overdue:",
+        "are waiting for you:",
         "",
     ]
     for state, item in digest.items:
-        when = f"overdue since {item.due_on:%-d %B %Y}" if state == "overdue" else "due today"
-        lines.append(f"- {item.person_name}: {item.label} ({when})")
+        kind = digest.kinds.get(item.key, "Work")
+        lines.append(f"- {kind} ({_when(state, item)}): {absolute(item.url)}")
     lines += ["", "Sign in to see them under My work."]
     return "\n".join(lines)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,7 +11,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from dsr.actions import services as actions
 from dsr.core import dates
-from dsr.core.access import ACCESS, OBJECT_RULES, PLACE_KWARG, Permission, Role, Rule, allows
+from dsr.core.access import (
+    ACCESS,
+    OBJECT_RULES,
+    PLACE_KWARG,
+    Permission,
+    Role,
+    Rule,
+    allows,
+    limited_by_object_rule,
+)
 from dsr.core.models import AuditEvent
 from dsr.people import services as people
 from dsr.people.models import Person
@@ -27,22 +37,29 @@ def walk(patterns=None, prefix="", namespace=""):
             yield prefix + str(entry.pattern), namespace + (entry.name or ""), entry
 
 
-def concrete_url(name: str, route: str, *, place_id: int, person_id: int, action_id: int = 0):
-    """The route filled in with a place, a person and an action."""
-    kwargs = {}
-    if f"<id:{PLACE_KWARG}>" in route:
-        kwargs[PLACE_KWARG] = place_id
-    if "<id:person_id>" in route:
-        kwargs["person_id"] = person_id
-    if "<id:action_id>" in route:
-        kwargs["action_id"] = action_id
+def concrete_url(name: str, route: str, *, place_id: int, ids: dict | None = None, **more):
+    """The route filled in with a place and records: `ids` (or keywords) by URL argument,
+    `person_id=`, `action_id=`...; an argument not given is filled with 0 (no record)."""
+    given = {**(ids or {}), **more}
+    kwargs: dict = {}
+    for argument in re.findall(r"<id:(\w+)>", route):
+        kwargs[argument] = place_id if argument == PLACE_KWARG else given.get(argument, 0)
     if "<str:token>" in route:
         kwargs["token"] = "no-such-set-up-link"
     return reverse(name, kwargs=kwargs or None)
 
 
+# Records a URL can name that are about one person (their pages audit a read of them).
+PERSON_RECORDS = ("person_id", "action_id", "member_id", "allocation_id")
+
+
 def is_person_route(route: str) -> bool:
-    return "<id:person_id>" in route or "<id:action_id>" in route
+    return any(f"<id:{argument}>" in route for argument in PERSON_RECORDS)
+
+
+def is_record_route(route: str) -> bool:
+    """A route naming a care record of a place: a person's, or a referral."""
+    return is_person_route(route) or "<id:referral_id>" in route
 
 
 def is_place_route(route: str) -> bool:
@@ -87,26 +104,56 @@ def test_every_object_rule_refines_a_permission_its_role_holds():
 @dataclass
 class World:
     """Place A's person, in the partner's care network, with an action the partner owns
-    and one the keyworker owns."""
+    and one the keyworker owns, the keyworker allocated, and a referral waiting."""
 
     person: Person
     partners_action: object
     keyworkers_action: object
+    member: object
+    allocation: object
+    keyworker: object
+    other_keyworker: object
+    referral: object
+
+    def ids(self, **chosen) -> dict:
+        """Every record a URL can name, by its URL argument."""
+        return {
+            "person_id": self.person.pk,
+            "action_id": self.keyworkers_action.pk,
+            "member_id": self.member.pk,
+            "allocation_id": self.allocation.pk,
+            "keyworker_id": self.keyworker.pk,
+            "referral_id": self.referral.pk,
+            "place_ref": self.person.place_id,  # the public pages name their place so
+            **{key: getattr(value, "pk", value) for key, value in chosen.items()},
+        }
+
+    def objects_for(self, route: str) -> list:
+        """The objects whose object rules decide a route's answer (None: no rule applies)."""
+        if "<id:action_id>" in route:
+            return [("action_id", self.partners_action), ("action_id", self.keyworkers_action)]
+        if "<id:keyworker_id>" in route:
+            return [("keyworker_id", self.keyworker), ("keyworker_id", self.other_keyworker)]
+        return [(None, None)]
 
 
-@pytest.fixture
-def world(cast, person_a) -> World:
+def build_world(person, *, partner, keyworker) -> World:
+    """One of every kind of record about `person`, for walks over every URL: `partner` in
+    their care network, `keyworker` allocated."""
+    from dsr.keywork import services as keywork
+    from dsr.risk import services as risk
+    from tests import factories
+
     people.add_network_member(
-        person=person_a,
-        name="Pat Partner",
-        user=cast[Role.PARTNER],
-        started_on=dates.today(),
-        by=SYSTEM,
+        person=person, name="Pat Partner", user=partner, started_on=dates.today(), by=SYSTEM
+    )
+    member = people.add_network_member(
+        person=person, name="Sam SENCO", job_title="SENCO", started_on=dates.today(), by=SYSTEM
     )
 
     def action(owner):
         return actions.open_action(
-            person=person_a,
+            person=person,
             description="Do the thing",
             due_on=dates.today() + timedelta(days=3),
             source="other",
@@ -114,7 +161,22 @@ def world(cast, person_a) -> World:
             by=SYSTEM,
         )
 
-    return World(person_a, action(cast[Role.PARTNER]), action(cast[Role.KEYWORKER]))
+    risk.rate(person=person, rating="A", rationale="Escalating at home", by=SYSTEM)
+    return World(
+        person=person,
+        partners_action=action(partner),
+        keyworkers_action=action(keyworker),
+        member=member,
+        allocation=keywork.allocate_keyworker(person=person, keyworker=keyworker, by=SYSTEM),
+        keyworker=keyworker,
+        other_keyworker=factories.make_user(place=person.place, role=Role.KEYWORKER),
+        referral=factories.make_referral(person.place),
+    )
+
+
+@pytest.fixture
+def world(cast, person_a) -> World:
+    return build_world(person_a, partner=cast[Role.PARTNER], keyworker=cast[Role.KEYWORKER])
 
 
 @dataclass
@@ -125,16 +187,21 @@ class Holder:
     user_id: int
 
 
-def expected_answer(role: Role, user, route: str, entry, method: str, action=None) -> set[int]:
-    """What the access table (with its object rules) says this role gets, by method."""
+def expected_answer(role: Role, user, route: str, entry, method: str, obj=None) -> set[int]:
+    """What the access table (with its object rules, for `obj`) says this role gets."""
     rule = entry.callback.access_rule
     if "<str:token>" in route:
         return {404, 405}  # a set-up link that does not exist: not found, for anyone
     if rule is not Rule.PERMISSION:
         return {200, 302, 405}
-    allowed = allows(Holder(role.value, user.pk), entry.callback.access_permission, action)
+    holder = Holder(role.value, user.pk)
+    allowed = allows(holder, entry.callback.access_permission, obj)
+    if not allowed and obj is not None and method == "post":
+        return {404, 405}  # a read-only page refuses the method before it looks at the record
     if not allowed:
         return {404}
+    if obj is None and limited_by_object_rule(holder, entry.callback.access_permission):
+        return {302, 405}  # the page of every object sends them to their own (a caseload)
     return {200, 302, 405} if method == "post" else {200}
 
 
@@ -145,20 +212,14 @@ def test_each_role_gets_exactly_what_the_access_table_allows(role, method, cast,
     for route, name, entry in walk():
         if name in ("accounts:sign_out", "switch_place"):
             continue  # would end this client's session; switching has its own tests
-        owned = [world.partners_action, world.keyworkers_action] if "action_id" in route else [None]
-        for action in owned:
-            url = concrete_url(
-                name,
-                route,
-                place_id=world.person.place_id,
-                person_id=world.person.pk,
-                action_id=getattr(action, "pk", 0),
-            )
+        for argument, obj in world.objects_for(route):
+            chosen = {argument: obj} if argument else {}
+            url = concrete_url(name, route, place_id=world.person.place_id, ids=world.ids(**chosen))
             denied_before = AuditEvent.objects.filter(action="denied").count()
             response = getattr(client, method)(url, {})
-            expected = expected_answer(role, cast[role], route, entry, method, action)
+            expected = expected_answer(role, cast[role], route, entry, method, obj)
             assert response.status_code in expected, (role, method, url, response.status_code)
-            if expected == {404} and entry.callback.access_rule is Rule.PERMISSION:
+            if response.status_code == 404 and entry.callback.access_rule is Rule.PERMISSION:
                 # every refused attempt leaves exactly one denied event
                 assert AuditEvent.objects.filter(action="denied").count() == denied_before + 1, url
 
@@ -185,13 +246,7 @@ def test_every_place_page_of_a_place_the_user_is_not_in_is_a_404_and_audited(
     for route, name, _entry in walk():
         if not is_place_route(route):
             continue
-        url = concrete_url(
-            name,
-            route,
-            place_id=person_b.place_id,
-            person_id=person_b.pk,
-            action_id=world.partners_action.pk,
-        )
+        url = concrete_url(name, route, place_id=person_b.place_id, ids=world.ids())
         before = AuditEvent.objects.filter(action="denied", place_id=person_b.place_id).count()
         assert client.get(url).status_code == 404, url
         after = AuditEvent.objects.filter(action="denied", place_id=person_b.place_id).count()
@@ -229,13 +284,7 @@ def test_every_page_about_a_person_audits_the_read(client_for, world):
             continue
         viewed = AuditEvent.objects.filter(action="viewed", person_id=world.person.pk)
         before = viewed.count()
-        url = concrete_url(
-            name,
-            route,
-            place_id=world.person.place_id,
-            person_id=world.person.pk,
-            action_id=world.keyworkers_action.pk,
-        )
+        url = concrete_url(name, route, place_id=world.person.place_id, ids=world.ids())
         assert client.get(url).status_code == 200, route
         assert viewed.count() == before + 1, route
 

@@ -37,3 +37,11 @@ def test_working_days_between_skips_weekends_and_bank_holidays():
         )
         == 5
     )
+
+
+def test_add_months_keeps_the_day_or_takes_the_months_last():
+    assert dates.add_months(date(2026, 1, 15), 12) == date(2027, 1, 15)
+    assert dates.add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert dates.add_months(date(2028, 1, 31), 1) == date(2028, 2, 29)
+    assert dates.add_months(date(2026, 11, 30), 3) == date(2027, 2, 28)
+    assert dates.add_months(date(2026, 12, 1), 6) == date(2027, 6, 1)

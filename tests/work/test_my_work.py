@@ -74,7 +74,7 @@ def test_reminders_are_sent_once_a_day_and_never_twice_for_the_same_item(cast, p
     coordinator = cast[Role.COORDINATOR]
     with time_machine.travel("2026-11-02 07:00:00+00:00"):
         person = factories.make_person(place_a)
-        actions.open_action(
+        action = actions.open_action(
             person=person,
             description="Ring school",
             due_on=date(2026, 11, 3),
@@ -82,13 +82,18 @@ def test_reminders_are_sent_once_a_day_and_never_twice_for_the_same_item(cast, p
             owner_user=coordinator,
             by=SYSTEM,
         )
+        link = f"/places/{place_a.pk}/actions/{action.pk}/"
         call_command("send_reminders")
-        assert not [m for m in mail.outbox if "Ring school" in m.body]  # not due yet
+        assert not [m for m in mail.outbox if link in m.body]  # not due yet
     with time_machine.travel("2026-11-03 07:00:00+00:00"):
         call_command("send_reminders")
         call_command("send_reminders")
         mine = [m for m in mail.outbox if m.to == [coordinator.email]]
-        assert len(mine) == 1 and "Ring school (due today)" in mine[0].body
+        assert len(mine) == 1 and f"Your actions (due today): http://127.0.0.1:8000{link}" in (
+            mine[0].body
+        )
+        # and it names no one: not the person, not what the action says about them
+        assert "Ring school" not in mine[0].body and person.family_name not in mine[0].body
     with time_machine.travel("2026-11-03 15:00:00+00:00"):
         call_command("send_reminders")
         assert len([m for m in mail.outbox if m.to == [coordinator.email]]) == 1
@@ -96,7 +101,9 @@ def test_reminders_are_sent_once_a_day_and_never_twice_for_the_same_item(cast, p
         call_command("send_reminders")
         call_command("send_reminders")
         mine = [m for m in mail.outbox if m.to == [coordinator.email]]
-        assert len(mine) == 2 and "Ring school (overdue since 3 November 2026)" in mine[1].body
+        assert len(
+            mine
+        ) == 2 and f"(overdue since 3 November 2026): http://127.0.0.1:8000{link}" in (mine[1].body)
     with time_machine.travel("2026-11-05 07:00:00+00:00"):
         call_command("send_reminders")
         assert len([m for m in mail.outbox if m.to == [coordinator.email]]) == 2

@@ -6,17 +6,19 @@ Each service validates everything it is given (a form is not its only caller), w
 the row it locks, and derives what changed from that row, never from the object passed in.
 """
 
-from dsr.people.services.circumstances import record_circumstance
-from dsr.people.services.network import (
+from dsr.people.services import care_network, circumstance, record
+from dsr.people.services.care_network import (
     ENDING_GUARDS,
     LEAD_TAKEN,
     add_network_member,
     current_professionals,
     end_network_member,
+    linkable_partners,
     network_users,
     register_ending_guard,
     update_network_member,
 )
+from dsr.people.services.circumstance import record_circumstance
 from dsr.people.services.record import (
     CLOSED_RECORD,
     EARLIEST_RECORD,
@@ -41,6 +43,9 @@ from dsr.people.services.record import (
 )
 
 __all__ = [
+    "care_network",
+    "circumstance",
+    "record",
     "CLOSED_RECORD",
     "EARLIEST_RECORD",
     "EDITABLE_FIELDS",
@@ -60,6 +65,7 @@ __all__ = [
     "find_duplicates",
     "keep_consent_picture",
     "keep_risk_picture",
+    "linkable_partners",
     "lock",
     "lock_open",
     "may_match_across_places",

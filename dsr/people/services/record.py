@@ -458,3 +458,13 @@ def reopen_record(*, person: Person, note: str, by: audit.Context) -> Person:
             },
         )
     return current
+
+
+def transfer_history(person: Person) -> dict[str, Any]:
+    """What a transfer carries of the person record itself: every editable field, as text
+    (dates in ISO form), so that the receiving place can start its record from it."""
+    values = {}
+    for name in EDITABLE_FIELDS:
+        value = getattr(person, name)
+        values[name] = value.isoformat() if isinstance(value, date) else value
+    return {"person": values}

@@ -4,6 +4,7 @@ each judgement dated and kept; the latest in each area is the current standing."
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -71,3 +72,19 @@ def record_circumstance(
             },
         )
     return entry
+
+
+def transfer_history(person: Person) -> dict[str, Any]:
+    """What a transfer carries of circumstances: every entry, oldest first."""
+    entries = Circumstance.objects.filter(person=person).order_by("recorded_on", "id")
+    return {
+        "circumstances": [
+            {
+                "area": e.get_area_display(),
+                "standing": e.get_standing_display(),
+                "note": e.note,
+                "on": e.recorded_on.isoformat(),
+            }
+            for e in entries
+        ]
+    }

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
+from dsr.accounts.models import User
 from dsr.core import audit, validation
 from dsr.core.access import Role, require_acting_in
 from dsr.core.models import AuditAction, StaleVersion
@@ -40,6 +41,20 @@ def register_ending_guard(guard: Callable[[Person, NetworkMember], None]) -> Non
 def network_users(person: Person) -> Any:
     """The users of the register in the person's current care network (a subquery)."""
     return NetworkMember.objects.current().filter(person=person).values("user_id")
+
+
+def linkable_partners(place_id: int) -> Any:
+    """The users who may be linked to a care network here: the place's active partners."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__place_id=place_id,
+            memberships__role=Role.PARTNER,
+            memberships__is_active=True,
+        )
+        .distinct()
+        .order_by("full_name", "id")
+    )
 
 
 def current_professionals(person: Person) -> Any:
@@ -298,3 +313,26 @@ def end_network_member(
             changes={"ended_on": [None, ended_on], "version": [expected_version, current.version]},
         )
     return current
+
+
+def transfer_history(person: Person) -> dict[str, Any]:
+    """What a transfer carries of the care network: who is in it now (the receiving place
+    decides whom to keep; links to this place's users do not travel)."""
+    members = NetworkMember.objects.current().filter(person=person).select_related("organisation")
+    return {
+        "network": [
+            {
+                "kind": m.kind,
+                "name": m.name,
+                "role": m.job_title,
+                "organisation": m.organisation.name if m.organisation else "",
+                "relationship": m.get_relationship_display() if m.relationship else "",
+                "parental_responsibility": m.parental_responsibility,
+                "lead": m.is_lead,
+                "phone": m.phone,
+                "email": m.email,
+                "since": m.started_on.isoformat(),
+            }
+            for m in members
+        ]
+    }

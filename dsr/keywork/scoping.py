@@ -1,0 +1,50 @@
+"""The doors to keyworker allocations and contacts (ADR 0009): seen by whoever may see the
+person; and the caseload query, with each person's last contact, in one statement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+
+from dsr.core.door import Door
+from dsr.keywork.models import Allocation, Contact
+from dsr.people.scoping import visible
+
+ALLOCATIONS: Door[Allocation] = Door(
+    Allocation,
+    scope=lambda m: Allocation.objects.filter(visible(m, own_place="place_id")),
+    related=["person", "keyworker"],
+)
+CONTACTS: Door[Contact] = Door(
+    Contact,
+    scope=lambda m: Contact.objects.filter(visible(m, own_place="place_id")),
+)
+
+
+def _last_contact(field: str) -> Subquery:
+    latest = Contact.objects.filter(person=OuterRef("person")).order_by("-contacted_on", "-id")
+    return Subquery(latest.values(field)[:1])
+
+
+def with_last_contact(allocations: Any) -> Any:
+    """Allocations (a door's queryset) with `last_contact_on` and `last_contact_kind`."""
+    return allocations.annotate(
+        last_contact_on=_last_contact("contacted_on"),
+        last_contact_kind=_last_contact("kind"),
+    )
+
+
+def eligible_without_keyworker(viewer: Any, people: Any) -> Any:
+    """Open people (a door's queryset of people) eligible for a keyworker by the place's
+    policy who have none: the coordinator's list to allocate from."""
+    from dsr.core import dates
+
+    policy = viewer.membership.place.settings
+    youngest_excluded = dates.add_years(dates.today(), -policy.keyworker_max_age)
+    allocated = Allocation.objects.current().filter(place_id=viewer.membership.place_id)
+    return people.filter(
+        status="open",
+        current_rating__in=list(policy.keyworker_ratings),
+        date_of_birth__gt=youngest_excluded,
+    ).exclude(pk__in=allocated.values("person_id"))

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ReferralsConfig(AppConfig):
+    name = "dsr.referrals"
+    label = "referrals"
+
+    def ready(self) -> None:
+        from dsr.referrals.panels import register_panels
+        from dsr.referrals.work import register_providers
+
+        register_panels()
+        register_providers()
