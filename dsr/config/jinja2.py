@@ -18,6 +18,7 @@ from dsr.core import dates, nhs_number
 from dsr.core.access import Permission, role_has
 from dsr.core.forms import error_summary
 from dsr.core.routing import place_routes, url_in
+from dsr.people import sharing
 
 
 @pass_context
@@ -123,6 +124,16 @@ def object_words(object_type: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", " ", object_type).lower()
 
 
+@pass_context
+def who(context: Any, person: Any) -> sharing.Identity:
+    """`who(person).name`: a person as this page's reader may know them (people/sharing.py):
+    their details, or "Restricted record N" when their consent is withdrawn."""
+    request = context.get("request")
+    return sharing.identify(
+        person, sharing.Audience.of_membership(getattr(request, "membership", None))
+    )
+
+
 def membership_allows(membership: Any, permission: str) -> bool:
     return role_has(membership.role, Permission(permission))
 
@@ -157,6 +168,7 @@ def environment(**options: Any) -> Environment:
         work_count=work_count,
         rating_tag=rating_tag,
         due_tag=due_tag,
+        who=who,
     )
     env.filters.update(
         nhs_number=nhs_number.display,

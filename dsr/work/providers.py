@@ -1,4 +1,5 @@
-"""The work items of the risk step: signals, reviews, C(E)TRs due, the user's own actions.
+"""My work's items: signals, reviews, C(E)TRs due, the user's own actions, records to close,
+consent to re-confirm, and a keyworker's contacts due.
 
 Each provider reads through the doors (ADR 0009), so My work and the reminder digest
 record which people they showed.
@@ -9,12 +10,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db.models import Q
+
 from dsr.actions.models import Action
 from dsr.actions.scoping import ACTIONS
 from dsr.core import dates
 from dsr.core.access import Permission
 from dsr.core.routing import url_in
-from dsr.people.choices import Status
+from dsr.keywork.models import Allocation
+from dsr.keywork.scoping import ALLOCATIONS, with_last_contact
+from dsr.people.choices import ConsentState, Status
 from dsr.people.models import Person
 from dsr.people.scoping import PEOPLE
 from dsr.risk.models import Signal
@@ -104,6 +109,92 @@ def signal_item(signal: Signal) -> WorkItem:
     )
 
 
+def to_close(viewer: Any) -> Any:
+    """Consent withdrawn: the record is flagged for a coordinator to close (DOMAIN.md)."""
+    return (
+        PEOPLE.list(viewer, purpose=PURPOSE)
+        .filter(status=Status.OPEN, consent_state=ConsentState.WITHDRAWN)
+        .order_by("updated_at", "id")
+        .only("id", "place_id", "given_name", "family_name", "date_of_birth", "consent_state")
+    )
+
+
+def close_item(person: Person) -> WorkItem:
+    return WorkItem(
+        key=f"close:{person.pk}",
+        person_id=person.pk,
+        person_name=person.full_name,
+        person_born=person.date_of_birth,
+        label="Close the record: consent withdrawn",
+        due_on=None,
+        remind_from=dates.today(),
+        url=url_in(person.place_id, "people:close", person.pk),
+    )
+
+
+def consent_due(viewer: Any) -> Any:
+    """Consent is re-confirmed yearly (the place's setting): due soon or overdue."""
+    horizon = dates.today() + timedelta(days=viewer.membership.place.settings.review_due_soon_days)
+    return (
+        PEOPLE.list(viewer, purpose=PURPOSE)
+        .filter(status=Status.OPEN, consent_reconfirm_by__lte=horizon)
+        .exclude(consent_state=ConsentState.WITHDRAWN)
+        .order_by("consent_reconfirm_by", "id")
+        .only(
+            "id", "place_id", "given_name", "family_name", "date_of_birth", "consent_reconfirm_by"
+        )
+    )
+
+
+def consent_item(person: Person) -> WorkItem:
+    return WorkItem(
+        key=f"consent:{person.pk}:{person.consent_reconfirm_by}",
+        person_id=person.pk,
+        person_name=person.full_name,
+        person_born=person.date_of_birth,
+        label="Re-confirm consent",
+        due_on=person.consent_reconfirm_by,
+        url=url_in(person.place_id, "consent:new", person.pk),
+    )
+
+
+def contacts_due(viewer: Any) -> Any:
+    """The keyworker's own caseload whose next contact is due soon or overdue: the last
+    contact (or the allocation, before any) more than the contact interval ago."""
+    policy = viewer.membership.place.settings
+    horizon = dates.today() + timedelta(days=policy.review_due_soon_days)
+    cutoff = horizon - timedelta(days=policy.keyworker_contact_days)
+    return (
+        with_last_contact(
+            ALLOCATIONS.list(viewer, purpose=PURPOSE)
+            .current()
+            .filter(keyworker_id=viewer.membership.user_id, person__status=Status.OPEN)
+        )
+        .filter(
+            Q(last_contact_on__lte=cutoff) | Q(last_contact_on__isnull=True, started_on__lte=cutoff)
+        )
+        .select_related("person", "place__settings")
+        .order_by("started_on", "id")
+    )
+
+
+def contact_item(allocation: Allocation) -> WorkItem:
+    person = allocation.person
+    since = allocation.last_contact_on or allocation.started_on  # type: ignore[attr-defined]
+    due = since + timedelta(days=allocation.place.settings.keyworker_contact_days)
+    return WorkItem(
+        key=f"contact:{allocation.pk}:{since}",
+        person_id=person.pk,
+        person_name=person.full_name,
+        person_born=person.date_of_birth,
+        label="Keep in contact with the family"
+        if allocation.last_contact_on
+        else "Make first contact as their keyworker",  # type: ignore[attr-defined]
+        due_on=due,
+        url=url_in(allocation.place_id, "keywork:contact_new", person.pk),
+    )
+
+
 def register_defaults() -> None:
     for provider in [
         Provider(
@@ -114,5 +205,16 @@ def register_defaults() -> None:
         ),
         Provider("cetrs", "C(E)TRs due", Permission.RATE_PERSON, cetrs_due, action_item),
         Provider("actions", "Your actions", Permission.VIEW_MY_WORK, my_actions, action_item),
+        Provider("close", "Records to close", Permission.CLOSE_PERSON, to_close, close_item),
+        Provider(
+            "consent", "Consent to re-confirm", Permission.RECORD_CONSENT, consent_due, consent_item
+        ),
+        Provider(
+            "contacts",
+            "Contacts due with your families",
+            Permission.LOG_CONTACT,
+            contacts_due,
+            contact_item,
+        ),
     ]:
         register(provider)
