@@ -26,7 +26,10 @@ def error_messages(response) -> list[str]:
         return []
     found = re.findall(r"<a [^>]*>(.*?)</a>|<li>(?!<a)(.*?)</li>", summary.group(0), re.S)
     return [
-        html.unescape(re.sub(r"\s+", " ", text).strip()) for pair in found for text in pair if text
+        html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text)).strip())
+        for pair in found
+        for text in pair
+        if text
     ]
 
 

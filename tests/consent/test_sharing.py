@@ -71,9 +71,7 @@ def test_may_share_and_its_filter_agree_for_every_audience(place_a):
                 .filter(sharing.shareable(audience))
                 .values_list("pk", flat=True)
             )
-            answered = {
-                p.pk for p in (given, restricted) if sharing.may_share(p, audience)
-            }
+            answered = {p.pk for p in (given, restricted) if sharing.may_share(p, audience)}
             assert filtered == answered, (channel, role)
 
 
@@ -172,7 +170,9 @@ def test_a_restricted_persons_forms_are_refused_and_the_refusal_audited(client_f
 
 def test_withdrawal_flags_the_record_for_closure_in_my_work(client_for, withdrawn):
     assert withdrawn.person.consent_state == ConsentState.WITHDRAWN
-    body = client_for(Role.COORDINATOR).get(
-        at(withdrawn.person.place, "work:my_work")
-    ).content.decode()
+    body = (
+        client_for(Role.COORDINATOR)
+        .get(at(withdrawn.person.place, "work:my_work"))
+        .content.decode()
+    )
     assert "Records to close" in body

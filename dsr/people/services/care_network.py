@@ -64,7 +64,8 @@ def current_professionals(person: Person) -> Any:
 
 def _contact(phone: Any, email: Any) -> tuple[str, str]:
     phone = validation.text(phone, field="phone", label="Phone", max_length=40, required=False)
-    if phone and (not set(phone) <= PHONE_CHARACTERS or not any(c.isdigit() for c in phone)):
+    digits = sum(c.isdigit() for c in phone)
+    if phone and (not set(phone) <= PHONE_CHARACTERS or not 7 <= digits <= 15):
         raise ValidationError({"phone": "Enter a phone number, like 01632 960 001"})
     email = validation.text(email, field="email", label="Email", max_length=254, required=False)
     if email:
