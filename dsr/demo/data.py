@@ -9,6 +9,7 @@ from dsr.accounts.models import User
 from dsr.actions import services as actions
 from dsr.core import audit, dates, nhs_number
 from dsr.core.access import Role
+from dsr.demo import keywork_and_referrals as extras
 from dsr.people import services as people
 from dsr.people.choices import (
     Accommodation,
@@ -285,6 +286,9 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
     rng = random.Random(seed)  # noqa: S311 - fictional data, not security
     place = places.create_place(name=DEMO_PLACE, icb_name="Fictional ICB", by=LOADER)
     other = places.create_place(name=OTHER_PLACE, icb_name="Fictional ICB", by=LOADER)
+    # Northbridge takes self-referrals from parents (as Knowsley does); Southvale does not.
+    place.settings.parent_self_referral = True
+    place.settings.save()
     camhs = places.add_organisation(
         place=place,
         name="Northbridge CAMHS (fictional)",
@@ -304,8 +308,10 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
     ]:
         organisations[name] = places.add_organisation(place=place, name=name, kind=kind, by=LOADER)
     partner = None
+    team: dict[Role, User] = {}
     for email, full_name, role, title in USERS:
         user = User.objects.create_user(email, DEMO_PASSWORD, full_name=full_name, job_title=title)
+        team[role] = user
         if role == Role.PARTNER:
             partner = user
         places.grant_membership(
@@ -363,6 +369,12 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
             by=LOADER,
         )
         _add_history(rng, person, history[1:])
+        extras.add_record_details(
+            rng,
+            person,
+            loader=LOADER,
+            organisations=[camhs, *organisations.values()] if target == place else [],
+        )
         if target == place:
             _add_network(
                 rng,
@@ -371,6 +383,13 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
                 camhs=camhs,
                 organisations=organisations,
                 first_day=first_day,
+            )
+            extras.add_keywork(
+                rng,
+                person,
+                keyworker=team[Role.KEYWORKER],
+                coordinator=team[Role.COORDINATOR],
+                place=place,
             )
         if index % 13 == 5:
             people.close_record(
@@ -381,4 +400,8 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
                 expected_version=person.version,
                 by=LOADER,
             )
+    extras.add_referrals(
+        rng, place, other, coordinator=team[Role.COORDINATOR], keyworker=team[Role.KEYWORKER]
+    )
+    extras.withdraw_one(place, coordinator=team[Role.COORDINATOR])
     return place

@@ -36,3 +36,24 @@ def test_loading_the_demo_twice_changes_nothing(db):
     count = Person.objects.count()
     call_command("load_demo")
     assert Person.objects.count() == count
+
+
+def test_the_demo_has_something_on_every_step_6_page(db):
+    from dsr.keywork.models import Allocation, Contact
+    from dsr.people.choices import ConsentState
+    from dsr.people.models import Circumstance, NetworkMember
+    from dsr.referrals.models import Referral, Source, Status
+
+    call_command("load_demo")
+    place = Place.objects.get(name=data.DEMO_PLACE)
+    referrals = Referral.objects.filter(place=place)
+    assert {r.status for r in referrals} == set(Status.values)
+    assert {r.source for r in referrals} == set(Source.values)
+    assert Person.objects.filter(place=place, consent_state=ConsentState.WITHDRAWN).count() == 1
+    assert Person.objects.filter(place=place, consent_state=ConsentState.GIVEN).count() > 30
+    keyworker = Membership.objects.get(place=place, role=Role.KEYWORKER).user
+    assert Allocation.objects.current().filter(keyworker=keyworker).count() >= 5
+    assert Contact.objects.filter(place=place).exists()
+    assert NetworkMember.objects.filter(place=place, kind="family").exists()
+    assert Circumstance.objects.filter(place=place).count() > 30
+    assert verify().intact
