@@ -142,6 +142,27 @@ def test_the_served_application_refuses_to_start_in_demo_mode():
     assert result.returncode != 0 and "demo mode is never served" in result.stderr
 
 
+def test_the_development_server_runs_in_demo_mode():
+    """`make demo` runs Django's development server, which loads WSGI_APPLICATION: that one
+    must start in demo mode, though gunicorn's (above) refuses to."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DEBUG"))}
+    env.update({"DSR_DEMO": "1", "DATABASE_URL": "sqlite:///:memory:"})
+    result = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); "
+            "from django.core.servers.basehttp import get_internal_wsgi_application as app; "
+            "app()",
+        ],
+        env={**env, "DJANGO_SETTINGS_MODULE": "dsr.config.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_the_error_page_needs_no_database(client, db, settings):
     """When the database fails, the 500 page must still render: it reads nothing."""
     from django.db import connection

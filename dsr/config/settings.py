@@ -91,7 +91,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "dsr.config.urls"
-WSGI_APPLICATION = "dsr.config.wsgi.application"
+# The development server's (`make demo`); gunicorn serves dsr.config.wsgi, which refuses demo mode.
+WSGI_APPLICATION = "dsr.config.devserver.application"
 
 TEMPLATES = [
     {
