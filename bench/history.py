@@ -11,7 +11,7 @@ Each person's history is built by the steps in `build()`: identity and closure, 
 RATINGS (`plan_ratings` before the person row is written, since the register keeps the
 current rating on the person, ADR 0007; `write_ratings` after, when ids exist), then
 events, signals and actions, then the reads and edits in the audit trail. A later domain
-(keywork, meetings) adds its own plan_*/write_* pair there.
+(meetings) adds its own plan_*/write_* pair there, as step 6 did (bench/step6.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from bench import common
+from bench import common, step6
 from bench.bulk import EPOCH, Spec, copy_models, copy_rows, write_audit_chain
 from dsr.accounts.models import User
 from dsr.actions.models import Action, ActionSource, ActionStatus
@@ -660,13 +660,17 @@ def build(*, people: int, places: int, seed: int, log: Any = print) -> dict[str,
     make_places(world, places)
     make_staff(world)
     plans = plan_people(world, people)
+    consents: dict[int, date] = {}
     for plan in plans:
         plan_ratings(world, plan)
+        step6.plan_consent(world, plan, consents)
     insert_people(plans)
     step(f"{len(world.places)} places, {len(world.labels)} users, {len(plans)} people")
     write_ratings(world, plans)
     write_events_and_actions(world, plans)
     step("ratings, reviews, significant events, signals and actions")
+    step6.write(world, plans, consents)
+    step("care networks, circumstances, consent, keywork and referrals")
     add_person_audit(world, plans)
     add_staff_audit(world, plans)
     step(f"{len(world.audit):,} audit events planned; writing the hash chain")

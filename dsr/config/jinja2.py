@@ -17,7 +17,7 @@ from markupsafe import Markup
 from dsr.core import dates, nhs_number
 from dsr.core.access import Permission, role_has
 from dsr.core.forms import error_summary
-from dsr.core.routing import place_routes, url_in
+from dsr.core.routing import absolute, place_routes, url_in
 from dsr.people import sharing
 
 
@@ -134,6 +134,18 @@ def who(context: Any, person: Any) -> sharing.Identity:
     )
 
 
+def days_ago(day: date) -> str:
+    days = (dates.today() - day).days
+    return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+
+
+def working_days_ago(days: int, since: date) -> str:
+    """A referral's age: "today", or in working days (a weekend does not count)."""
+    if since == dates.today():
+        return "today"
+    return f"{days} working day{'s' if days != 1 else ''} ago"
+
+
 def membership_allows(membership: Any, permission: str) -> bool:
     return role_has(membership.role, Permission(permission))
 
@@ -169,6 +181,9 @@ def environment(**options: Any) -> Environment:
         rating_tag=rating_tag,
         due_tag=due_tag,
         who=who,
+        working_days_ago=working_days_ago,
+        days_ago=days_ago,
+        absolute=absolute,
     )
     env.filters.update(
         nhs_number=nhs_number.display,

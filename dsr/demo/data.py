@@ -325,6 +325,7 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
             places.grant_membership(user=user, place=other, role=Role.VIEWER, by=LOADER)
 
     numbers = demo_nhs_numbers(rng)
+    added: dict[int, list[object]] = {place.pk: [], other.pk: []}
     for index in range(people_count + 10):  # and a few in the other place
         target = place if index < people_count else other
         age = index % 25  # every age 0-24
@@ -368,6 +369,7 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
             rated_on=first_day,
             by=LOADER,
         )
+        added[target.pk].append(person)
         _add_history(rng, person, history[1:])
         extras.add_record_details(
             rng,
@@ -401,7 +403,11 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
                 by=LOADER,
             )
     extras.add_referrals(
-        rng, place, other, coordinator=team[Role.COORDINATOR], keyworker=team[Role.KEYWORKER]
+        rng,
+        place,
+        other,
+        coordinator=team[Role.COORDINATOR],
+        others=added[other.pk],  # type: ignore[arg-type]
     )
-    extras.withdraw_one(place, coordinator=team[Role.COORDINATOR])
+    extras.withdraw_one(place, coordinator=team[Role.COORDINATOR], here=added[place.pk])  # type: ignore[arg-type]
     return place

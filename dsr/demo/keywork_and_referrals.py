@@ -118,7 +118,15 @@ def add_keywork(
         by=_as(coordinator, place, Role.COORDINATOR),
     )
     as_keyworker = _as(keyworker, place, Role.KEYWORKER)
-    contacts = sorted(rng.sample(range(0, (today - started).days + 1), k=rng.randint(0, 3)))
+    # Contact every week or two, from a few days after allocation (the last may be a while
+    # ago for some: the caseload shows who is overdue).
+    contacts: list[int] = []
+    day = rng.randrange(2, 6)
+    while day <= (today - started).days and len(contacts) < 8:
+        contacts.append(day)
+        day += rng.randrange(6, 17)
+    if rng.random() < 0.2:
+        contacts = contacts[: max(0, len(contacts) - 2)]
     for days in contacts:
         keywork.log_contact(
             person=person,
@@ -146,7 +154,7 @@ def add_keywork(
 
 
 def add_referrals(
-    rng: random.Random, place: Place, other: Place, *, coordinator: Any, keyworker: Any
+    rng: random.Random, place: Place, other: Place, *, coordinator: Any, others: list[Person]
 ) -> None:
     """The referral queue: new (one overdue for first contact), contacted, waiting for more
     information, accepted, declined, a parent's self-referral, and a transfer in."""
@@ -269,7 +277,7 @@ def add_referrals(
             client="demo",
         )
     # A transfer in: someone moved here from the other place, with their history.
-    moving = Person.objects.filter(place=other, status="open", consent_state="given").first()
+    moving = _first_open_with_consent(others)
     if moving is not None:
         other_coordinator = audit.Context(
             actor=None, place_id=other.pk, actor_label="Southvale DSR coordinator (fictional)"
@@ -281,16 +289,19 @@ def add_referrals(
             expected_version=moving.version,
             by=other_coordinator,
         )
-    assert keyworker is not None
 
 
-def withdraw_one(place: Place, *, coordinator: Any) -> None:
+def _first_open_with_consent(candidates: list[Person]) -> Person | None:
+    for candidate in candidates:
+        fresh = people.lock(candidate)  # as the record stands now
+        if fresh.is_open and fresh.consent_state == "given":
+            return fresh
+    return None
+
+
+def withdraw_one(place: Place, *, coordinator: Any, here: list[Person]) -> None:
     """One person whose family has withdrawn consent: restricted, flagged for closure."""
-    person = (
-        Person.objects.filter(place=place, status="open", consent_state="given")
-        .order_by("id")
-        .last()
-    )
+    person = next((p for p in reversed(here) if p.is_open and p.consent_state == "given"), None)
     if person is not None:
         consent.withdraw_consent(
             person=person,
