@@ -1,7 +1,7 @@
 """Step 6's rows for the bench register (imported after django.setup(), by history.build()).
 
 Consent is planned before the person rows are written (the register keeps where consent
-stands on the person, ADR 0015); then care networks, circumstances, consents, keyworker
+stands on the person, ADR 0019); then care networks, circumstances, consents, keyworker
 allocations with their contacts, and each place's referrals with their decisions, all by
 COPY, each with its audit event in the place's chain, as the services would have written.
 

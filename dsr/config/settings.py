@@ -185,7 +185,7 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 OTP_TOTP_ISSUER = "Dynamic Support Register"
 
 # Rate limits on the public pages (django-ratelimit), counted in the database so that every
-# worker and server counts the same requests (core/counters.py, ADR 0016).
+# worker and server counts the same requests (core/counters.py, ADR 0020).
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "counters": {"BACKEND": "dsr.core.counters.CounterCache"},

@@ -1,6 +1,6 @@
 """Consent to being on the register and to sharing (DOMAIN.md "Consent and information
 sharing"): who consented, on what basis, for what, when, and how it was evidenced; and its
-withdrawal, at any time. Both are dated records, never changed or deleted (ADR 0015)."""
+withdrawal, at any time. Both are dated records, never changed or deleted (ADR 0019)."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ class ConsentOrganisation(Immutable):
 
 
 class Withdrawal(Immutable):
-    """Consent withdrawn: the record is restricted and flagged for closure (ADR 0015)."""
+    """Consent withdrawn: the record is restricted and flagged for closure (ADR 0019)."""
 
     person = models.ForeignKey(
         "people.Person", on_delete=models.PROTECT, related_name="consent_withdrawals"

@@ -1,5 +1,5 @@
 """A cache for counters, in the database, with atomic increments: what django-ratelimit
-counts the public pages' requests in (ADR 0016).
+counts the public pages' requests in (ADR 0020).
 
 django-ratelimit needs a cache that every worker and server shares and that increments
 atomically. Django's database cache shares but does not increment atomically (it reads,

@@ -82,7 +82,7 @@ class ClosureReason(models.TextChoices):
 
 
 class ConsentState(models.TextChoices):
-    """The register's copy of where consent stands (dsr.consent keeps it, ADR 0015)."""
+    """The register's copy of where consent stands (dsr.consent keeps it, ADR 0019)."""
 
     NOT_RECORDED = "", "Not recorded"
     GIVEN = "given", "Given"

@@ -103,7 +103,7 @@ class Person(Versioned):
     review_now = models.BooleanField(default=False)
 
     # Where consent stands, kept by dsr.consent's services with the consent record that
-    # changes it (ADR 0015): a withdrawn consent restricts who sees the person's details
+    # changes it (ADR 0019): a withdrawn consent restricts who sees the person's details
     # (people/sharing.py), and re-confirmation falls due on `consent_reconfirm_by`.
     consent_state = models.CharField(
         max_length=10, choices=ConsentState.choices, blank=True, default=ConsentState.NOT_RECORDED

@@ -1,4 +1,4 @@
-"""May this person's identifiable data go to this audience? The one answer (ADR 0015).
+"""May this person's identifiable data go to this audience? The one answer (ADR 0019).
 
 DOMAIN.md "Consent and information sharing": consent can be withdrawn at any time; the
 record is then restricted — only coordinators see who the person is — and identifiable

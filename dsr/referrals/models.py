@@ -3,7 +3,7 @@
 A referral is care data before any person exists: it names a child and why they need help.
 It is kept whatever is decided (accepted, declined, more information asked for), each
 decision dated and attributed, and never deleted. A transfer from another place arrives as
-a referral too, carrying the record's history when consent allows (ADR 0017).
+a referral too, carrying the record's history when consent allows (ADR 0021).
 """
 
 from __future__ import annotations

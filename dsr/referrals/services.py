@@ -1,4 +1,4 @@
-"""Referrals and their triage (DOMAIN.md "The life of a record", ADR 0017).
+"""Referrals and their triage (DOMAIN.md "The life of a record", ADR 0021).
 
 A referral is recorded by the team (from a professional) or sent through the public form
 (by a parent or carer, where the place allows it). The team makes first contact within the
@@ -333,7 +333,7 @@ def decline_referral(
     on: date | None = None,
 ) -> Referral:
     """Decline, with the reason recorded and how it was communicated. A declined transfer
-    goes back: the sending place's record is opened again (ADR 0017)."""
+    goes back: the sending place's record is opened again (ADR 0021)."""
     reason = validation.text(
         reason, field="note", label="Why it is declined", max_length=4000, required=True
     )

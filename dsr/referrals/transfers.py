@@ -1,4 +1,4 @@
-"""Transfers between places ("moved out of area", ADR 0017).
+"""Transfers between places ("moved out of area", ADR 0021).
 
 A coordinator transfers a person to another place: the record is closed here with the
 reason (never deleted), and arrives in that place's referral queue as a transfer referral

@@ -107,7 +107,7 @@ def register_list(request: HttpRequest) -> HttpResponse:
     elif review == "now":
         found = found.filter(review_now=True)
     # A restricted person (consent withdrawn) is listed to coordinators only; others are
-    # told how many records they cannot see, never who (ADR 0015).
+    # told how many records they cannot see, never who (ADR 0019).
     audience = sharing.Audience.of(viewer)
     restricted = 0
     if not query and sharing.shareable(audience):

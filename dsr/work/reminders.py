@@ -67,7 +67,7 @@ def _when(state: str, item: WorkItem) -> str:
 
 
 def _body(digest: Digest) -> str:
-    """The digest names no one (DOMAIN.md, ADR 0015): mail leaves the register, so it says
+    """The digest names no one (DOMAIN.md, ADR 0019): mail leaves the register, so it says
     what kind of work is waiting and links to it; the names are behind the sign-in."""
     lines = [
         "Hello,",

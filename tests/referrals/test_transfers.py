@@ -1,6 +1,6 @@
 """Transfers between places (moved out of area): the record closes here, arrives in the
 other place's queue with its history when consent allows; accepted there, that place owns
-the person; declined, the record here opens again. Never deleted (ADR 0017)."""
+the person; declined, the record here opens again. Never deleted (ADR 0021)."""
 
 from __future__ import annotations
 

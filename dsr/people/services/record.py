@@ -417,7 +417,7 @@ def keep_risk_picture(*, person: Person, **values: Any) -> None:
 
 
 def keep_consent_picture(*, person: Person, state: str, reconfirm_by: date | None) -> None:
-    """The register's copy of where consent stands (ADR 0015): called only by dsr.consent's
+    """The register's copy of where consent stands (ADR 0019): called only by dsr.consent's
     services, inside the operation (holding the person's lock) that records the consent or
     its withdrawal. Not a versioned edit: an open edit form is not made stale."""
     validation.one_of(state, ConsentState, field="consent_state", message="Select a state")
