@@ -55,9 +55,7 @@ def step6(register, cast, place_a, place_b):
     from dsr.risk import services as risk
 
     risk.rate(person=alice, rating="A", rationale="Escalating", by=SYSTEM)
-    allocation = keywork.allocate_keyworker(
-        person=alice, keyworker=cast[Role.KEYWORKER], by=SYSTEM
-    )
+    allocation = keywork.allocate_keyworker(person=alice, keyworker=cast[Role.KEYWORKER], by=SYSTEM)
     keywork.log_contact(
         person=alice,
         contacted_on=dates.today(),
@@ -206,17 +204,7 @@ def test_others_see_a_withdrawn_consent_record_only_as_restricted(
     expect(page.locator("#restricted-count")).to_contain_text("1 restricted record")
 
 
-def test_without_javascript_a_parent_refers_their_child(new_context, problems, live_server, place_a):
-    # Given a place that takes self-referrals, and a browser with JavaScript off
-    place_a.settings.parent_self_referral = True
-    place_a.settings.save()
-    page = watch(new_context(java_script_enabled=False), problems).new_page()
-    page.goto(f"{live_server.url}/refer/{place_a.pk}/")
-    axe_check(page)
-    # When they send it empty, then the errors are summarised accessibly
-    page.get_by_role("button", name="Send").click()
-    check_error_page(page, "Tell us what is happening")
-    # When they fill it in and send it
+def fill_self_referral(page: Page) -> None:
     page.fill("#id_referrer_name", "Sam Okafor")
     page.select_option("#id_referrer_role", "Parent")
     page.fill("#id_referrer_phone", "07700 900 123")
@@ -228,12 +216,38 @@ def test_without_javascript_a_parent_refers_their_child(new_context, problems, l
     page.locator("#id_date_of_birth-year").fill(str(born.year))
     page.fill("#id_reason", "He is hitting out at home and school has excluded him")
     page.locator("#id_agree").check()
+
+
+def test_the_public_referral_pages_have_no_violations(page: Page, live_server, place_a):
+    place_a.settings.parent_self_referral = True
+    place_a.settings.save()
+    open_and_check(page, f"{live_server.url}/refer/{place_a.pk}/")
+    page.get_by_role("button", name="Send").click()
+    check_error_page(page, "Tell us what is happening")
+    fill_self_referral(page)
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#reference")).to_have_text(Referral.objects.get().reference)
+    axe_check(page)
+
+
+def test_without_javascript_a_parent_refers_their_child(
+    new_context, problems, live_server, place_a
+):
+    # Given a place that takes self-referrals, and a browser with JavaScript off
+    place_a.settings.parent_self_referral = True
+    place_a.settings.save()
+    page = watch(new_context(java_script_enabled=False), problems).new_page()
+    page.goto(f"{live_server.url}/refer/{place_a.pk}/")
+    expect(page.locator("body")).not_to_have_class(re.compile("js-enabled"))
+    # When they send it empty, then the errors are summarised
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("Tell us what is happening")
+    # When they fill it in and send it
+    fill_self_referral(page)
     page.get_by_role("button", name="Send").click()
     # Then they are given a reference, and the team has the referral
     expect(page).to_have_url(re.compile(r"/refer/\d+/sent/$"))
-    reference = Referral.objects.get().reference
-    expect(page.locator("#reference")).to_have_text(reference)
-    axe_check(page)
+    expect(page.locator("#reference")).to_have_text(Referral.objects.get().reference)
 
 
 def test_where_self_referral_is_off_the_page_explains_how_to_be_referred(
