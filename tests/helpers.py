@@ -48,4 +48,4 @@ def at(where, name: str, *args) -> str:
 
 
 # Audit actions that record a read or a refusal, not a change: a rejected form may add these.
-READS = ["viewed", "listed", "searched", "checked", "denied"]
+READS = ["viewed", "listed", "searched", "checked", "denied", "refused"]

@@ -78,6 +78,21 @@ FORMS = {
     ],
     "actions:update": ["status", "note", "version"],
 }
+# The place admin's forms, fuzzed as the place admin (test_hostile_admin_input_...).
+ADMIN_FORMS = {
+    "places:settings_edit": None,  # every setting's name (filled in below), and:
+    "places:organisations": ["name", "kind"],
+    "places:organisation_edit": ["name", "kind", "is_active"],
+    "places:invite": ["email", "full_name", "job_title", "role", "organisation"],
+    "places:member": ["role", "organisation", "expected_role"],
+    "places:member_remove": ["confirm"],
+    "places:member_deactivate": ["confirm"],
+    "places:member_reactivate": ["confirm"],
+    "places:member_reset": ["confirm"],
+    "places:member_resend": ["confirm"],
+    "riskfactors:list": ["label", "direction", "factor"],
+    "riskfactors:edit": ["label", "is_active"],
+}
 # The sign-in forms, fuzzed signed out (test_hostile_sign_in_input_never_errors).
 SIGN_IN_FORMS = {"accounts:sign_in", "accounts:verify", "accounts:enrol", "accounts:sign_out"}
 FUZZ = settings(
@@ -118,7 +133,7 @@ def test_every_form_is_fuzzed(client_for, person_a, action_a):
         )
         if coordinator.post(url, {}).status_code != 405:
             forms.add(name)
-    assert forms == set(FORMS)
+    assert forms == set(FORMS) | set(ADMIN_FORMS)
 
 
 @pytest.fixture
@@ -189,3 +204,81 @@ def test_hostile_search_parameters_never_error(params, audit_params, client_for,
     clean = {k: v.replace("\x00", "") for k, v in audit_params.items()}
     response = client_for(Role.AUDITOR).get(at(person_a.place, "audit_search"), clean)
     assert response.status_code == 200
+
+
+def _admin_fields(name: str) -> list[str]:
+    from dsr.places.policy import policy_fields
+
+    if name == "places:settings_edit":
+        return [f.name for f in policy_fields()] + ["version", "confirm", "back"]
+    return ADMIN_FORMS[name]
+
+
+def admin_snapshot():
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from dsr.accounts.models import EnrolmentLink, User
+    from dsr.core.models import OutgoingEmail
+    from dsr.places.models import Organisation, PlaceSettings
+    from dsr.risk.models import RiskFactor
+
+    tables = [Membership, Organisation, PlaceSettings, RiskFactor, EnrolmentLink, TOTPDevice]
+    return (
+        [list(model.objects.order_by("pk").values()) for model in tables],
+        list(User.objects.order_by("pk").values("email", "is_active", "password")),
+        OutgoingEmail.objects.count(),
+        AuditEvent.objects.exclude(action__in=READS).count(),
+    )
+
+
+def admin_url(name: str, place, world_ids) -> str:
+    from tests.core.test_access import concrete_url
+
+    route = next(r for r, n, _e in walk() if n == name)
+    return concrete_url(name, route, place_id=place.pk, person_id=0, ids=world_ids)
+
+
+@pytest.fixture
+def admin_ids(cast, place_a) -> dict:
+    """The records the admin's pages are about: a member, an organisation, a risk factor."""
+    from dsr.places import services as places
+    from dsr.risk.models import RiskFactor
+
+    return {
+        "membership_id": Membership.objects.get(user=cast[Role.KEYWORKER]).pk,
+        "organisation_id": places.add_organisation(
+            place=place_a, name="Fuzz Trust", kind="nhs_trust", by=SYSTEM
+        ).pk,
+        "factor_id": RiskFactor.objects.filter(place=place_a).first().pk,
+    }
+
+
+@pytest.mark.parametrize("name", list(ADMIN_FORMS))
+@FUZZ
+@given(data=st.data())
+def test_hostile_admin_input_never_errors_and_a_rejection_writes_nothing(
+    name, data, client_for, place_a, admin_ids
+):
+    fields = _admin_fields(name)
+    posted = data.draw(st.dictionaries(st.sampled_from(fields), values, max_size=len(fields)))
+    client = client_for(Role.PLACE_ADMIN)
+    before = admin_snapshot()
+    response = client.post(admin_url(name, place_a, admin_ids), posted)
+    assert response.status_code in {200, 302, 404}, response.status_code
+    if response.status_code != 302:
+        assert admin_snapshot() == before
+
+
+@FUZZ
+@given(fields=st.dictionaries(st.sampled_from(["password", "again"]), values))
+def test_hostile_invitation_input_never_errors(fields, client, cast, place_a):
+    from dsr.places import team
+
+    email = f"fuzz{AuditEvent.objects.count()}@example.org"
+    invited = team.invite_user(
+        place=place_a, email=email, full_name="Fuzz", role="viewer", by=SYSTEM
+    )
+    url = reverse("accounts:setup_link", args=[invited.token])
+    response = client.post(url, fields)
+    assert response.status_code in {200, 302}
+    client.get(reverse("accounts:oidc_callback", args=["cis2"]), fields)

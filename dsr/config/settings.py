@@ -151,7 +151,7 @@ LOGIN_REDIRECT_URL = "home"
 
 # Sessions: database-backed, 15 minutes idle (renewed at most once a minute),
 # 10 hours absolute (SessionLifetimeMiddleware).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "dsr.accounts.sessions"  # database sessions that know their user
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 15 * 60))
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -179,6 +179,44 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 OTP_TOTP_ISSUER = "Dynamic Support Register"
 
+
+# NHS sign-in by OpenID Connect (ADR 0017): a provider is on when its issuer is set. CIS2
+# authenticates us with private_key_jwt (OIDC_CIS2_PRIVATE_KEY_FILE, a PEM file, and its
+# key id); Entra ID (NHSmail) with a client secret. `MFA_AMR` / `MFA_ACR`: the `amr` and `acr`
+# values that mean the provider did multi-factor authentication (then it stands in for the
+# local second factor); confirm them with the provider.
+def _oidc_provider(key: str, label: str, mfa_amr: str, mfa_acr: str) -> dict[str, object] | None:
+    prefix = f"OIDC_{key.upper()}_"
+    issuer = os.environ.get(prefix + "ISSUER", "").strip()
+    if not issuer:
+        return None
+    key_file = os.environ.get(prefix + "PRIVATE_KEY_FILE", "").strip()
+    return {
+        "label": os.environ.get(prefix + "LABEL") or label,
+        "issuer": issuer,
+        "client_id": os.environ.get(prefix + "CLIENT_ID", ""),
+        "client_secret": os.environ.get(prefix + "CLIENT_SECRET", ""),
+        "private_key": Path(key_file).read_text() if key_file else "",
+        "key_id": os.environ.get(prefix + "KEY_ID", ""),
+        "scopes": os.environ.get(prefix + "SCOPES", "openid email profile"),
+        "acr_values": os.environ.get(prefix + "ACR_VALUES", ""),
+        "mfa_amr": env_list(prefix + "MFA_AMR", mfa_amr),
+        "mfa_acr": env_list(prefix + "MFA_ACR", mfa_acr),
+        "timeout": float(os.environ.get(prefix + "TIMEOUT", 10)),
+    }
+
+
+OIDC_PROVIDERS = {
+    key: config
+    for key, config in {
+        "cis2": _oidc_provider(
+            "cis2", "NHS Care Identity Service 2", "", "AAL2_OR_ABOVE,AAL2_ANY,AAL3_ANY"
+        ),
+        "entra": _oidc_provider("entra", "NHSmail (Microsoft Entra ID)", "mfa", ""),
+    }.items()
+    if config is not None
+}
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = False
@@ -202,6 +240,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dsr@localhost")
+# The service's own address, for the links in its emails (invitations, set-up links).
+SITE_URL = os.environ.get("SITE_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
 # A mail server that accepts and stays silent must not hold anything up for long: mail is
 # sent from the outbox after commit, never inside a transaction (ADR 0014).
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))

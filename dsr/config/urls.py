@@ -15,6 +15,7 @@ place_pages = [
     path("", include("dsr.actions.urls")),
     path("", include("dsr.work.urls")),
     path("audit/", audit_views.audit_search, name="audit_search"),
+    path("settings/risk-factors/", include("dsr.risk.factor_urls")),
 ]
 
 urlpatterns = [

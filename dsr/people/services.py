@@ -21,6 +21,7 @@ from dsr.core.models import AuditAction, StaleVersion
 from dsr.people.choices import ClosureReason, Status
 from dsr.people.models import NetworkMember, Person
 from dsr.places.models import Membership, Organisation, Place, PlaceSettings
+from dsr.places.services import check_organisation
 
 # What a person record is made of, beyond its place and status.
 EDITABLE_FIELDS = (
@@ -449,8 +450,7 @@ def add_network_member(
             raise ValidationError(
                 {"started_on": "The start date cannot be before the person's date of birth"}
             )
-        if organisation is not None and organisation.place_id != current.place_id:
-            raise ValidationError({"organisation": "Choose an organisation from this place"})
+        check_organisation(organisation, current.place_id, field="organisation")
         if (
             user is not None
             and not Membership.objects.filter(

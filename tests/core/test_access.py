@@ -27,8 +27,13 @@ def walk(patterns=None, prefix="", namespace=""):
             yield prefix + str(entry.pattern), namespace + (entry.name or ""), entry
 
 
-def concrete_url(name: str, route: str, *, place_id: int, person_id: int, action_id: int = 0):
-    """The route filled in with a place, a person and an action."""
+def concrete_url(
+    name: str, route: str, *, place_id: int, person_id: int, action_id: int = 0, ids=None
+):
+    """The route filled in with a place, a person and an action (and any other record the
+    route names, from `ids`: {"membership_id": 3, ...})."""
+    import re
+
     kwargs = {}
     if f"<id:{PLACE_KWARG}>" in route:
         kwargs[PLACE_KWARG] = place_id
@@ -36,8 +41,13 @@ def concrete_url(name: str, route: str, *, place_id: int, person_id: int, action
         kwargs["person_id"] = person_id
     if "<id:action_id>" in route:
         kwargs["action_id"] = action_id
+    for other in re.findall(r"<id:(\w+)>", route):
+        if other not in kwargs:
+            kwargs[other] = (ids or {}).get(other, 0)
     if "<str:token>" in route:
         kwargs["token"] = "no-such-set-up-link"
+    if "<slug:provider>" in route:
+        kwargs["provider"] = "no-such-provider"
     return reverse(name, kwargs=kwargs or None)
 
 
@@ -92,6 +102,7 @@ class World:
     person: Person
     partners_action: object
     keyworkers_action: object
+    ids: dict
 
 
 @pytest.fixture
@@ -114,7 +125,18 @@ def world(cast, person_a) -> World:
             by=SYSTEM,
         )
 
-    return World(person_a, action(cast[Role.PARTNER]), action(cast[Role.KEYWORKER]))
+    from dsr.places import services as places
+    from dsr.places.models import Membership
+    from dsr.risk.models import RiskFactor
+
+    ids = {
+        "membership_id": Membership.objects.get(user=cast[Role.VIEWER]).pk,
+        "organisation_id": places.add_organisation(
+            place=person_a.place, name="Walk Trust", kind="nhs_trust", by=SYSTEM
+        ).pk,
+        "factor_id": RiskFactor.objects.filter(place=person_a.place).first().pk,
+    }
+    return World(person_a, action(cast[Role.PARTNER]), action(cast[Role.KEYWORKER]), ids)
 
 
 @dataclass
@@ -128,8 +150,8 @@ class Holder:
 def expected_answer(role: Role, user, route: str, entry, method: str, action=None) -> set[int]:
     """What the access table (with its object rules) says this role gets, by method."""
     rule = entry.callback.access_rule
-    if "<str:token>" in route:
-        return {404, 405}  # a set-up link that does not exist: not found, for anyone
+    if "<str:token>" in route or "<slug:provider>" in route:
+        return {404, 405}  # a set-up link or identity provider that does not exist
     if rule is not Rule.PERMISSION:
         return {200, 302, 405}
     allowed = allows(Holder(role.value, user.pk), entry.callback.access_permission, action)
@@ -153,6 +175,7 @@ def test_each_role_gets_exactly_what_the_access_table_allows(role, method, cast,
                 place_id=world.person.place_id,
                 person_id=world.person.pk,
                 action_id=getattr(action, "pk", 0),
+                ids=world.ids,
             )
             denied_before = AuditEvent.objects.filter(action="denied").count()
             response = getattr(client, method)(url, {})
@@ -191,6 +214,7 @@ def test_every_place_page_of_a_place_the_user_is_not_in_is_a_404_and_audited(
             place_id=person_b.place_id,
             person_id=person_b.pk,
             action_id=world.partners_action.pk,
+            ids=world.ids,
         )
         before = AuditEvent.objects.filter(action="denied", place_id=person_b.place_id).count()
         assert client.get(url).status_code == 404, url
