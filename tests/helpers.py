@@ -24,7 +24,7 @@ def error_messages(response) -> list[str]:
     summary = re.search(r'class="nhsuk-error-summary".*?</div>\s*</div>', body, re.S)
     if not summary:
         return []
-    found = re.findall(r"<a [^>]*>(.*?)</a>|<li>(?!<a)(.*?)</li>", summary.group(0), re.S)
+    found = re.findall(r"<a [^>]*>(.*?)</a>|<li>(?!\s*<a)(.*?)</li>", summary.group(0), re.S)
     return [
         html.unescape(re.sub(r"\s+", " ", text).strip()) for pair in found for text in pair if text
     ]

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from dsr.core import audit
 from dsr.core.access import Permission, requires
-from dsr.core.forms import add_service_error
+from dsr.core.forms import add_service_error, posted
 from dsr.core.routing import redirect_to
 from dsr.places import services
 from dsr.places.forms import OrganisationEditForm, OrganisationForm
@@ -32,7 +32,7 @@ def _refused(request: HttpRequest, form: OrganisationForm) -> None:
 def organisations(request: HttpRequest) -> HttpResponse:
     """Every organisation of the place, and a form to add one."""
     place = request.place  # type: ignore[attr-defined]
-    form = OrganisationForm(request.POST or None)
+    form = OrganisationForm(posted(request))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -65,7 +65,7 @@ def organisation_edit(request: HttpRequest, organisation_id: int) -> HttpRespons
         "kind": organisation.kind,
         "is_active": str(organisation.is_active),
     }
-    form = OrganisationEditForm(request.POST or None, initial=initial)
+    form = OrganisationEditForm(posted(request), initial=initial)
     if request.method == "POST":
         if form.is_valid():
             try:

@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from dsr.accounts.models import EnrolmentLink, ExternalIdentity
 from dsr.core import audit, outbox
 from dsr.core.access import Permission, requires
-from dsr.core.forms import add_service_error
+from dsr.core.forms import add_service_error, posted
 from dsr.core.routing import redirect_to
 from dsr.places import team
 from dsr.places.forms import ROLE_HINTS, ConfirmForm, InviteForm, RoleForm
@@ -69,7 +69,9 @@ def _member(request: HttpRequest, membership_id: int) -> Any:
 def _send_now(*emails: Any) -> None:
     """Send the email just queued, after its transaction committed (what fails waits for
     the next `send_outbox` run)."""
-    outbox.send_pending(only=[e.pk for e in emails if e is not None])
+    ids = [e.pk for e in emails if e is not None]
+    if ids:
+        outbox.send_pending(only=ids)
 
 
 @requires(Permission.MANAGE_USERS)
@@ -84,7 +86,7 @@ def users(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invite(request: HttpRequest) -> HttpResponse:
     place = request.place  # type: ignore[attr-defined]
-    form = InviteForm(request.POST or None, organisations=organisations_of(place))
+    form = InviteForm(posted(request), organisations=organisations_of(place))
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
@@ -127,7 +129,7 @@ def member(request: HttpRequest, membership_id: int) -> HttpResponse:
         "organisation": found.organisation_id,
         "expected_role": found.role,
     }
-    form = RoleForm(request.POST or None, initial=initial, organisations=organisations_of(place))
+    form = RoleForm(posted(request), initial=initial, organisations=organisations_of(place))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -182,7 +184,7 @@ ACTIONS: dict[str, tuple[Callable[..., Any], str, str]] = {
 def _act(request: HttpRequest, membership_id: int, action: str) -> HttpResponse:
     found = _member(request, membership_id)
     service, title, done = ACTIONS[action]
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(posted(request))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -192,7 +194,8 @@ def _act(request: HttpRequest, membership_id: int, action: str) -> HttpResponse:
             except PermissionDenied:
                 raise Http404("Not found") from None
             else:
-                _send_now(getattr(result, "email", None))
+                if isinstance(result, team.Invited):
+                    _send_now(result.email)
                 messages.success(request, done)
                 return redirect_to(request, "places:member", found.pk)
         else:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from dsr.core import audit
 from dsr.core.access import LAST_PLACE, Permission, member, requires, role_has, signed_in
-from dsr.core.forms import add_service_error
+from dsr.core.forms import add_service_error, posted
 from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to, url_in
 from dsr.places import impact, policy, services
@@ -95,7 +95,7 @@ def place_settings_edit(request: HttpRequest) -> HttpResponse:
     place = request.place  # type: ignore[attr-defined]
     by = audit.Context.of(request)
     current = _fresh(request)
-    form = PlaceSettingsForm(request.POST or None, current=current)
+    form = PlaceSettingsForm(posted(request), current=current)
     problems: list[str] = []
     changed_meanwhile: list[tuple[str, str, str]] = []
     if request.method == "POST":

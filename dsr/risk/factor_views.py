@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from dsr.core import audit
 from dsr.core.access import Permission, requires
-from dsr.core.forms import Form, add_service_error
+from dsr.core.forms import Form, add_service_error, posted
 from dsr.core.routing import redirect_to
 from dsr.risk import services
 from dsr.risk.models import RiskFactor
@@ -55,7 +55,7 @@ def factors(request: HttpRequest) -> HttpResponse:
     place = request.place  # type: ignore[attr-defined]
     if request.POST.get("direction") in ("up", "down"):  # a "Move up/down" button
         return _move(request)
-    form = FactorForm(request.POST or None)
+    form = FactorForm(posted(request))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -78,7 +78,7 @@ def factors(request: HttpRequest) -> HttpResponse:
 def factor_edit(request: HttpRequest, factor_id: int) -> HttpResponse:
     factor = _factor(request, factor_id)
     form = FactorEditForm(
-        request.POST or None,
+        posted(request),
         initial={"label": factor.label, "is_active": str(factor.is_active)},
     )
     if request.method == "POST":

@@ -291,3 +291,37 @@ def test_a_refusal_by_role_names_a_person_only_when_they_exist_and_files_it_with
     real, missing = AuditEvent.objects.filter(action="denied").order_by("id")
     assert (real.person_id, real.place_id) == (person_b.pk, person_b.place_id)
     assert (missing.person_id, missing.place_id) == (None, place_a.pk)
+
+
+def test_the_place_admin_sees_no_care_data_on_any_page_they_may_open(client_for, cast, world):
+    """DOMAIN.md: the place admin manages users, memberships and settings; they see no
+    person, no referral, no audit of care. Every route they may open is walked: none shows
+    the person's name or leaves a read of a person in the trail."""
+    from dsr.core.models import AuditShown
+
+    client = client_for(Role.PLACE_ADMIN)
+    admin = Holder(Role.PLACE_ADMIN.value, cast[Role.PLACE_ADMIN].pk)
+    opened = []
+    for route, name, entry in walk():
+        rule = entry.callback.access_rule
+        if rule is Rule.PUBLIC or name in ("accounts:sign_out", "switch_place"):
+            continue
+        if rule is Rule.PERMISSION and not allows(admin, entry.callback.access_permission):
+            continue
+        url = concrete_url(
+            name,
+            route,
+            place_id=world.person.place_id,
+            person_id=world.person.pk,
+            action_id=world.keyworkers_action.pk,
+            ids=world.ids,
+        )
+        about_people = AuditEvent.objects.filter(person_id__isnull=False).count()
+        shown = AuditShown.objects.count()
+        response = client.get(url, follow=True)
+        body = response.content.decode()
+        assert world.person.family_name not in body and world.person.given_name not in body, url
+        assert AuditEvent.objects.filter(person_id__isnull=False).count() == about_people, url
+        assert AuditShown.objects.count() == shown, url
+        opened.append(name)
+    assert {"places:users", "places:settings", "places:settings_edit"} <= set(opened)
