@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dsr.core.middleware.RequestIdMiddleware",
+    "dsr.core.logs.AccessLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -173,6 +174,8 @@ AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]  # the real client (core/proxy.py)
 # Attempts while locked out do not push the end of the lockout further away.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# How long `prune_lockouts` keeps django-axes' rows (the audit trail keeps sign-ins for good).
+LOCKOUT_RECORDS_DAYS = int(os.environ.get("LOCKOUT_RECORDS_DAYS", 90))
 # The proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
 # believed; from anyone else those headers are dropped (core/proxy.py). None by default.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
@@ -223,9 +226,22 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/assets/"  # nhsuk-frontend's CSS refers to /assets/images/...
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "dsr" / "static"]
-WHITENOISE_USE_FINDERS = True
+# Production serves what `make static` collected once (hashed names, cached for a year, so
+# a server needs no Node); demo and tests serve the source folders as they are.
+COLLECTED_STATIC = env_bool(
+    "DSR_COLLECTED_STATIC", not (DSR_DEMO or DEBUG or env_bool("DSR_TESTING"))
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "dsr.core.static.HashedStatic"
+        if COLLECTED_STATIC
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not COLLECTED_STATIC
 WHITENOISE_AUTOREFRESH = DEBUG
 
 EMAIL_BACKEND = os.environ.get(
@@ -253,6 +269,8 @@ DSR_NHS_FONTS = env_bool("DSR_NHS_FONTS")
 # Transport security. Production runs behind TLS; demo and tests on plain HTTP.
 SECURE = not (DSR_DEMO or DEBUG or env_bool("DSR_TESTING")) or env_bool("DSR_SECURE")
 SECURE_SSL_REDIRECT = SECURE
+# A load balancer checks health over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_HSTS_SECONDS = 63072000 if SECURE else 0
@@ -266,10 +284,26 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = True
 
+# Logs: JSON lines with the request id and no care data (core/logs.py), to standard error,
+# for the host's collector; `LOG_FORMAT=text` for people reading a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("text" if (DSR_DEMO or DEBUG) else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "dsr.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # One line a request (method, path without its query, status, time): ACCESS_LOG=0
+        # turns it off where the proxy logs requests already.
+        "dsr.access": {
+            "level": "INFO" if env_bool("ACCESS_LOG", not env_bool("DSR_TESTING")) else "WARNING"
+        },
+    },
 }
 CSRF_FAILURE_VIEW = "dsr.core.views.csrf_failure"

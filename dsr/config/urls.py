@@ -1,5 +1,6 @@
 from django.urls import include, path, register_converter
 
+from dsr.core import views as core_views
 from dsr.core.routing import RecordId
 from dsr.places import audit_views
 from dsr.places import views as places_views
@@ -20,6 +21,7 @@ place_pages = [
 
 urlpatterns = [
     path("", places_views.home, name="home"),
+    path("health/", core_views.health, name="health"),
     path("", include("dsr.accounts.urls")),
     path("places/switch/", places_views.switch_place, name="switch_place"),
     path("places/<id:place_id>/", include(place_pages)),

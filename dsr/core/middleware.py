@@ -8,6 +8,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from dsr.core.logs import request_id
+
 NHS_FONT_HOST = "https://assets.nhs.uk"
 
 
@@ -39,7 +41,11 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        token = request_id.set(request.request_id)  # type: ignore[attr-defined]
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id.reset(token)
         response["X-Request-Id"] = request.request_id  # type: ignore[attr-defined]
         return response
 
@@ -56,7 +62,7 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", self.csp)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if not request.path.startswith("/assets/"):
+        if not request.path.startswith(settings.STATIC_URL):
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
         return response
