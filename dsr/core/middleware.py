@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -13,9 +15,11 @@ from dsr.core.logs import request_id
 NHS_FONT_HOST = "https://assets.nhs.uk"
 
 
-def content_security_policy(*, nhs_fonts: bool) -> str:
+def content_security_policy(*, nhs_fonts: bool, sign_in_with: tuple[str, ...] = ()) -> str:
     """No inline script or style anywhere: everything is served from 'self'. NHS.UK's font
-    host is allowed for fonts only when the place turns its fonts on (DSR_NHS_FONTS)."""
+    host is allowed for fonts only when the place turns its fonts on (DSR_NHS_FONTS). A
+    form may lead only to us, and to the NHS identity providers configured (the NHS sign-in
+    button's form is redirected to the provider, and browsers hold redirects to form-action)."""
     return "; ".join(
         [
             "default-src 'self'",
@@ -26,10 +30,25 @@ def content_security_policy(*, nhs_fonts: bool) -> str:
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
-            "form-action 'self'",
+            " ".join(["form-action 'self'", *sign_in_with]),
             "frame-ancestors 'none'",
         ]
     )
+
+
+def _providers() -> tuple[str, ...]:
+    """The origins of the configured identity providers (settings.OIDC_PROVIDERS)."""
+    found = []
+    for config in getattr(settings, "OIDC_PROVIDERS", {}).values():
+        parts = urlsplit(str(config.get("issuer", "")))
+        if parts.scheme in ("https", "http") and parts.netloc:
+            found.append(f"{parts.scheme}://{parts.netloc}")
+    return tuple(sorted(set(found)))
+
+
+@lru_cache(maxsize=8)
+def _policy(nhs_fonts: bool, sign_in_with: tuple[str, ...]) -> str:
+    return content_security_policy(nhs_fonts=nhs_fonts, sign_in_with=sign_in_with)
 
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
@@ -55,11 +74,10 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.csp = content_security_policy(nhs_fonts=settings.DSR_NHS_FONTS)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", self.csp)
+        response.setdefault("Content-Security-Policy", _policy(settings.DSR_NHS_FONTS, _providers()))
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         if not request.path.startswith(settings.STATIC_URL):
