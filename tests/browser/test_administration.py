@@ -14,14 +14,16 @@ from dsr.core.access import Role
 from dsr.core.models import OutgoingEmail
 from dsr.places.models import Membership, PlaceSettings
 from tests import oidc_provider
-from tests.browser.conftest import (
-    assert_error_summary_links_land,
-    axe_check,
-    code_from_key,
-    sign_in,
-)
+from tests.browser.conftest import assert_error_summary_links_land, code_from_key, sign_in
+from tests.browser.conftest import axe_check as _axe_check
 
 pytestmark = pytest.mark.browser
+
+
+def axe_check(page: Page) -> None:
+    """Once the page has loaded (its header script lays the navigation out), axe."""
+    page.wait_for_load_state("load")
+    _axe_check(page)
 
 
 def check_errors(page: Page, *messages: str) -> None:
