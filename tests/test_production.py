@@ -180,7 +180,9 @@ def test_gunicorn_takes_its_workers_from_the_cores_and_a_control_socket_per_inst
 # --- Housekeeping ---------------------------------------------------------------------------
 
 
-def test_housekeeping_forgets_expired_sessions_and_old_lockout_records(db, cast):
+def test_housekeeping_forgets_expired_sessions_and_old_lockout_records(
+    db, cast, settings, tmp_path
+):
     from axes.models import AccessAttempt
 
     from dsr.accounts.models import UserSession
@@ -198,6 +200,8 @@ def test_housekeeping_forgets_expired_sessions_and_old_lockout_records(db, cast)
     AccessAttempt.objects.create(
         username="b", ip_address="127.0.0.1", failures_since_start=1, user_agent="", path_info="/"
     )
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")
     call_command("housekeeping")
+    assert (tmp_path / "checkpoints.jsonl").exists()
     assert list(UserSession.objects.values_list("session_key", flat=True)) == ["live"]
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["b"]
