@@ -23,9 +23,9 @@ class Command(BaseCommand):
         # A lockout still running (within the cool-off) is never forgotten early.
         cooled = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
         removed = {
-            "attempts": AccessAttempt.objects.filter(
-                attempt_time__lt=min(before, cooled)
-            ).delete()[0],
+            "attempts": AccessAttempt.objects.filter(attempt_time__lt=min(before, cooled)).delete()[
+                0
+            ],
             "failures": AccessFailureLog.objects.filter(attempt_time__lt=before).delete()[0],
             "sign-ins": AccessLog.objects.filter(attempt_time__lt=before).delete()[0],
         }
