@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib import auth
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 
@@ -13,9 +14,8 @@ from django.contrib.sessions.backends.db import SessionStore as DBStore
 class SessionStore(DBStore):
     @classmethod
     def get_model_class(cls) -> Any:
-        from dsr.accounts.models import UserSession
-
-        return UserSession
+        # By name: the model names this store as its own, so neither imports the other.
+        return apps.get_model("accounts", "UserSession")
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
         instance: Any = super().create_model_instance(data)

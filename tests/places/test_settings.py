@@ -272,3 +272,25 @@ def test_the_settings_page_lists_every_setting_in_words(client_for, place_a):
         assert f'id="setting-{name}"' in body and label.replace("'", "&#39;") in body
     assert "Red, Amber, Blue" in body
     assert "Change settings" not in body  # a viewer reads them only
+
+
+def test_the_check_page_costs_the_same_queries_however_many_people(client_for, place_a):
+    from tests.helpers import count_queries
+
+    client = client_for(Role.PLACE_ADMIN)
+    current = PlaceSettings.objects.get(place=place_a)
+    changed = form_values(
+        current,
+        review_days_red=3,
+        review_days_amber=21,
+        review_due_soon_days=10,
+        keyworker_max_age=18,
+        register_max_age=24,
+    )
+    url = at(place_a, "places:settings_edit")
+    client.post(url, changed)
+    few = count_queries(lambda: client.post(url, changed))
+    for rating in "RAGBR" * 4:
+        factories.make_person(place_a, rating=rating)
+    many = count_queries(lambda: client.post(url, changed))
+    assert many == few
