@@ -137,9 +137,12 @@ def client(provider: Provider) -> Any:
 
 def start(request: HttpRequest, provider: Provider, redirect_uri: str) -> HttpResponse:
     """Send the browser to the provider; state, nonce and PKCE verifier stay in this
-    session (the database)."""
+    session (the database). Refused when the provider cannot be reached."""
     extra = {"acr_values": provider.acr_values} if provider.acr_values else {}
-    response: HttpResponse = client(provider).authorize_redirect(request, redirect_uri, **extra)
+    try:
+        response: HttpResponse = client(provider).authorize_redirect(request, redirect_uri, **extra)
+    except Exception as error:  # noqa: BLE001 - sorted into a reason, as at the callback
+        raise _refusal(error, provider) from error
     return response
 
 
@@ -183,6 +186,9 @@ def _refusal(error: Exception, provider: Provider) -> Refused:
         return Refused(f"invalid ID token: {error.error}", NOT_FOR_US.format(label=label))
     if isinstance(error, RequestException):
         return Refused("provider unreachable", UNREACHABLE.format(label=label))
+    if isinstance(error, ValueError | KeyError | TypeError | RuntimeError):
+        # A malformed answer (metadata without keys, a token response without a token...).
+        return Refused(f"malformed answer: {type(error).__name__}", NOT_FOR_US.format(label=label))
     raise error
 
 

@@ -178,7 +178,28 @@ def oidc_start(request: HttpRequest, provider: str) -> HttpResponse:
     chosen = _provider(provider)
     request.session[NEXT_URL] = _safe_next(request, request.POST.get("next"))
     callback = settings.SITE_URL.rstrip("/") + reverse("accounts:oidc_callback", args=[chosen.key])
-    return oidc.start(request, chosen, callback)
+    try:
+        return oidc.start(request, chosen, callback)
+    except oidc.Refused as refusal:
+        return _refused(request, chosen, refusal, label="")
+
+
+def _refused(
+    request: HttpRequest, chosen: oidc.Provider, refusal: oidc.Refused, label: str
+) -> HttpResponse:
+    """Audited (system chain), said in words, nothing else written."""
+    services.record_sign_in_failure(
+        request=request,
+        email=label or f"({chosen.label})",
+        locked=False,
+        step=f"NHS sign-in ({chosen.key}): {refusal.reason}",
+    )
+    return render(
+        request,
+        "accounts/oidc_refused.jinja",
+        {"message": refusal.message, "provider": chosen},
+        status=400,
+    )
 
 
 @public
@@ -194,18 +215,7 @@ def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
         user = oidc.account_for(request, answer, chosen, link_id)
     except oidc.Refused as refusal:
         label = (answer.email or f"{chosen.key}:{answer.subject}") if answer else ""
-        services.record_sign_in_failure(
-            request=request,
-            email=label or f"({chosen.label})",
-            locked=False,
-            step=f"NHS sign-in ({chosen.key}): {refusal.reason}",
-        )
-        return render(
-            request,
-            "accounts/oidc_refused.jinja",
-            {"message": refusal.message, "provider": chosen},
-            status=400,
-        )
+        return _refused(request, chosen, refusal, label=label)
     next_url = request.session.get(NEXT_URL, "/")
     request.session.cycle_key()
     if answer.multi_factor(chosen):

@@ -263,3 +263,13 @@ def test_entra_id_signs_in_with_a_client_secret_and_amr_mfa(settings, place_a, c
 def test_an_unknown_provider_is_not_a_page(client):
     assert client.post(reverse("accounts:oidc_start", args=["nowhere"])).status_code == 404
     assert client.get(reverse("accounts:oidc_callback", args=["nowhere"])).status_code == 404
+
+
+def test_a_provider_that_cannot_be_reached_is_said_and_audited(settings, client, db):
+    settings.OIDC_PROVIDERS = {
+        "cis2": {"label": "NHS CIS2", "issuer": "http://127.0.0.1:1", "client_id": "dsr"}
+    }
+    response = client.post(reverse("accounts:oidc_start", args=["cis2"]))
+    assert response.status_code == 400
+    assert "We could not reach NHS CIS2" in response.content.decode()
+    assert failures(changes__step="NHS sign-in (cis2): provider unreachable").exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from dsr.core import audit
 from dsr.core.access import Role
@@ -28,21 +27,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         by = audit.Context(actor=None, place_id=None, actor_label="create_place_admin command")
+        # Each step is its own transaction, so that a refused invitation is audited (and a
+        # new place kept: run the command again with the corrected details).
         try:
-            with transaction.atomic():
-                place = Place.objects.filter(name=options["place"].strip()).first()
-                if place is None:
-                    place = services.create_place(
-                        name=options["place"], icb_name=options["icb"], by=by
-                    )
-                    self.stdout.write(f"Created the place {place.name}.")
-                invited = team.invite_user(
-                    place=place,
-                    email=options["email"],
-                    full_name=options["name"],
-                    role=Role.PLACE_ADMIN,
-                    by=by,
-                )
+            place = Place.objects.filter(name=options["place"].strip()).first()
+            if place is None:
+                place = services.create_place(name=options["place"], icb_name=options["icb"], by=by)
+                self.stdout.write(f"Created the place {place.name}.")
+            invited = team.invite_user(
+                place=place,
+                email=options["email"],
+                full_name=options["name"],
+                role=Role.PLACE_ADMIN,
+                by=by,
+            )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
         sent = send_pending(only=[invited.email.pk])
