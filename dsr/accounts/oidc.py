@@ -11,6 +11,9 @@ into a reason a person can read and an audit can count.
 Only invited users sign in this way: an account is found by its (issuer, subject) alone,
 linked once through the user's own invitation or set-up link; an email the provider asserts
 never finds or makes an account (no self-provisioning).
+
+Authlib (with requests and joserfc) is imported only when someone signs in this way: an app
+server of a place without a provider never loads it (each worker's memory is a bench target).
 """
 
 from __future__ import annotations
@@ -19,22 +22,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.integrations.base_client import MismatchingStateError, OAuthError
-from authlib.integrations.django_client import OAuth
-from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from joserfc.errors import (
-    BadSignatureError,
-    ExpiredTokenError,
-    InvalidClaimError,
-    InvalidKeyIdError,
-    JoseError,
-    MissingClaimError,
-)
-from requests import RequestException
 
 from dsr.accounts.models import EnrolmentLink, ExternalIdentity, User
 from dsr.core import audit
@@ -89,28 +80,33 @@ def providers() -> dict[str, Provider]:
     return found
 
 
-class ShortLivedPrivateKeyJWT(PrivateKeyJWT):
-    """private_key_jwt with a short expiry and our key's id in the header."""
+def _private_key_jwt(key_id: str) -> Any:
+    """private_key_jwt with a short expiry, RS512, and our key's id in the header."""
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT
+    from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
+    from joserfc.jwk import RSAKey
 
-    alg = "RS512"
+    class ShortLived(PrivateKeyJWT):  # type: ignore[misc]
+        alg = "RS512"
 
-    def sign(self, auth: Any, token_endpoint: str) -> Any:
-        from authlib.oauth2.rfc7523.assertion import private_key_jwt_sign
-        from joserfc.jwk import RSAKey
+        def sign(self, auth: Any, token_endpoint: str) -> Any:
+            return private_key_jwt_sign(
+                RSAKey.import_key(auth.client_secret),
+                client_id=auth.client_id,
+                token_endpoint=token_endpoint,
+                header=self.headers,
+                alg=self.alg,
+                expires_at=int(time.time()) + ASSERTION_SECONDS,
+            )
 
-        return private_key_jwt_sign(
-            RSAKey.import_key(auth.client_secret),
-            client_id=auth.client_id,
-            token_endpoint=token_endpoint,
-            header=self.headers,
-            alg=self.alg,
-            expires_at=int(time.time()) + ASSERTION_SECONDS,
-        )
+    return ShortLived(headers={"kid": key_id} if key_id else None)
 
 
 def client(provider: Provider) -> Any:
     """An Authlib client for the provider. Made per sign-in: the provider's metadata and
     keys are read afresh each time, so a key rotation at the provider is seen at once."""
+    from authlib.integrations.django_client import OAuth
+
     oauth = OAuth()
     kwargs: dict[str, Any] = {
         "scope": provider.scopes,
@@ -122,8 +118,7 @@ def client(provider: Provider) -> Any:
     secret = provider.client_secret
     if provider.private_key:
         secret = provider.private_key
-        headers = {"kid": provider.key_id} if provider.key_id else None
-        methods = [ShortLivedPrivateKeyJWT(headers=headers)]
+        methods = [_private_key_jwt(provider.key_id)]
     oauth.register(
         name=provider.key,
         client_id=provider.client_id,
@@ -162,6 +157,17 @@ NOT_FOR_US = "{label} sent a sign-in that was not meant for this service. Try ag
 
 
 def _refusal(error: Exception, provider: Provider) -> Refused:
+    from authlib.integrations.base_client import MismatchingStateError, OAuthError
+    from joserfc.errors import (
+        BadSignatureError,
+        ExpiredTokenError,
+        InvalidClaimError,
+        InvalidKeyIdError,
+        JoseError,
+        MissingClaimError,
+    )
+    from requests import RequestException
+
     label = provider.label
     if isinstance(error, MismatchingStateError):
         return Refused(
