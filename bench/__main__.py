@@ -5,7 +5,8 @@
 2. Serve both with gunicorn (two workers each, production-like settings, plus a
    bench-only admin site as the peer) and drive them over HTTP: timed sign-ins, then
    one-at-a-time page latencies, large and small in turn (flatness) with the admin's
-   search alongside (peer), then a mixed read load on the large one (rps, RSS).
+   search alongside (peer), then a mixed read load on the large one (rps, RSS), then the
+   same load over two app servers on that one database (sessions moved between them).
 3. Time each page in-process against the raw SQL of its own queries (overhead).
 4. Print the table and targets; write bench/results/latest.json.
 """
@@ -105,6 +106,7 @@ def run_served(url: str, small_url: str, args: argparse.Namespace) -> dict[str, 
                 server.port, register, mixed_users, seconds=args.duration
             )
         reads_only = server.memory()
+        two = two_servers(url, register, mixed_users, args.duration)
     pages = large.samples.summary()
     times = sorted(sign_ins)
     pages["sign_in"] = {
@@ -140,8 +142,27 @@ def run_served(url: str, small_url: str, args: argparse.Namespace) -> dict[str, 
             else None,
         },
         "rss": {"whole_run": whole, "reads_only": reads_only, "peaks_reset": reset},
+        "two_servers": {**two, "one_server_rps": round(rps, 1)},
         "spare": register.take(),
     }
+
+
+def two_servers(
+    url: str, register: load.Register, users: list[load.VirtualUser], seconds: float
+) -> dict[str, Any]:
+    """Beyond one machine (docs/deploy.md): a second app server on the same database, half
+    the signed-in users moved to it with their sessions, the same mixed load over both."""
+    with Server(url, common.RESULTS / "gunicorn-second.log") as second:
+        print(f"mixed read load over two app servers (second on :{second.port})", flush=True)
+        ports = [user.browser.port for user in users]
+        for user in users[::2]:
+            user.browser.port = second.port
+        try:
+            mixed, rps, requests = load.mixed_load(second.port, register, users, seconds=seconds)
+        finally:
+            for user, port in zip(users, ports, strict=True):
+                user.browser.port = port
+    return {"rps": round(rps, 1), "requests": requests, "errors": sum(mixed.errors.values())}
 
 
 def overhead(url: str, coordinator: load.Coordinator) -> dict[str, Any]:
@@ -211,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         "latency_cpu": large["latency_cpu"],
         "small_pages": small_pages,
         "mixed": large["mixed"],
+        "two_servers": large["two_servers"],
         "rps": large["mixed"]["rps"],
         "rss": large["rss"],
         "rss_mb": max(m["peak_mb"] for m in large["rss"]["whole_run"].values()),

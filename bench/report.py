@@ -139,6 +139,7 @@ def table(results: dict[str, Any]) -> str:
         + ", ".join(f"{m['peak_mb']:.0f}" for m in results["rss"]["whole_run"].values())
         + "; reads only (after sign-ins): "
         + ", ".join(f"{m['peak_mb']:.0f}" for m in results["rss"]["reads_only"].values()),
+        _two_servers_line(results.get("two_servers")),
         _writes_line(results.get("audit_writes")),
         "machine load average (1 min) before/after: "
         + " / ".join(f"{v[0]:.2f}" for v in results["load_average"].values()),
@@ -161,6 +162,16 @@ def table(results: dict[str, Any]) -> str:
         value = f"{_fmt(t['value'], 2)} {t['unit']}".strip()
         lines.append(f"MISSED: {t['name']} = {value}, bound {t['op']} {t['bound']:g}")
     return "\n".join(lines)
+
+
+def _two_servers_line(two: dict[str, Any] | None) -> str:
+    if not two:
+        return "two app servers: not measured"
+    return (
+        f"two app servers on one database: {two['rps']:.1f} requests/s"
+        f" (one server: {two['one_server_rps']:.1f}), {two['requests']} requests,"
+        f" {two['errors']} errors (half the sessions were started on the other server)"
+    )
 
 
 def write(results: dict[str, Any], path: Path) -> None:

@@ -41,8 +41,10 @@ def _reset_past_the_truncate_triggers():
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings):
+def _test_settings(settings, tmp_path):
     settings.DSR_DEMO = False
+    # Each test's checkpoints in a file of its own: never the shared var/ one.
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "audit-checkpoints.jsonl")
     # Argon2 is the production hasher (asserted in tests/accounts); MD5 keeps tests quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

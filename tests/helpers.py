@@ -24,7 +24,7 @@ def error_messages(response) -> list[str]:
     summary = re.search(r'class="nhsuk-error-summary".*?</div>\s*</div>', body, re.S)
     if not summary:
         return []
-    found = re.findall(r"<a [^>]*>(.*?)</a>|<li>(?!<a)(.*?)</li>", summary.group(0), re.S)
+    found = re.findall(r"<a [^>]*>(.*?)</a>|<li>(?!\s*<a)(.*?)</li>", summary.group(0), re.S)
     return [
         html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text)).strip())
         for pair in found
@@ -51,4 +51,4 @@ def at(where, name: str, *args) -> str:
 
 
 # Audit actions that record a read or a refusal, not a change: a rejected form may add these.
-READS = ["viewed", "listed", "searched", "checked", "denied"]
+READS = ["viewed", "listed", "searched", "checked", "denied", "refused"]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from dsr.actions.models import Action, ActionUpdate
 from dsr.consent.models import Consent, ConsentOrganisation, Withdrawal
-from dsr.core.access import ACCESS, Role
+from dsr.core.access import ACCESS, Role, Rule
 from dsr.core.models import AuditEvent
 from dsr.keywork.models import Allocation, Contact
 from dsr.people.models import Circumstance, NetworkMember, Person
@@ -21,6 +21,7 @@ from dsr.places.models import Membership
 from dsr.referrals.models import Referral, ReferralDecision
 from dsr.risk.models import Rating, RatingFactor, Review, Signal, SignificantEvent
 from tests.core.test_access import build_world, concrete_url, walk
+from tests.factories import SYSTEM
 from tests.helpers import READS, at
 from tests.people.test_views import form_data
 
@@ -126,6 +127,21 @@ FORMS = {
     "referrals:accept": [*PERSON_FIELDS, *RATING_FIELDS, "action", "person", "note"],
     "referrals:transfer": ["to_place", "note", "version"],
 }
+# The place admin's forms, fuzzed as the place admin (test_hostile_admin_input_...).
+ADMIN_FORMS = {
+    "places:settings_edit": None,  # every setting's name (filled in below), and:
+    "places:organisations": ["name", "kind"],
+    "places:organisation_edit": ["name", "kind", "is_active"],
+    "places:invite": ["email", "full_name", "job_title", "role", "organisation"],
+    "places:member": ["role", "organisation", "expected_role"],
+    "places:member_remove": ["confirm"],
+    "places:member_deactivate": ["confirm"],
+    "places:member_reactivate": ["confirm"],
+    "places:member_reset": ["confirm"],
+    "places:member_resend": ["confirm"],
+    "riskfactors:list": ["label", "direction", "factor"],
+    "riskfactors:edit": ["label", "is_active"],
+}
 # The sign-in forms, fuzzed signed out (test_hostile_sign_in_input_never_errors).
 SIGN_IN_FORMS = {"accounts:sign_in", "accounts:verify", "accounts:enrol", "accounts:sign_out"}
 FUZZ = settings(
@@ -168,14 +184,14 @@ def test_every_form_is_fuzzed(client_for, world):
     """Every route that takes a POST (read-only pages answer 405) has an entry above."""
     forms = set()
     for route, name, entry in walk():
-        if name in SIGN_IN_FORMS | PUBLIC_FORMS:
-            continue
+        if name in SIGN_IN_FORMS | PUBLIC_FORMS or entry.callback.access_rule is Rule.PUBLIC:
+            continue  # fuzzed signed out, below
         permission = entry.callback.access_permission
         role = next(r for r in Role if permission is None or permission in ACCESS[r])
         url = concrete_url(name, route, place_id=world.person.place_id, ids=world.ids())
         if client_for(role).post(url, {}).status_code != 405:
             forms.add(name)
-    assert forms == set(FORMS)
+    assert forms == set(FORMS) | set(ADMIN_FORMS)
 
 
 @pytest.fixture
@@ -267,3 +283,81 @@ def test_hostile_public_referrals_never_error_and_a_rejection_writes_nothing(
     assert response.status_code in {200, 302, 429}, response.status_code
     if response.status_code != 302 or posted.get("website", "").strip():
         assert snapshot() == before
+
+
+def _admin_fields(name: str) -> list[str]:
+    from dsr.places.policy import policy_fields
+
+    if name == "places:settings_edit":
+        return [f.name for f in policy_fields()] + ["version", "confirm", "back"]
+    return ADMIN_FORMS[name]
+
+
+def admin_snapshot():
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from dsr.accounts.models import EnrolmentLink, User
+    from dsr.core.models import OutgoingEmail
+    from dsr.places.models import Organisation, PlaceSettings
+    from dsr.risk.models import RiskFactor
+
+    tables = [Membership, Organisation, PlaceSettings, RiskFactor, EnrolmentLink, TOTPDevice]
+    return (
+        [list(model.objects.order_by("pk").values()) for model in tables],
+        list(User.objects.order_by("pk").values("email", "is_active", "password")),
+        OutgoingEmail.objects.count(),
+        AuditEvent.objects.exclude(action__in=READS).count(),
+    )
+
+
+def admin_url(name: str, place, world_ids) -> str:
+    from tests.core.test_access import concrete_url
+
+    route = next(r for r, n, _e in walk() if n == name)
+    return concrete_url(name, route, place_id=place.pk, person_id=0, ids=world_ids)
+
+
+@pytest.fixture
+def admin_ids(cast, place_a) -> dict:
+    """The records the admin's pages are about: a member, an organisation, a risk factor."""
+    from dsr.places import services as places
+    from dsr.risk.models import RiskFactor
+
+    return {
+        "membership_id": Membership.objects.get(user=cast[Role.KEYWORKER]).pk,
+        "organisation_id": places.add_organisation(
+            place=place_a, name="Fuzz Trust", kind="nhs_trust", by=SYSTEM
+        ).pk,
+        "factor_id": RiskFactor.objects.filter(place=place_a).first().pk,
+    }
+
+
+@pytest.mark.parametrize("name", list(ADMIN_FORMS))
+@FUZZ
+@given(data=st.data())
+def test_hostile_admin_input_never_errors_and_a_rejection_writes_nothing(
+    name, data, client_for, place_a, admin_ids
+):
+    fields = _admin_fields(name)
+    posted = data.draw(st.dictionaries(st.sampled_from(fields), values, max_size=len(fields)))
+    client = client_for(Role.PLACE_ADMIN)
+    before = admin_snapshot()
+    response = client.post(admin_url(name, place_a, admin_ids), posted)
+    assert response.status_code in {200, 302, 404}, response.status_code
+    if response.status_code != 302:
+        assert admin_snapshot() == before
+
+
+@FUZZ
+@given(fields=st.dictionaries(st.sampled_from(["password", "again"]), values))
+def test_hostile_invitation_input_never_errors(fields, client, cast, place_a):
+    from dsr.places import team
+
+    email = f"fuzz{AuditEvent.objects.count()}@example.org"
+    invited = team.invite_user(
+        place=place_a, email=email, full_name="Fuzz", role="viewer", by=SYSTEM
+    )
+    url = reverse("accounts:setup_link", args=[invited.token])
+    response = client.post(url, fields)
+    assert response.status_code in {200, 302}
+    client.get(reverse("accounts:oidc_callback", args=["cis2"]), fields)

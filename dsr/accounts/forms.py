@@ -40,3 +40,19 @@ class CodeForm(Form):
         if not ascii_digits(code):
             raise forms.ValidationError("Security code must be 6 numbers")
         return code
+
+
+class SetPasswordForm(Form):
+    password = forms.CharField(
+        label="Create a password",
+        help_text="12 characters or more. A few unrelated words make a strong password",
+        max_length=512,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    again = forms.CharField(
+        label="Type the password again",
+        max_length=512,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )

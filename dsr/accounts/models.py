@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
 
@@ -43,11 +44,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name or self.email
 
 
+class LinkPurpose(models.TextChoices):
+    INVITATION = "invitation", "Invitation"
+    SECOND_FACTOR = "second_factor", "Second factor set-up"
+
+
 class EnrolmentLink(models.Model):
-    """A one-time link that lets a user set up their second factor (issue 8).
+    """A one-time, expiring link: an invitation (the user sets a password, unless they sign
+    in with their NHS identity, and sets up their second factor), or a new second factor
+    after a reset (ADR 0016).
 
     A password alone never binds an authenticator: whoever learns it must also hold the
-    link, sent to the user by their place's system owner. Only a hash of the token is kept.
+    link, emailed to the user when their place admin invites them or resets their second
+    factor. Only a hash of the token is kept.
     """
 
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="enrolment_links")
@@ -56,6 +65,46 @@ class EnrolmentLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     issued_by = models.CharField(max_length=254)
+    purpose = models.CharField(
+        max_length=16, choices=LinkPurpose.choices, default=LinkPurpose.SECOND_FACTOR
+    )
 
     def __str__(self) -> str:
         return f"Set-up link for {self.user} ({'used' if self.used_at else 'unused'})"
+
+
+class UserSession(AbstractBaseSession):
+    """A database session that knows whose it is, so that deactivating an account or
+    resetting its second factor ends its sessions at once (dsr/accounts/sessions.py)."""
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
+    )
+
+    @classmethod
+    def get_session_store_class(cls) -> Any:
+        from dsr.accounts.sessions import SessionStore
+
+        return SessionStore
+
+
+class ExternalIdentity(models.Model):
+    """An account's identity at an NHS identity provider (CIS2, Entra ID), linked once
+    through the user's own invitation or set-up link: sign-in by OpenID Connect finds the
+    account by (issuer, subject) only, never by an email the provider asserts (ADR 0017)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="identities")
+    provider = models.CharField(max_length=32)
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="identity_unique"),
+            models.UniqueConstraint(fields=["user", "issuer"], name="identity_one_per_issuer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.provider}"

@@ -1,4 +1,8 @@
-"""Sign-in events and second-factor enrolment."""
+"""Sign-in events, accounts, set-up links and second-factor enrolment.
+
+Who may invite, deactivate or reset someone is decided a layer up, by the place they
+administer (dsr/places/team.py); these are the account-level operations it calls.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ import secrets
 import time
 from datetime import timedelta
 
-from django.contrib.auth import login
+from django.contrib.auth import login, password_validation
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -16,8 +21,10 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dsr.accounts.middleware import SIGNED_IN_AT
-from dsr.accounts.models import EnrolmentLink, User
-from dsr.core import audit
+from dsr.accounts.models import EnrolmentLink, ExternalIdentity, LinkPurpose, User
+from dsr.accounts.sessions import end_sessions
+from dsr.core import audit, validation
+from dsr.core.access import IDP_MFA
 from dsr.core.models import AuditAction
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -46,12 +53,25 @@ def record_sign_in_failure(
         )
 
 
-def complete_sign_in(*, request: HttpRequest, user: User, device: TOTPDevice | None) -> None:
-    """Both factors are good (or demo mode): start the session and audit it."""
+def complete_sign_in(
+    *,
+    request: HttpRequest,
+    user: User,
+    device: TOTPDevice | None,
+    provider: str = "",
+    idp_mfa: dict[str, object] | None = None,
+) -> None:
+    """Both factors are good (or demo mode): start the session and audit it.
+
+    `provider`: signed in with an NHS identity (ADR 0017); `idp_mfa`: what the identity
+    provider asserted as its multi-factor authentication, standing in for `device`.
+    """
     with transaction.atomic():
         login(request, user, backend=BACKEND)
         if device is not None:
             otp_login(request, device)
+        elif idp_mfa:
+            request.session[IDP_MFA] = idp_mfa
         request.session[SIGNED_IN_AT] = time.time()
         audit.record(
             context=_context(request, user),
@@ -59,7 +79,10 @@ def complete_sign_in(*, request: HttpRequest, user: User, device: TOTPDevice | N
             obj=user,
             changes={
                 "ip": request.META.get("REMOTE_ADDR", ""),
-                "second_factor": device is not None,
+                "second_factor": "authenticator app"
+                if device is not None
+                else ("identity provider" if idp_mfa else False),
+                **({"provider": provider} if provider else {}),
             },
         )
 
@@ -79,15 +102,24 @@ def verify_code(*, user: User, code: str) -> TOTPDevice | None:
 
 
 LINK_DAYS = 3
+INVITATION_DAYS = 7
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_enrolment_link(*, user: User, by: audit.Context, days: int = LINK_DAYS) -> str:
-    """A one-time link for the user to set up their second factor; returns its token (shown
-    once: only its hash is kept). Issuing a new link retires the user's unused ones."""
+def issue_enrolment_link(
+    *,
+    user: User,
+    by: audit.Context,
+    days: int = LINK_DAYS,
+    purpose: str = LinkPurpose.SECOND_FACTOR,
+) -> str:
+    """A one-time link for the user to set up their account or second factor; returns its
+    token (sent once, by email or to the operator: only its hash is kept). Issuing a new
+    link retires the user's unused ones."""
+    validation.one_of(purpose, LinkPurpose, field="purpose", message="Choose a purpose")
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
@@ -97,19 +129,120 @@ def issue_enrolment_link(*, user: User, by: audit.Context, days: int = LINK_DAYS
             token_hash=_token_hash(token),
             expires_at=now + timedelta(days=days),
             issued_by=by.actor_label or getattr(by.actor, "email", ""),
+            purpose=purpose,
         )
         audit.record(
             context=by,
             action=AuditAction.CREATED,
             object_type="EnrolmentLink",
             object_id=user.pk,
-            changes={"user": user.email, "days": days},
+            changes={"user": user.email, "days": days, "purpose": purpose},
         )
     return token
 
 
+def create_invited_user(*, email: str, full_name: str, job_title: str, by: audit.Context) -> User:
+    """An account for someone invited: no password until they set one through their
+    invitation (or sign in with their NHS identity instead)."""
+    user = User.objects.create_user(email, None, full_name=full_name, job_title=job_title)
+    audit.record(
+        context=by,
+        action=AuditAction.CREATED,
+        obj=user,
+        changes={"email": [None, user.email]},
+    )
+    return user
+
+
+def has_finished_set_up(user: User) -> bool:
+    """Whether the account can sign in: a password and an authenticator, or an NHS
+    identity (whose provider may assert the second factor itself)."""
+    if ExternalIdentity.objects.filter(user=user).exists():
+        return True
+    has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return user.has_usable_password() and has_device
+
+
+PASSWORDS_DIFFER = "The passwords do not match. Enter the same password twice"
+
+
+def set_first_password(
+    *, request: HttpRequest, link: EnrolmentLink, password: str, again: str
+) -> User:
+    """The invited user chooses their password, once, through their unused link (ADR 0016).
+
+    Held to the password rules (12 characters or more, not common, not like the email);
+    a user who already has a password signs in with it instead.
+    """
+    if not isinstance(password, str) or not isinstance(again, str):
+        raise ValidationError({"password": "Enter a password"})
+    if password != again:
+        raise ValidationError({"again": PASSWORDS_DIFFER})
+    with transaction.atomic():
+        current = (
+            EnrolmentLink.objects.select_for_update()
+            .select_related("user")
+            .filter(pk=link.pk, used_at__isnull=True, expires_at__gt=timezone.now())
+            .first()
+        )
+        if current is None or not current.user.is_active:
+            raise ValidationError("This link has expired or has already been used")
+        user = current.user
+        if user.has_usable_password():
+            raise ValidationError("You have already set a password: sign in with it")
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as error:
+            raise ValidationError({"password": error.messages}) from None
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit.record(
+            context=_context(request, user),
+            action=AuditAction.PASSWORD_SET,
+            obj=user,
+            changes={"ip": request.META.get("REMOTE_ADDR", "")},
+        )
+    return user
+
+
+def set_active(*, user: User, active: bool, by: audit.Context) -> User:
+    """Deactivate or reactivate an account, in the caller's transaction. Deactivated, its
+    sessions end at once and it cannot sign in (any way) until reactivated."""
+    current = User.objects.select_for_update().get(pk=user.pk)
+    if current.is_active == active:
+        return current
+    current.is_active = active
+    current.save(update_fields=["is_active"])
+    if not active:
+        end_sessions(current.pk)
+    audit.record(
+        context=by,
+        action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,
+        obj=current,
+        changes={"user": current.email},
+    )
+    return current
+
+
+def reset_second_factor(*, user: User, by: audit.Context) -> str:
+    """A lost authenticator: removed, the account's sessions ended, and a new one-time
+    set-up link issued (its token returned, for the email that tells the user). In the
+    caller's transaction."""
+    removed = TOTPDevice.objects.filter(user=user).delete()[0]
+    end_sessions(user.pk)
+    audit.record(
+        context=by,
+        action=AuditAction.SECOND_FACTOR_RESET,
+        obj=user,
+        changes={"user": user.email, "authenticators_removed": removed},
+    )
+    return issue_enrolment_link(user=user, by=by, purpose=LinkPurpose.SECOND_FACTOR)
+
+
 def usable_link(token: str) -> EnrolmentLink | None:
     """The unexpired, unused link a token names, or None."""
+    if not isinstance(token, str) or len(token) > 200:
+        return None
     return (
         EnrolmentLink.objects.select_related("user")
         .filter(
@@ -125,6 +258,29 @@ def usable_link(token: str) -> EnrolmentLink | None:
 def link_belongs(*, link_id: int | None, user: User) -> bool:
     """Whether the set-up link this session came through is the signing-in user's own."""
     return link_id is not None and EnrolmentLink.objects.filter(pk=link_id, user=user).exists()
+
+
+def link_by_id(link_id: int | None) -> EnrolmentLink | None:
+    """The still-usable link this session came through, or None."""
+    if link_id is None:
+        return None
+    return (
+        EnrolmentLink.objects.select_related("user")
+        .filter(
+            pk=link_id, used_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True
+        )
+        .first()
+    )
+
+
+def use_link(*, link_id: int, user: User) -> bool:
+    """Use up the user's link once their account is set up another way (an NHS identity
+    whose provider asserted multi-factor authentication)."""
+    return bool(
+        EnrolmentLink.objects.filter(pk=link_id, user=user, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+    )
 
 
 def new_secret() -> str:

@@ -8,6 +8,8 @@ urlpatterns = [
     path("sign-in/code/", views.verify, name="verify"),
     path("sign-in/set-up-authenticator/", views.enrol, name="enrol"),
     path("sign-in/set-up/<str:token>/", views.setup_link, name="setup_link"),
+    path("sign-in/nhs/<slug:provider>/", views.oidc_start, name="oidc_start"),
+    path("sign-in/nhs/<slug:provider>/callback/", views.oidc_callback, name="oidc_callback"),
     path("sign-out/", views.sign_out, name="sign_out"),
     path("signed-out/", views.signed_out, name="signed_out"),
 ]

@@ -1,4 +1,5 @@
-"""Sign in (password, then authenticator code), enrolment, sign out."""
+"""Sign in (password, then authenticator code; or an NHS identity), set-up links and
+invitations, enrolment, sign out."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib.auth import authenticate, logout
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from markupsafe import Markup
 
-from dsr.accounts import services
-from dsr.accounts.forms import CodeForm, SignInForm
+from dsr.accounts import oidc, services
+from dsr.accounts.forms import CodeForm, SetPasswordForm, SignInForm
 from dsr.accounts.models import User
 from dsr.core.access import public
+from dsr.core.forms import add_service_error
 
 PENDING_USER = "dsr_pending_user"
 NEXT_URL = "dsr_next"
@@ -79,7 +83,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 request=request, email=user.email, locked=False, step="no set-up link"
             )
             return render(request, "accounts/needs_link.jinja", {})
-    return render(request, "accounts/sign_in.jinja", {"form": form})
+    return render(
+        request,
+        "accounts/sign_in.jinja",
+        {"form": form, "providers": oidc.providers().values(), "next": request.GET.get("next", "")},
+    )
 
 
 @public
@@ -117,9 +125,10 @@ def _qr_svg(uri: str) -> Markup:
 
 
 @public
-@require_safe
+@require_http_methods(["GET", "POST"])
 def setup_link(request: HttpRequest, token: str) -> HttpResponse:
-    """The one-time link a user is sent to set up their second factor."""
+    """The one-time link a user is emailed: an invitation (choose a password, or use an NHS
+    identity) or a new second factor after a reset (ADR 0016)."""
     link = services.usable_link(token)
     if link is None:
         services.record_sign_in_failure(
@@ -127,7 +136,112 @@ def setup_link(request: HttpRequest, token: str) -> HttpResponse:
         )
         return render(request, "accounts/link_not_usable.jinja", {}, status=404)
     request.session[ENROLMENT_LINK] = link.pk
-    return render(request, "accounts/link_ready.jinja", {"email": link.user.email})
+    user = link.user
+    options = {"email": user.email, "providers": oidc.providers().values()}
+    if user.has_usable_password():
+        return render(request, "accounts/link_ready.jinja", options)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_first_password(
+                request=request,
+                link=link,
+                password=form.cleaned_data["password"],
+                again=form.cleaned_data["again"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+            services.record_sign_in_failure(
+                request=request, email=user.email, locked=False, step="new password refused"
+            )
+        else:
+            request.session.cycle_key()
+            request.session[ENROLMENT_LINK] = link.pk
+            request.session[PENDING_USER] = user.pk
+            return redirect("accounts:enrol")
+    return render(request, "accounts/set_password.jinja", {"form": form, **options})
+
+
+# --- NHS sign-in (ADR 0017) --------------------------------------------------------------
+
+
+def _provider(key: str) -> oidc.Provider:
+    provider = oidc.providers().get(key)
+    if provider is None:
+        raise Http404("Not found")
+    return provider
+
+
+@public
+@require_POST
+def oidc_start(request: HttpRequest, provider: str) -> HttpResponse:
+    chosen = _provider(provider)
+    request.session[NEXT_URL] = _safe_next(request, request.POST.get("next"))
+    callback = settings.SITE_URL.rstrip("/") + reverse("accounts:oidc_callback", args=[chosen.key])
+    try:
+        return oidc.start(request, chosen, callback)
+    except oidc.Refused as refusal:
+        return _refused(request, chosen, refusal, label="")
+
+
+def _refused(
+    request: HttpRequest, chosen: oidc.Provider, refusal: oidc.Refused, label: str
+) -> HttpResponse:
+    """Audited (system chain), said in words, nothing else written."""
+    services.record_sign_in_failure(
+        request=request,
+        email=label or f"({chosen.label})",
+        locked=False,
+        step=f"NHS sign-in ({chosen.key}): {refusal.reason}",
+    )
+    return render(
+        request,
+        "accounts/oidc_refused.jinja",
+        {"message": refusal.message, "provider": chosen},
+        status=400,
+    )
+
+
+@public
+@require_safe
+def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
+    """The provider sends the browser back here with a code: checked, then the account it
+    belongs to signed in, with the provider's multi-factor authentication or our own."""
+    chosen = _provider(provider)
+    link_id = request.session.get(ENROLMENT_LINK)
+    answer = None
+    try:
+        answer = oidc.finish(request, chosen)
+        user = oidc.account_for(request, answer, chosen, link_id)
+    except oidc.Refused as refusal:
+        label = (answer.email or f"{chosen.key}:{answer.subject}") if answer else ""
+        return _refused(request, chosen, refusal, label=label)
+    next_url = request.session.get(NEXT_URL, "/")
+    request.session.cycle_key()
+    if answer.multi_factor(chosen):
+        if link_id is not None:
+            services.use_link(link_id=link_id, user=user)
+        for key in (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET, NEXT_URL):
+            request.session.pop(key, None)
+        services.complete_sign_in(
+            request=request,
+            user=user,
+            device=None,
+            provider=chosen.key,
+            idp_mfa=answer.mfa_record(chosen),
+        )
+        return redirect(next_url)
+    # The provider did not assert a second factor: ours is still required.
+    request.session[PENDING_USER] = user.pk
+    request.session[NEXT_URL] = next_url
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return redirect("accounts:verify")
+    if services.link_belongs(link_id=link_id, user=user):
+        return redirect("accounts:enrol")
+    services.record_sign_in_failure(
+        request=request, email=user.email, locked=False, step="no set-up link"
+    )
+    return render(request, "accounts/needs_link.jinja", {})
 
 
 @public

@@ -23,6 +23,7 @@ from dsr.core.models import AuditAction, StaleVersion
 from dsr.people import services as people
 from dsr.people.models import Person
 from dsr.places.models import Organisation
+from dsr.places.services import check_organisation
 
 OWNER_CANNOT_SEE = "Choose an owner who works on this person's record"
 # Roles that can both see a person and update an action: an action's possible owners.
@@ -95,8 +96,7 @@ def open_action(
             and not possible_owners(current).filter(pk=owner_user.pk).exists()
         ):
             raise ValidationError({"owner_user": OWNER_CANNOT_SEE})
-        if owner_organisation is not None and owner_organisation.place_id != current.place_id:
-            raise ValidationError({"owner_organisation": "Choose an organisation from this place"})
+        check_organisation(owner_organisation, current.place_id, field="owner_organisation")
         action = Action.objects.create(
             person=current,
             place_id=current.place_id,

@@ -64,11 +64,24 @@ def audit_details(event: Any) -> str:
         elsewhere = "yes" if changes.get("found_elsewhere") else "no"
         return f"found on this register: {here}; on another place's register: {elsewhere}"
     parts = []
-    for key in ("page", "reason", "path", "terms", "results", "ip"):
+    for key in (
+        "page",
+        "reason",
+        "step",
+        "fields",
+        "path",
+        "terms",
+        "results",
+        "ip",
+        "user",
+        "role",
+    ):
         if key in changes and changes[key] not in ("", None, {}):
             value = changes[key]
             if isinstance(value, dict):
                 value = ", ".join(f"{k}={v}" for k, v in value.items())
+            elif isinstance(value, list):
+                value = ", ".join(str(v) for v in value)
             parts.append(f"{key}: {value}")
     if "shown" in changes:
         shown = len(changes["shown"])

@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dsr.core.middleware.RequestIdMiddleware",
+    "dsr.core.logs.AccessLogMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -156,7 +157,7 @@ LOGIN_REDIRECT_URL = "home"
 
 # Sessions: database-backed, 15 minutes idle (renewed at most once a minute),
 # 10 hours absolute (SessionLifetimeMiddleware).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "dsr.accounts.sessions"  # database sessions that know their user
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 15 * 60))
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -178,6 +179,8 @@ AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]  # the real client (core/proxy.py)
 # Attempts while locked out do not push the end of the lockout further away.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# How long `prune_lockouts` keeps django-axes' rows (the audit trail keeps sign-ins for good).
+LOCKOUT_RECORDS_DAYS = int(os.environ.get("LOCKOUT_RECORDS_DAYS", 90))
 # The proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
 # believed; from anyone else those headers are dropped (core/proxy.py). None by default.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
@@ -197,8 +200,44 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 # Per client address: self-referral form posts, and referrals made (README, "Settings").
 SELF_REFERRAL_ATTEMPTS_RATE = os.environ.get("SELF_REFERRAL_ATTEMPTS_RATE", "20/h")
 SELF_REFERRAL_RATE = os.environ.get("SELF_REFERRAL_RATE", "5/d")
-# Where links in emails point: the address people use to reach the register.
-DSR_BASE_URL = os.environ.get("DSR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+# NHS sign-in by OpenID Connect (ADR 0017): a provider is on when its issuer is set. CIS2
+# authenticates us with private_key_jwt (OIDC_CIS2_PRIVATE_KEY_FILE, a PEM file, and its
+# key id); Entra ID (NHSmail) with a client secret. `MFA_AMR` / `MFA_ACR`: the `amr` and `acr`
+# values that mean the provider did multi-factor authentication (then it stands in for the
+# local second factor); confirm them with the provider.
+def _oidc_provider(key: str, label: str, mfa_amr: str, mfa_acr: str) -> dict[str, object] | None:
+    prefix = f"OIDC_{key.upper()}_"
+    issuer = os.environ.get(prefix + "ISSUER", "").strip()
+    if not issuer:
+        return None
+    key_file = os.environ.get(prefix + "PRIVATE_KEY_FILE", "").strip()
+    return {
+        "label": os.environ.get(prefix + "LABEL") or label,
+        "issuer": issuer,
+        "client_id": os.environ.get(prefix + "CLIENT_ID", ""),
+        "client_secret": os.environ.get(prefix + "CLIENT_SECRET", ""),
+        "private_key": Path(key_file).read_text() if key_file else "",
+        "key_id": os.environ.get(prefix + "KEY_ID", ""),
+        "scopes": os.environ.get(prefix + "SCOPES", "openid email profile"),
+        "acr_values": os.environ.get(prefix + "ACR_VALUES", ""),
+        "mfa_amr": env_list(prefix + "MFA_AMR", mfa_amr),
+        "mfa_acr": env_list(prefix + "MFA_ACR", mfa_acr),
+        "timeout": float(os.environ.get(prefix + "TIMEOUT", 10)),
+    }
+
+
+OIDC_PROVIDERS = {
+    key: config
+    for key, config in {
+        "cis2": _oidc_provider(
+            "cis2", "NHS Care Identity Service 2", "", "AAL2_OR_ABOVE,AAL2_ANY,AAL3_ANY"
+        ),
+        "entra": _oidc_provider("entra", "NHSmail (Microsoft Entra ID)", "mfa", ""),
+    }.items()
+    if config is not None
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -206,9 +245,22 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/assets/"  # nhsuk-frontend's CSS refers to /assets/images/...
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "dsr" / "static"]
-WHITENOISE_USE_FINDERS = True
+# Production serves what `make static` collected once (hashed names, cached for a year, so
+# a server needs no Node); demo and tests serve the source folders as they are.
+COLLECTED_STATIC = env_bool(
+    "DSR_COLLECTED_STATIC", not (DSR_DEMO or DEBUG or env_bool("DSR_TESTING"))
+)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "dsr.core.static.HashedStatic"
+        if COLLECTED_STATIC
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not COLLECTED_STATIC
 WHITENOISE_AUTOREFRESH = DEBUG
 
 EMAIL_BACKEND = os.environ.get(
@@ -223,6 +275,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "dsr@localhost")
+# The service's own address, for the links in its emails (invitations, set-up links).
+SITE_URL = os.environ.get("SITE_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
 # A mail server that accepts and stays silent must not hold anything up for long: mail is
 # sent from the outbox after commit, never inside a transaction (ADR 0014).
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))
@@ -234,6 +288,8 @@ DSR_NHS_FONTS = env_bool("DSR_NHS_FONTS")
 # Transport security. Production runs behind TLS; demo and tests on plain HTTP.
 SECURE = not (DSR_DEMO or DEBUG or env_bool("DSR_TESTING")) or env_bool("DSR_SECURE")
 SECURE_SSL_REDIRECT = SECURE
+# A load balancer checks health over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_HSTS_SECONDS = 63072000 if SECURE else 0
@@ -247,10 +303,26 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_HTTPONLY = True
 
+# Logs: JSON lines with the request id and no care data (core/logs.py), to standard error,
+# for the host's collector; `LOG_FORMAT=text` for people reading a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("text" if (DSR_DEMO or DEBUG) else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "dsr.core.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # One line a request (method, path without its query, status, time): ACCESS_LOG=0
+        # turns it off where the proxy logs requests already.
+        "dsr.access": {
+            "level": "INFO" if env_bool("ACCESS_LOG", not env_bool("DSR_TESTING")) else "WARNING"
+        },
+    },
 }
 CSRF_FAILURE_VIEW = "dsr.core.views.csrf_failure"

@@ -1,5 +1,6 @@
 from django.urls import include, path, register_converter
 
+from dsr.core import views as core_views
 from dsr.core.routing import RecordId
 from dsr.places import audit_views
 from dsr.places import views as places_views
@@ -18,10 +19,12 @@ place_pages = [
     path("", include("dsr.work.urls")),
     path("", include("dsr.referrals.urls")),
     path("audit/", audit_views.audit_search, name="audit_search"),
+    path("settings/risk-factors/", include("dsr.risk.factor_urls")),
 ]
 
 urlpatterns = [
     path("", places_views.home, name="home"),
+    path("health/", core_views.health, name="health"),
     path("", include("dsr.accounts.urls")),
     path("places/switch/", places_views.switch_place, name="switch_place"),
     path("", include("dsr.referrals.public_urls")),

@@ -71,7 +71,11 @@ def _organisations(chosen: Iterable[Any], person: Person) -> list[Organisation]:
     wrong = ValidationError({"share_with": "Choose organisations from this place's list"})
     if not all(isinstance(o, Organisation) for o in chosen):
         raise wrong
-    found = list(Organisation.objects.filter(pk__in=[o.pk for o in chosen], place=person.place_id))
+    found = list(
+        Organisation.objects.filter(
+            pk__in=[o.pk for o in chosen], place=person.place_id, is_active=True
+        )
+    )
     if len(found) != len({o.pk for o in chosen}):
         raise wrong
     return found

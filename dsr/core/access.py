@@ -58,6 +58,11 @@ class Permission(enum.StrEnum):
     VIEW_CASELOAD = "view_caseload"
     LOG_CONTACT = "log_contact"
     TRANSFER_PERSON = "transfer_person"
+    # A place's administration (its system owner): users, settings, lists. No care data.
+    MANAGE_USERS = "manage_users"
+    EDIT_PLACE_SETTINGS = "edit_place_settings"
+    MANAGE_ORGANISATIONS = "manage_organisations"
+    MANAGE_RISK_FACTORS = "manage_risk_factors"
 
 
 P = Permission
@@ -115,8 +120,20 @@ ACCESS: dict[Role, frozenset[Permission]] = {
         {P.VIEW_REGISTER, P.VIEW_PERSON, P.VIEW_PLACE_SETTINGS, P.VIEW_RISING_RISK, P.VIEW_CASELOAD}
     ),
     Role.AUDITOR: frozenset({P.SEARCH_AUDIT, P.VIEW_PERSON_ACCESS}),
-    Role.PLACE_ADMIN: frozenset({P.VIEW_PLACE_SETTINGS}),
+    # DOMAIN.md: the place admin "manages users, memberships and the place's settings" and
+    # sees no care data: only these (tests/core/test_access.py walks every page to prove it).
+    Role.PLACE_ADMIN: frozenset(
+        {
+            P.VIEW_PLACE_SETTINGS,
+            P.MANAGE_USERS,
+            P.EDIT_PLACE_SETTINGS,
+            P.MANAGE_ORGANISATIONS,
+            P.MANAGE_RISK_FACTORS,
+        }
+    ),
 }
+# What administering a place means; nothing in it reads or writes care data.
+ADMINISTRATION: frozenset[Permission] = ACCESS[Role.PLACE_ADMIN]
 
 
 def role_has(role: str | None, permission: Permission) -> bool:
@@ -204,8 +221,15 @@ PLACE_KWARG = "place_id"
 LAST_PLACE = "dsr_last_place"
 
 
+# Set by NHS sign-in (dsr/accounts/oidc.py) only when the identity provider asserted
+# multi-factor authentication: it stands in for the local second factor (ADR 0017).
+IDP_MFA = "dsr_idp_mfa"
+
+
 def _second_factor_done(request: HttpRequest) -> bool:
     if settings.DSR_DEMO:
+        return True
+    if request.user.is_authenticated and request.session.get(IDP_MFA):
         return True
     is_verified = getattr(request.user, "is_verified", None)
     return bool(is_verified and is_verified())

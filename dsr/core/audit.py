@@ -177,6 +177,28 @@ def record_denied(
         )
 
 
+def record_refused(
+    *,
+    context: Context,
+    place_id: int | None,
+    what: str,
+    reason: str,
+    fields: list[str] | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Bad input or a stale form that a service (or its page) refused: its own transaction,
+    so the refusal is kept though nothing else is written. Never the values refused (they
+    may be secrets or care data): what was refused, why, and which fields."""
+    with transaction.atomic():
+        record(
+            context=context,
+            action=AuditAction.REFUSED,
+            object_type=what[:64],
+            place_id=place_id,
+            changes={"reason": reason, **({"fields": fields} if fields else {}), **(details or {})},
+        )
+
+
 def record_audit_search(*, context: Context, terms: dict[str, Any]) -> None:
     """An auditor searched the trail: reading the trail is itself audited."""
     with transaction.atomic():

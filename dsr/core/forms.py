@@ -401,6 +401,12 @@ class RecordsChoiceField(forms.ModelMultipleChoiceField):  # type: ignore[type-a
         return super()._check_values(value)  # type: ignore[misc]
 
 
+def posted(request: Any) -> Any:
+    """A form's data: bound on every POST, even an empty one (whose errors then show), and
+    unbound on a GET. `request.POST or None` leaves an empty POST unbound and silent."""
+    return request.POST if request.method == "POST" else None
+
+
 def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's refusal on the form: beside the field it names when the form has
     that field, otherwise at the top of the error summary."""

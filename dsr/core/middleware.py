@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from functools import lru_cache
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from dsr.core.logs import request_id
+
 NHS_FONT_HOST = "https://assets.nhs.uk"
 
 
-def content_security_policy(*, nhs_fonts: bool) -> str:
+def content_security_policy(*, nhs_fonts: bool, sign_in_with: tuple[str, ...] = ()) -> str:
     """No inline script or style anywhere: everything is served from 'self'. NHS.UK's font
-    host is allowed for fonts only when the place turns its fonts on (DSR_NHS_FONTS)."""
+    host is allowed for fonts only when the place turns its fonts on (DSR_NHS_FONTS). A
+    form may lead only to us, and to the NHS identity providers configured (the NHS sign-in
+    button's form is redirected to the provider, and browsers hold redirects to form-action)."""
     return "; ".join(
         [
             "default-src 'self'",
@@ -24,10 +30,25 @@ def content_security_policy(*, nhs_fonts: bool) -> str:
             "connect-src 'self'",
             "object-src 'none'",
             "base-uri 'self'",
-            "form-action 'self'",
+            " ".join(["form-action 'self'", *sign_in_with]),
             "frame-ancestors 'none'",
         ]
     )
+
+
+def _providers() -> tuple[str, ...]:
+    """The origins of the configured identity providers (settings.OIDC_PROVIDERS)."""
+    found = []
+    for config in getattr(settings, "OIDC_PROVIDERS", {}).values():
+        parts = urlsplit(str(config.get("issuer", "")))
+        if parts.scheme in ("https", "http") and parts.netloc:
+            found.append(f"{parts.scheme}://{parts.netloc}")
+    return tuple(sorted(set(found)))
+
+
+@lru_cache(maxsize=8)
+def _policy(nhs_fonts: bool, sign_in_with: tuple[str, ...]) -> str:
+    return content_security_policy(nhs_fonts=nhs_fonts, sign_in_with=sign_in_with)
 
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
@@ -39,7 +60,11 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.request_id = uuid.uuid4().hex  # type: ignore[attr-defined]
-        response = self.get_response(request)
+        token = request_id.set(request.request_id)  # type: ignore[attr-defined]
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id.reset(token)
         response["X-Request-Id"] = request.request_id  # type: ignore[attr-defined]
         return response
 
@@ -49,14 +74,14 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.csp = content_security_policy(nhs_fonts=settings.DSR_NHS_FONTS)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", self.csp)
+        policy = _policy(settings.DSR_NHS_FONTS, _providers())
+        response.setdefault("Content-Security-Policy", policy)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
-        if not request.path.startswith("/assets/"):
+        if not request.path.startswith(settings.STATIC_URL):
             response["Cache-Control"] = "no-store"
             response["Pragma"] = "no-cache"
         return response

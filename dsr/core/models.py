@@ -186,6 +186,12 @@ class AuditAction(models.TextChoices):
     SECOND_FACTOR_ENROLLED = "second_factor_enrolled", "Second factor enrolled"
     EMAILED = "emailed", "Emailed"
     KEY_ROTATED = "key_rotated", "Audit key rotated"
+    REFUSED = "refused", "Refused"
+    INVITED = "invited", "Invited"
+    PASSWORD_SET = "password_set", "Password set"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Second factor reset"
+    DEACTIVATED = "deactivated", "Account deactivated"
+    REACTIVATED = "reactivated", "Account reactivated"
 
 
 class AuditChain(models.Model):

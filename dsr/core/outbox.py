@@ -28,13 +28,13 @@ def queue(*, to: str, subject: str, body: str) -> OutgoingEmail:
     return OutgoingEmail.objects.create(to=to, subject=subject[:255], body=body)
 
 
-def _claim(tried: set[int]) -> OutgoingEmail | None:
+def _claim(tried: set[int], only: list[int] | None = None) -> OutgoingEmail | None:
     """The next message to send (not one already tried in this run), marked as being sent
     in its own short transaction, so that two senders never take the same message."""
     with transaction.atomic():
         message = (
             OutgoingEmail.objects.select_for_update(skip_locked=True)
-            .filter(status=OutboxStatus.PENDING)
+            .filter(status=OutboxStatus.PENDING, **({"pk__in": only} if only is not None else {}))
             .exclude(pk__in=tried)
             .order_by("id")
             .first()
@@ -65,8 +65,10 @@ def _in_a_transaction() -> bool:
     return any(not getattr(block, "_from_testcase", False) for block in blocks)
 
 
-def send_pending(*, limit: int = 1000) -> dict[str, int]:
+def send_pending(*, limit: int = 1000, only: list[int] | None = None) -> dict[str, int]:
     """Send what is waiting, each message on its own; returns how many were sent or failed.
+    `only`: just these messages (a page sending the invitation it has just queued; what
+    fails waits for the next `send_outbox` run).
 
     Runs outside any transaction (never inside one that holds an audit chain).
     """
@@ -79,7 +81,7 @@ def send_pending(*, limit: int = 1000) -> dict[str, int]:
     tried: set[int] = set()
     connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
     while len(tried) < limit:
-        message = _claim(tried)
+        message = _claim(tried, only)
         if message is None:
             break
         tried.add(message.pk)

@@ -54,10 +54,10 @@ def url_in(place_id: int, name: str, *args: Any, **query: Any) -> str:
 
 
 def absolute(path: str) -> str:
-    """A full address for a link sent outside the register (an email): DSR_BASE_URL + path."""
+    """A full address for a link sent outside the register (an email): SITE_URL + path."""
     from django.conf import settings
 
-    return f"{settings.DSR_BASE_URL}{path}"
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
 
 
 def url_for(request: HttpRequest, name: str, *args: Any) -> str:

@@ -1,9 +1,46 @@
-"""The NHS-style error pages."""
+"""The NHS-style error pages, and the health check for load balancers."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
+
+from dsr.core.access import public
+
+# Once every migration is applied it stays applied until the next deploy restarts us.
+_migrated = False
+
+
+def _migrations_applied() -> bool:
+    global _migrated
+    if not _migrated:
+        executor = MigrationExecutor(connection)
+        _migrated = not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return _migrated
+
+
+@public
+@require_safe
+def health(request: HttpRequest) -> HttpResponse:
+    """200 when this server can serve: its database answers and every migration is
+    applied; 503 otherwise, saying which. No session, no audit, no care data."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = True
+        migrated = _migrations_applied()
+    except DatabaseError:
+        database = migrated = False
+    healthy = database and migrated
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "database": "ok" if database else "unreachable",
+        "migrations": "applied" if migrated else ("pending" if database else "unknown"),
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

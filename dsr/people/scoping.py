@@ -79,3 +79,9 @@ CIRCUMSTANCES: Door[Circumstance] = Door(
     Circumstance,
     scope=lambda membership: Circumstance.objects.filter(visible(membership, own_place="place_id")),
 )
+
+
+def count_open(place_id: int, *conditions: Q, **lookups: Any) -> int:
+    """How many open records in the place match: a number, never a person (nothing to
+    audit, nothing a place admin may not see). For what a settings change affects."""
+    return Person.objects.open().filter(*conditions, place_id=place_id, **lookups).count()

@@ -22,12 +22,14 @@ from dsr.core import audit, dates, validation
 from dsr.core.models import AuditAction
 from dsr.people import services as people
 from dsr.people.models import Person
+from dsr.places.services import refusals_audited, require_administers
 from dsr.risk import rules
 from dsr.risk.models import (
     DEFAULT_RISK_FACTORS,
     EventKind,
     Rating,
     RatingContext,
+    RatingFactor,
     Review,
     RiskFactor,
     RiskRating,
@@ -334,3 +336,97 @@ def transfer_history(person: Person) -> dict[str, Any]:
             for e in events
         ],
     }
+
+
+# --- The place's risk-factor checklist (managed by its place admin, ADR 0015) -----------
+
+FACTOR_USED = (
+    "This factor informed ratings already made, so its wording stays as those ratings saw "
+    "it. Retire it and add the new wording as a new factor"
+)
+
+
+def _factor_label(label: Any) -> str:
+    return validation.text(label, field="label", label="Risk factor", max_length=200, required=True)
+
+
+@refusals_audited("risk factor")
+def add_risk_factor(*, place: Any, label: str, by: audit.Context) -> RiskFactor:
+    """A new factor at the end of the place's checklist."""
+    require_administers(by, place.pk)
+    label = _factor_label(label)
+    with transaction.atomic():
+        last = RiskFactor.objects.filter(place=place).order_by("-position").first()
+        factor = RiskFactor.objects.create(
+            place=place, label=label, position=(last.position + 1) if last else 0
+        )
+        audit.record(
+            context=by,
+            action=AuditAction.CREATED,
+            obj=factor,
+            place_id=place.pk,
+            changes={"label": [None, label]},
+        )
+    return factor
+
+
+@refusals_audited("risk factor")
+def update_risk_factor(
+    *, factor: RiskFactor, label: str, is_active: bool, by: audit.Context
+) -> RiskFactor:
+    """Correct a factor's wording (only while no rating has used it: a rating's factors are
+    part of its history), or retire it from the checklist and bring it back."""
+    require_administers(by, factor.place_id)
+    label = _factor_label(label)
+    if not isinstance(is_active, bool):
+        raise ValidationError({"is_active": "Select whether the factor is still in use"})
+    with transaction.atomic():
+        current = RiskFactor.objects.select_for_update().get(pk=factor.pk)
+        changes = {
+            name: [getattr(current, name), value]
+            for name, value in (("label", label), ("is_active", is_active))
+            if getattr(current, name) != value
+        }
+        if not changes:
+            return current
+        if "label" in changes and RatingFactor.objects.filter(riskfactor=current).exists():
+            raise ValidationError({"label": FACTOR_USED})
+        for name, (_old, new) in changes.items():
+            setattr(current, name, new)
+        current.save(update_fields=list(changes))
+        audit.record(
+            context=by,
+            action=AuditAction.CHANGED,
+            obj=current,
+            place_id=current.place_id,
+            changes=changes,
+        )
+    return current
+
+
+def move_risk_factor(*, factor: RiskFactor, up: bool, by: audit.Context) -> RiskFactor:
+    """Swap a factor with its neighbour on the checklist (the order ratings show it in)."""
+    require_administers(by, factor.place_id)
+    with transaction.atomic():
+        factors = list(
+            RiskFactor.objects.select_for_update()
+            .filter(place_id=factor.place_id)
+            .order_by("position", "id")
+        )
+        index = next(i for i, f in enumerate(factors) if f.pk == factor.pk)
+        other = index - 1 if up else index + 1
+        if not 0 <= other < len(factors):
+            return factors[index]
+        factors[index], factors[other] = factors[other], factors[index]
+        for position, item in enumerate(factors):
+            if item.position != position:
+                item.position = position
+                item.save(update_fields=["position"])
+        audit.record(
+            context=by,
+            action=AuditAction.CHANGED,
+            obj=factor,
+            place_id=factor.place_id,
+            changes={"position": [index, other]},
+        )
+    return factors[other]

@@ -185,11 +185,11 @@ def test_demo_mode_signs_in_with_the_password_alone(cast, client, settings, plac
 
 def test_sessions_expire_after_15_idle_minutes():
     assert django_settings.SESSION_COOKIE_AGE == 15 * 60
-    assert django_settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    assert django_settings.SESSION_ENGINE == "dsr.accounts.sessions"  # database-backed
 
 
 def test_activity_renews_the_idle_expiry_at_most_once_a_minute(client_for, place_a):
-    from django.contrib.sessions.models import Session
+    from dsr.accounts.models import UserSession as Session
 
     client = client_for(Role.COORDINATOR)
     client.get(at(place_a, "register:list"))

@@ -20,6 +20,8 @@ PHONE = {"width": 375, "height": 812}
 
 def assert_fits(page: Page) -> None:
     """Nothing wider than the screen: no sideways scrolling of the page."""
+    # Once loaded: the header's script folds navigation that does not fit into a menu.
+    page.wait_for_load_state("load")
     overflow = page.evaluate(
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )

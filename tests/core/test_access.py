@@ -46,6 +46,8 @@ def concrete_url(name: str, route: str, *, place_id: int, ids: dict | None = Non
         kwargs[argument] = place_id if argument == PLACE_KWARG else given.get(argument, 0)
     if "<str:token>" in route:
         kwargs["token"] = "no-such-set-up-link"
+    if "<slug:provider>" in route:
+        kwargs["provider"] = "no-such-provider"
     return reverse(name, kwargs=kwargs or None)
 
 
@@ -114,10 +116,12 @@ class World:
     keyworker: object
     other_keyworker: object
     referral: object
+    administration: dict  # the place's own records its admin's pages name (membership_id...)
 
     def ids(self, **chosen) -> dict:
         """Every record a URL can name, by its URL argument."""
         return {
+            **self.administration,
             "person_id": self.person.pk,
             "action_id": self.keyworkers_action.pk,
             "member_id": self.member.pk,
@@ -162,6 +166,17 @@ def build_world(person, *, partner, keyworker) -> World:
         )
 
     risk.rate(person=person, rating="A", rationale="Escalating at home", by=SYSTEM)
+    from dsr.places import services as places
+    from dsr.places.models import Membership
+    from dsr.risk.models import RiskFactor
+
+    administration = {
+        "membership_id": Membership.objects.filter(place=person.place).first().pk,
+        "organisation_id": places.add_organisation(
+            place=person.place, name="Walk Trust", kind="nhs_trust", by=SYSTEM
+        ).pk,
+        "factor_id": RiskFactor.objects.filter(place=person.place).first().pk,
+    }
     return World(
         person=person,
         partners_action=action(partner),
@@ -171,6 +186,7 @@ def build_world(person, *, partner, keyworker) -> World:
         keyworker=keyworker,
         other_keyworker=factories.make_user(place=person.place, role=Role.KEYWORKER),
         referral=factories.make_referral(person.place),
+        administration=administration,
     )
 
 
@@ -190,8 +206,8 @@ class Holder:
 def expected_answer(role: Role, user, route: str, entry, method: str, obj=None) -> set[int]:
     """What the access table (with its object rules, for `obj`) says this role gets."""
     rule = entry.callback.access_rule
-    if "<str:token>" in route:
-        return {404, 405}  # a set-up link that does not exist: not found, for anyone
+    if "<str:token>" in route or "<slug:provider>" in route:
+        return {404, 405}  # a set-up link or identity provider that does not exist
     if rule is not Rule.PERMISSION:
         return {200, 302, 405}
     holder = Holder(role.value, user.pk)
@@ -316,3 +332,30 @@ def test_a_refusal_by_role_names_a_person_only_when_they_exist_and_files_it_with
     real, missing = AuditEvent.objects.filter(action="denied").order_by("id")
     assert (real.person_id, real.place_id) == (person_b.pk, person_b.place_id)
     assert (missing.person_id, missing.place_id) == (None, place_a.pk)
+
+
+def test_the_place_admin_sees_no_care_data_on_any_page_they_may_open(client_for, cast, world):
+    """DOMAIN.md: the place admin manages users, memberships and settings; they see no
+    person, no referral, no audit of care. Every route they may open is walked: none shows
+    the person's name or leaves a read of a person in the trail."""
+    from dsr.core.models import AuditShown
+
+    client = client_for(Role.PLACE_ADMIN)
+    admin = Holder(Role.PLACE_ADMIN.value, cast[Role.PLACE_ADMIN].pk)
+    opened = []
+    for route, name, entry in walk():
+        rule = entry.callback.access_rule
+        if rule is Rule.PUBLIC or name in ("accounts:sign_out", "switch_place"):
+            continue
+        if rule is Rule.PERMISSION and not allows(admin, entry.callback.access_permission):
+            continue
+        url = concrete_url(name, route, place_id=world.person.place_id, ids=world.ids())
+        about_people = AuditEvent.objects.filter(person_id__isnull=False).count()
+        shown = AuditShown.objects.count()
+        response = client.get(url, follow=True)
+        body = response.content.decode()
+        assert world.person.family_name not in body and world.person.given_name not in body, url
+        assert AuditEvent.objects.filter(person_id__isnull=False).count() == about_people, url
+        assert AuditShown.objects.count() == shown, url
+        opened.append(name)
+    assert {"places:users", "places:settings", "places:settings_edit"} <= set(opened)

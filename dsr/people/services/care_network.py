@@ -25,6 +25,7 @@ from dsr.people.choices import MemberKind, Relationship
 from dsr.people.models import NetworkMember, Person
 from dsr.people.services.record import lock_open
 from dsr.places.models import Membership, Organisation
+from dsr.places.services import check_organisation
 
 LEAD_TAKEN = "Someone else is the lead professional. End or change their entry first"
 PHONE_CHARACTERS = set("0123456789 +()-")
@@ -133,9 +134,7 @@ def _member_fields(data: dict[str, Any], *, kind: str) -> dict[str, Any]:
 
 
 def _check_links(values: dict[str, Any], *, person: Person, member_id: int | None) -> None:
-    organisation: Organisation | None = values.get("organisation")
-    if organisation is not None and organisation.place_id != person.place_id:
-        raise ValidationError({"organisation": "Choose an organisation from this place"})
+    check_organisation(values.get("organisation"), person.place_id, field="organisation")
     user = values.get("user")
     if user is not None:
         if not Membership.objects.filter(

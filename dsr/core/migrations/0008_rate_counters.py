@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0006_system_actor_index"),
+        ("core", "0007_administration_audit_actions"),
     ]
 
     operations = [

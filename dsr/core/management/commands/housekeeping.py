@@ -1,0 +1,28 @@
+"""The frequent jobs in one, each safe to run at any time and any number of times: expired
+sessions, old lockout records, an audit checkpoint, mail waiting in the outbox (the
+schedule is in docs/deploy.md). Reminders and verify_audit run on their own schedules."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+JOBS = ["clearsessions", "prune_lockouts", "checkpoint_audit", "send_outbox"]
+
+
+class Command(BaseCommand):
+    help = "Expired sessions, old lockout records, an audit checkpoint, the outbox: " + ", ".join(
+        JOBS
+    )
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        failed = []
+        for job in JOBS:
+            try:
+                call_command(job, stdout=self.stdout, stderr=self.stderr)
+            except Exception as error:  # noqa: BLE001 - one job's failure never stops the rest
+                failed.append(job)
+                self.stderr.write(f"{job} failed: {type(error).__name__}")
+        if failed:
+            raise SystemExit(f"housekeeping: {', '.join(failed)} failed")
+        self.stdout.write("housekeeping done")
