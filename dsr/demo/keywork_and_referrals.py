@@ -8,6 +8,8 @@ import random
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
+
 from dsr.consent import services as consent
 from dsr.core import audit, dates
 from dsr.core.access import Role
@@ -293,7 +295,8 @@ def add_referrals(
 
 def _first_open_with_consent(candidates: list[Person]) -> Person | None:
     for candidate in candidates:
-        fresh = people.lock(candidate)  # as the record stands now
+        with transaction.atomic():
+            fresh = people.lock(candidate)  # as the record stands now
         if fresh.is_open and fresh.consent_state == "given":
             return fresh
     return None
