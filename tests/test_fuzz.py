@@ -18,8 +18,10 @@ from dsr.actions.models import Action, ActionUpdate
 from dsr.core import dates
 from dsr.core.access import ACCESS, Role, Rule
 from dsr.core.models import AuditEvent
+from dsr.hospital.models import Admission, OversightVisit
 from dsr.people.models import NetworkMember, Person
 from dsr.places.models import Membership
+from dsr.reviews.models import Cetr, Recommendation
 from dsr.risk.models import Rating, RatingFactor, Review, Signal, SignificantEvent
 from tests.core.test_access import concrete_url, walk
 from tests.factories import SYSTEM
@@ -51,6 +53,19 @@ def dated(prefix: str) -> list[str]:
 
 
 PERSON_FIELDS = [*form_data().keys(), "version", "loaded", "confirm_not_duplicate", "place", "id"]
+ADMISSION_FIELDS = [
+    "hospital",
+    "provider",
+    "provider_sector",
+    "ward_type",
+    "legal_status",
+    *dated("admitted_on"),
+    "distance_miles",
+    "out_of_area",
+    "on_register_before",
+    "delayed_discharge",
+    "delay_reason",
+]
 RATING_FIELDS = ["rating", "rationale", "factors"]
 # Every form a user can send, by URL name: the fields a hostile post draws from.
 FORMS = {
@@ -77,6 +92,36 @@ FORMS = {
         *dated("due_on"),
     ],
     "actions:update": ["status", "note", "version"],
+    "risk:prompts": ["action", "reason", "version"],
+    "register:transition": ["transition"],
+    "hospital:admit": ADMISSION_FIELDS,
+    "hospital:edit": [*ADMISSION_FIELDS, "version"],
+    "hospital:discharge": [*dated("discharged_on"), "discharge_destination", "version"],
+    "hospital:visit_new": [*dated("visited_on"), "visited_by", "findings"],
+    "hospital:red_lift": ["red_lifted_reason", "version"],
+    "reviews:request": ["kind", *dated("requested_on"), "reason"],
+    "reviews:details": [
+        *dated("scheduled_for"),
+        "chair",
+        "clinical_expert",
+        "expert_by_experience",
+        "other_panel",
+        "attendees",
+        "consent_basis",
+        "consent_given_by",
+        *dated("consent_on"),
+        "version",
+    ],
+    "reviews:hold": [*dated("held_on"), "summary", "version"],
+    "reviews:report": [*dated("report_issued_on"), "version"],
+    "reviews:cancel": ["cancel_reason", "version"],
+    "reviews:recommend": [
+        "description",
+        "owner_user",
+        "owner_name",
+        "owner_organisation",
+        *dated("due_on"),
+    ],
 }
 # The sign-in forms, fuzzed signed out (test_hostile_sign_in_input_never_errors).
 SIGN_IN_FORMS = {"accounts:sign_in", "accounts:verify", "accounts:enrol", "accounts:sign_out"}
@@ -94,6 +139,10 @@ CARE_TABLES = [
     Action,
     ActionUpdate,
     Membership,
+    Admission,
+    OversightVisit,
+    Cetr,
+    Recommendation,
 ]
 
 
@@ -133,30 +182,74 @@ def action_a(person_a, cast):
     )
 
 
-def url_for_form(name: str, person, action) -> str:
+@pytest.fixture
+def stay_a(place_a):
+    """Someone in hospital, with a post-admission C(E)TR arranged (consent and panel)."""
+    from tests import factories
+    from tests.hospital.factories import admit, arrange, request_cetr
+
+    inpatient = factories.make_person(place_a, given_name="Ines")
+    stay = admit(inpatient)
+    arrange(request_cetr(inpatient, kind="post_admission"))
+    return stay
+
+
+def url_for_form(name: str, person, action, stay=None) -> str:
     if name == "switch_place":
         return reverse(name)
     if name == "register:add":
         return at(person.place, name)
     if name == "actions:update":
         return at(action, name)
+    if name.startswith("hospital:") and name != "hospital:admit":
+        return at(stay, name)
+    if name.startswith("reviews:") and name != "reviews:request":
+        return at(stay.cetrs.get(), name)
     return at(person, name)
+
+
+# Valid submissions the hostile values are drawn over, so that some get past the form and
+# reach the service (whose refusals must write nothing too).
+def base_for(name: str) -> dict:
+    if name == "hospital:admit":
+        today = dates.today()
+        return {
+            "hospital": "Riverside",
+            "provider": "Riverside NHS Trust",
+            "provider_sector": "nhs",
+            "ward_type": "picu",
+            "legal_status": "s2",
+            "admitted_on_day": today.day,
+            "admitted_on_month": today.month,
+            "admitted_on_year": today.year,
+            "out_of_area": "no",
+            "on_register_before": "yes",
+        }
+    if name == "reviews:request":
+        today = dates.today()
+        return {
+            "kind": "community",
+            "requested_on_day": today.day,
+            "requested_on_month": today.month,
+            "requested_on_year": today.year,
+        }
+    return {}
 
 
 @pytest.mark.parametrize("name", list(FORMS))
 @FUZZ
 @given(data=st.data())
 def test_hostile_form_input_never_errors_and_a_rejection_writes_nothing(
-    name, data, coordinator, person_a, action_a
+    name, data, coordinator, person_a, action_a, stay_a
 ):
     fields = FORMS[name]
-    base = form_data() if fields is PERSON_FIELDS else {}
+    base = form_data() if fields is PERSON_FIELDS else base_for(name)
     posted = {
         **base,
         **data.draw(st.dictionaries(st.sampled_from(fields), values, max_size=len(fields))),
     }
     before = snapshot()
-    response = coordinator.post(url_for_form(name, person_a, action_a), posted)
+    response = coordinator.post(url_for_form(name, person_a, action_a, stay_a), posted)
     assert response.status_code in {200, 302, 404}, response.status_code
     if response.status_code != 302:
         assert snapshot() == before

@@ -1,5 +1,6 @@
 """Layers read one way (ADR 0011): every import points down, so a rating's path runs
-register -> risk -> actions -> people -> places -> core and never climbs back."""
+register -> risk -> actions -> people -> places -> core and never climbs back. Hospital
+and C(E)TRs (reviews) sit above risk: an admission rates, risk never asks them (ADR 0015)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ LAYERS = [
     {"people"},
     {"actions"},
     {"risk"},
+    {"hospital"},
+    {"reviews"},
     {"register", "work"},
     {"demo", "config"},
 ]

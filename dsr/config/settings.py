@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "dsr.people",
     "dsr.actions",
     "dsr.risk",
+    "dsr.hospital",
+    "dsr.reviews",
     "dsr.register",
     "dsr.work",
     "dsr.demo",

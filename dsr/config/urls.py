@@ -14,6 +14,8 @@ place_pages = [
     path("people/", include("dsr.risk.urls")),
     path("", include("dsr.actions.urls")),
     path("", include("dsr.work.urls")),
+    path("", include("dsr.hospital.urls")),
+    path("", include("dsr.reviews.urls")),
     path("audit/", audit_views.audit_search, name="audit_search"),
 ]
 

@@ -48,6 +48,12 @@ class Permission(enum.StrEnum):
     UPDATE_ACTION = "update_action"
     VIEW_RISING_RISK = "view_rising_risk"
     VIEW_MY_WORK = "view_my_work"
+    # Step 7: hospital and C(E)TRs
+    RECORD_ADMISSION = "record_admission"
+    RECORD_OVERSIGHT_VISIT = "record_oversight_visit"
+    RECORD_CETR = "record_cetr"
+    VIEW_INPATIENTS = "view_inpatients"
+    VIEW_CETR_SCHEDULE = "view_cetr_schedule"
 
 
 P = Permission
@@ -68,6 +74,11 @@ ACCESS: dict[Role, frozenset[Permission]] = {
             P.UPDATE_ACTION,
             P.VIEW_RISING_RISK,
             P.VIEW_MY_WORK,
+            P.RECORD_ADMISSION,
+            P.RECORD_OVERSIGHT_VISIT,
+            P.RECORD_CETR,
+            P.VIEW_INPATIENTS,
+            P.VIEW_CETR_SCHEDULE,
         }
     ),
     Role.KEYWORKER: frozenset(
@@ -79,12 +90,21 @@ ACCESS: dict[Role, frozenset[Permission]] = {
             P.ADD_ACTION,
             P.UPDATE_ACTION,
             P.VIEW_MY_WORK,
+            P.VIEW_INPATIENTS,
+            P.VIEW_CETR_SCHEDULE,
         }
     ),
     # Partners see only people whose care network includes them (scoping, not here).
     Role.PARTNER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON, P.UPDATE_ACTION, P.VIEW_MY_WORK}),
     Role.VIEWER: frozenset(
-        {P.VIEW_REGISTER, P.VIEW_PERSON, P.VIEW_PLACE_SETTINGS, P.VIEW_RISING_RISK}
+        {
+            P.VIEW_REGISTER,
+            P.VIEW_PERSON,
+            P.VIEW_PLACE_SETTINGS,
+            P.VIEW_RISING_RISK,
+            P.VIEW_INPATIENTS,  # the commissioner's weekly check (issue 10, part 5)
+            P.VIEW_CETR_SCHEDULE,
+        }
     ),
     Role.AUDITOR: frozenset({P.SEARCH_AUDIT, P.VIEW_PERSON_ACCESS}),
     Role.PLACE_ADMIN: frozenset({P.VIEW_PLACE_SETTINGS}),

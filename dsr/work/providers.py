@@ -18,7 +18,9 @@ from dsr.people.choices import Status
 from dsr.people.models import Person
 from dsr.people.scoping import PEOPLE
 from dsr.risk.models import Signal
+from dsr.risk.rules import COMMUNITY_CETR
 from dsr.risk.scoping import SIGNALS
+from dsr.work import cetrs
 from dsr.work.registry import PURPOSE, Provider, WorkItem, register
 
 
@@ -52,7 +54,7 @@ def my_actions(viewer: Any) -> Any:
         ACTIONS.list(viewer, purpose=PURPOSE)
         .open()
         .filter(owner_user_id=viewer.membership.user_id)
-        .exclude(rule_key="community_cetr")
+        .exclude(rule_key=COMMUNITY_CETR)
         .select_related("person")
         .order_by("due_on", "id")
     )
@@ -67,18 +69,6 @@ def action_item(action: Action) -> WorkItem:
         label=action.description,
         due_on=action.due_on,
         url=url_in(action.place_id, "actions:update", action.pk),
-    )
-
-
-def cetrs_due(viewer: Any) -> Any:
-    """Red means a community C(E)TR: a task until one is recorded or the task is cancelled
-    (DOMAIN.md), on a record since closed too."""
-    return (
-        ACTIONS.list(viewer, purpose=PURPOSE)
-        .open()
-        .filter(rule_key="community_cetr")
-        .select_related("person")
-        .order_by("due_on", "id")
     )
 
 
@@ -112,7 +102,15 @@ def register_defaults() -> None:
         Provider(
             "reviews", "Reviews due and overdue", Permission.RECORD_REVIEW, reviews_due, review_item
         ),
-        Provider("cetrs", "C(E)TRs due", Permission.RATE_PERSON, cetrs_due, action_item),
+        # A Red rating's community C(E)TR, linked to the review that completes it (work/cetrs.py).
+        Provider(
+            "cetrs",
+            "Community C(E)TRs due",
+            Permission.RATE_PERSON,
+            cetrs.community_cetrs,
+            cetrs.community_cetr_item,
+        ),
         Provider("actions", "Your actions", Permission.VIEW_MY_WORK, my_actions, action_item),
     ]:
         register(provider)
+    cetrs.register_providers()

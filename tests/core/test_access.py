@@ -27,22 +27,38 @@ def walk(patterns=None, prefix="", namespace=""):
             yield prefix + str(entry.pattern), namespace + (entry.name or ""), entry
 
 
-def concrete_url(name: str, route: str, *, place_id: int, person_id: int, action_id: int = 0):
-    """The route filled in with a place, a person and an action."""
+def concrete_url(
+    name: str,
+    route: str,
+    *,
+    place_id: int,
+    person_id: int,
+    action_id: int = 0,
+    admission_id: int = 0,
+    cetr_id: int = 0,
+):
+    """The route filled in with a place, a person, an action, a stay and a C(E)TR."""
     kwargs = {}
     if f"<id:{PLACE_KWARG}>" in route:
         kwargs[PLACE_KWARG] = place_id
-    if "<id:person_id>" in route:
-        kwargs["person_id"] = person_id
-    if "<id:action_id>" in route:
-        kwargs["action_id"] = action_id
+    for key, value in [
+        ("person_id", person_id),
+        ("action_id", action_id),
+        ("admission_id", admission_id),
+        ("cetr_id", cetr_id),
+    ]:
+        if f"<id:{key}>" in route:
+            kwargs[key] = value
     if "<str:token>" in route:
         kwargs["token"] = "no-such-set-up-link"
     return reverse(name, kwargs=kwargs or None)
 
 
+RECORD_IDS = ("person_id", "action_id", "admission_id", "cetr_id")
+
+
 def is_person_route(route: str) -> bool:
-    return "<id:person_id>" in route or "<id:action_id>" in route
+    return any(f"<id:{key}>" in route for key in RECORD_IDS)
 
 
 def is_place_route(route: str) -> bool:
@@ -87,11 +103,16 @@ def test_every_object_rule_refines_a_permission_its_role_holds():
 @dataclass
 class World:
     """Place A's person, in the partner's care network, with an action the partner owns
-    and one the keyworker owns."""
+    and one the keyworker owns; in hospital, with a post-admission C(E)TR requested."""
 
     person: Person
     partners_action: object
     keyworkers_action: object
+    admission: object = None
+    cetr: object = None
+
+    def ids(self) -> dict[str, int]:
+        return {"admission_id": self.admission.pk, "cetr_id": self.cetr.pk}
 
 
 @pytest.fixture
@@ -114,7 +135,16 @@ def world(cast, person_a) -> World:
             by=SYSTEM,
         )
 
-    return World(person_a, action(cast[Role.PARTNER]), action(cast[Role.KEYWORKER]))
+    from tests.hospital.factories import admit, request_cetr
+
+    stay = admit(person_a)
+    return World(
+        person_a,
+        action(cast[Role.PARTNER]),
+        action(cast[Role.KEYWORKER]),
+        stay,
+        request_cetr(person_a, kind="post_admission"),
+    )
 
 
 @dataclass
@@ -153,6 +183,7 @@ def test_each_role_gets_exactly_what_the_access_table_allows(role, method, cast,
                 place_id=world.person.place_id,
                 person_id=world.person.pk,
                 action_id=getattr(action, "pk", 0),
+                **world.ids(),
             )
             denied_before = AuditEvent.objects.filter(action="denied").count()
             response = getattr(client, method)(url, {})
@@ -235,6 +266,7 @@ def test_every_page_about_a_person_audits_the_read(client_for, world):
             place_id=world.person.place_id,
             person_id=world.person.pk,
             action_id=world.keyworkers_action.pk,
+            **world.ids(),
         )
         assert client.get(url).status_code == 200, route
         assert viewed.count() == before + 1, route

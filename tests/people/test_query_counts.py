@@ -43,7 +43,8 @@ def test_person_page_queries_are_bounded(coordinator, place_a):
         )
         factories.in_network(person, factories.make_user(place=place_a, role=Role.PARTNER))
     # One audited read of the person, then one or two queries per panel: whatever they hold
-    assert _queries(coordinator, at(person, "register:person")) == first <= 18 + lock()
+    # (hospital, C(E)TRs and prompts that no longer apply: tests/hospital/test_query_counts.py)
+    assert _queries(coordinator, at(person, "register:person")) == first <= 21 + lock()
 
 
 def test_who_has_accessed_page_queries_do_not_grow_with_events(coordinator, place_a):
@@ -78,4 +79,5 @@ def test_my_work_queries_do_not_grow_with_work(coordinator, cast, place_a):
         risk.log_event(
             person=person, kind="ae", occurred_on=person.rated_on, description="", by=SYSTEM
         )
-    assert _queries(coordinator, url) == first <= 15 + lock()
+    # One query per provider (five more for stays and C(E)TRs: tests/hospital/)
+    assert _queries(coordinator, url) == first <= 20 + lock()

@@ -5,20 +5,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('places', '0003_membership_role_valid'),
+        ("places", "0003_membership_role_valid"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='placesettings',
-            name='keyworker_contact_days',
-            field=models.PositiveSmallIntegerField(default=14, help_text="Days since a keyworker's last contact with the family before it is overdue", validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(3650)]),
+            model_name="placesettings",
+            name="keyworker_contact_days",
+            field=models.PositiveSmallIntegerField(
+                default=14,
+                help_text="Days since a keyworker's last contact with the family before it is overdue",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(3650),
+                ],
+            ),
         ),
         migrations.AddField(
-            model_name='placesettings',
-            name='transition_window_months',
-            field=models.PositiveSmallIntegerField(default=6, help_text='Months ahead that turning 18 (adult services) or 25 (register ends) is flagged', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(3650)]),
+            model_name="placesettings",
+            name="transition_window_months",
+            field=models.PositiveSmallIntegerField(
+                default=6,
+                help_text="Months ahead that turning 18 (adult services) or 25 (register ends) is flagged",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(3650),
+                ],
+            ),
         ),
     ]
