@@ -106,6 +106,7 @@ class VisitForm(Form):
     visited_by = forms.CharField(
         label="Who visited",
         max_length=200,
+        error_messages={"required": "Enter who visited"},
         help_text="The commissioner (or their delegate), and their role",
     )
     findings = forms.CharField(

@@ -439,8 +439,10 @@ def record_visit(
 ) -> OversightVisit:
     """A commissioner's oversight visit during the stay; the next one falls due from it."""
     visited_by = validation.text(
-        visited_by, field="visited_by", label="Who visited", max_length=200, required=True
+        visited_by, field="visited_by", label="Who visited", max_length=200, required=False
     )
+    if not visited_by:
+        raise ValidationError({"visited_by": "Enter who visited"})
     findings = validation.text(
         findings, field="findings", label="Findings", max_length=8000, required=True
     )

@@ -395,8 +395,10 @@ def cancel_cetr(*, cetr: Cetr, reason: str, expected_version: int, by: audit.Con
     """Cancel a review not yet held, with a reason. Its task, if any, goes back to waiting
     for a C(E)TR."""
     reason = validation.text(
-        reason, field="cancel_reason", label="Why it was cancelled", max_length=2000, required=True
+        reason, field="cancel_reason", label="Why it was cancelled", max_length=2000, required=False
     )
+    if not reason:
+        raise ValidationError({"cancel_reason": "Enter why it was cancelled"})
     with transaction.atomic():
         _current, review = _lock(cetr, by, expected_version)
         _live(review)
