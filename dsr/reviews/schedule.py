@@ -5,6 +5,7 @@ schedule page and "My work" (dsr/work/cetrs.py) both list them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -200,7 +201,7 @@ class Section:
     rows: list[Row]
 
 
-SECTIONS = [
+SECTIONS: list[tuple[str, str, Callable[[Any, str], Any], Callable[[Any], Row]]] = [
     ("community", "Community C(E)TRs for people rated Red", community_cetrs, community_row),
     ("inpatient", "C(E)TRs for people in hospital", inpatient_cetrs, inpatient_row),
     ("visits", "Commissioner oversight visits", oversight_visits, visit_row),

@@ -50,7 +50,12 @@ DETAIL_FIELDS = (
     "consent_given_by",
     "consent_on",
 )
-PANEL_ROLES = ("chair", "clinical_expert", "expert_by_experience")
+# The panel a C(E)TR needs (DOMAIN.md): its roles, as the form names them.
+PANEL_ROLES = {
+    "chair": "Chair",
+    "clinical_expert": "Clinical expert",
+    "expert_by_experience": "Expert by experience",
+}
 NOT_LIVE = "This C(E)TR is no longer waiting to be held: it is {status}"
 
 
@@ -283,9 +288,7 @@ def hold_cetr(
         if review.counts:
             _check_consent(review, held_on)
             missing = [
-                str(Cetr._meta.get_field(role).verbose_name).lower()
-                for role in PANEL_ROLES
-                if not getattr(review, role)
+                PANEL_ROLES[role].lower() for role in PANEL_ROLES if not getattr(review, role)
             ]
             if missing:
                 raise ValidationError(
