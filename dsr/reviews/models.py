@@ -184,11 +184,10 @@ class Cetr(Versioned):
                         held_on__isnull=True,
                         cancelled_on__isnull=True,
                     )
-                    | Q(
-                        status="held",
-                        held_on__isnull=False,
-                        report_due__isnull=False,
-                        report_issued_on__isnull=True,
+                    # A LAEP meeting owes no report: it is not a C(E)TR.
+                    | (
+                        Q(status="held", held_on__isnull=False, report_issued_on__isnull=True)
+                        & (Q(report_due__isnull=False) | Q(kind="laep"))
                     )
                     | Q(
                         status="report_issued",

@@ -67,7 +67,7 @@ def reports_due(viewer: Any, purpose: str) -> Any:
     """Reviews held whose report has not yet gone to the attendees."""
     return (
         CETRS.list(viewer, purpose=purpose)
-        .filter(status=CetrStatus.HELD, person__status=Status.OPEN)
+        .filter(status=CetrStatus.HELD, person__status=Status.OPEN, report_due__isnull=False)
         .select_related("person")
         .order_by("report_due", "id")
     )

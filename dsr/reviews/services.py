@@ -310,7 +310,11 @@ def hold_cetr(
             "status": CetrStatus.HELD,
             "held_on": held_on,
             "summary": summary,
-            "report_due": held_on + timedelta(days=policy.cetr_report_days),
+            # DOMAIN.md: the report reaches attendees within 14 days (a setting); a LAEP
+            # meeting is not a C(E)TR and owes none.
+            "report_due": (
+                held_on + timedelta(days=policy.cetr_report_days) if review.counts else None
+            ),
         }
         if review.kind != CetrKind.LAEP:
             values["review_type"] = review_type_for(current, held_on)
@@ -369,8 +373,8 @@ def issue_report(*, cetr: Cetr, issued_on: date, expected_version: int, by: audi
     validation.a_past_date(issued_on, field="report_issued_on", label="date the report was issued")
     with transaction.atomic():
         _current, review = _lock(cetr, by, expected_version)
-        if review.status != CetrStatus.HELD:
-            raise ValidationError("A report is issued once the review has been held, and only once")
+        if review.status != CetrStatus.HELD or not review.counts:
+            raise ValidationError("A report is issued once a C(E)TR has been held, and only once")
         if issued_on < review.held_on:  # type: ignore[operator]
             raise ValidationError(
                 {

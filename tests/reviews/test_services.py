@@ -86,7 +86,11 @@ def test_a_laep_meeting_is_recorded_but_never_counted(place_a):
         # held without consent or a panel: it is a meeting, not a C(E)TR
         arrange(meeting, consent="", chair="", clinical_expert="", expert_by_experience="")
         held = hold(meeting)
-        assert held.status == "held"
+        assert (held.status, held.report_due) == ("held", None)  # owes no C(E)TR report
+        with pytest.raises(ValidationError, match="once a C\\(E\\)TR has been held"):
+            reviews.issue_report(
+                cetr=held, issued_on=dates.today(), expected_version=held.version, by=SYSTEM
+            )
         # and it does not complete the Red rating's community C(E)TR task
         assert Action.objects.get(person=person, rule_key="community_cetr").status == "open"
 
