@@ -20,7 +20,7 @@ from psycopg import sql
 from bench import common
 
 # Bump when the generated data change shape, so older data sets are rebuilt.
-GENERATOR_VERSION = 4  # 4: keyed per-place audit chains (ADR 0014)
+GENERATOR_VERSION = 5  # 4: keyed per-place audit chains (ADR 0014); 5: stays and C(E)TRs
 MARKER = "bench_dataset"
 
 

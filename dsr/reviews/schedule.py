@@ -22,7 +22,7 @@ from dsr.reviews.models import Cetr, CetrKind, CetrStatus
 from dsr.reviews.scoping import CETRS, live_review
 from dsr.reviews.services import COMMUNITY_TASK
 
-LIMIT = 200  # a page of work, not the whole register
+SHOWN = 50  # per section: the soonest, and how many more there are
 
 
 def community_cetrs(viewer: Any, purpose: str) -> Any:
@@ -199,6 +199,7 @@ class Section:
     key: str
     title: str
     rows: list[Row]
+    total: int  # how many are due in all (a count shows no one: nothing to audit)
 
 
 SECTIONS: list[tuple[str, str, Callable[[Any, str], Any], Callable[[Any], Row]]] = [
@@ -213,7 +214,9 @@ PURPOSE = "C(E)TR schedule"
 
 
 def sections(viewer: Any) -> list[Section]:
-    return [
-        Section(key, title, [row(r) for r in query(viewer, PURPOSE)[:LIMIT]])
-        for key, title, query, row in SECTIONS
-    ]
+    found = []
+    for key, title, query, row in SECTIONS:
+        rows = [row(r) for r in query(viewer, PURPOSE)[:SHOWN]]
+        total = len(rows) if len(rows) < SHOWN else query(viewer, PURPOSE).count()
+        found.append(Section(key, title, rows, total))
+    return found

@@ -318,13 +318,14 @@ def hold_cetr(
         }
         if review.kind != CetrKind.LAEP:
             values["review_type"] = review_type_for(current, held_on)
+        previous = review.status
         review.save_if_current(expected_version, **values)
         _record(
             by,
             review,
             AuditAction.CHANGED,
             {
-                "status": [CetrStatus.SCHEDULED if review.scheduled_for else "requested", "held"],
+                "status": [previous, "held"],
                 "held_on": [None, held_on],
                 "version": [expected_version, review.version],
             },

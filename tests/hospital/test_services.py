@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection  # noqa: F401 - `connection` names the skipif engine
 
 from dsr.core import audit, dates
 from dsr.core.access import Role
@@ -323,3 +324,61 @@ def test_length_of_stay_counts_to_today_while_open(place_a):
 def test_someone_never_admitted_here_can_be_rated_anything(place_a):
     person = factories.make_person(place_a, rating="B")  # added while in hospital elsewhere
     assert risk.rate(person=person, rating="G", rationale="Home", by=SYSTEM).rating == "G"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="needs a server with real concurrency"
+)
+def test_concurrent_admissions_of_one_person_open_one_stay():
+    import threading
+
+    from django.db import connections
+
+    from dsr.core.verify import verify
+    from dsr.people.models import Person
+
+    place = factories.make_place("Busy ward")
+    person = factories.make_person(place)
+    start = threading.Barrier(6)
+    outcomes: list[str] = []
+
+    def admitter(n: int) -> None:
+        try:
+            start.wait()
+            hospital.admit(
+                person=Person.objects.get(pk=person.pk),
+                data=stay_data(hospital=f"Hospital {n}"),
+                by=SYSTEM,
+            )
+            outcomes.append("admitted")
+        except ValidationError as error:
+            outcomes.append(" ".join(error.messages))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=admitter, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("admitted") == 1
+    assert all("already in hospital" in o for o in outcomes if o != "admitted")
+    assert Admission.objects.filter(person=person).count() == 1
+    person.refresh_from_db()
+    assert person.current_rating == "B"
+    assert verify().intact
+
+
+@time_machine.travel(MONDAY)
+def test_an_18th_birthday_during_the_stay_moves_its_reviews_and_visits_to_adult_timescales(
+    place_a,
+):
+    # 18 on 10 March 2026, eight days into the stay
+    person = factories.make_person(place_a, date_of_birth=date(2008, 3, 10))
+    stay = admit(person, admitted_on=date(2026, 3, 2))
+    assert stay.cetr_due == date(2026, 3, 30)  # 28 days, not 14
+    assert stay.visit_due == date(2026, 4, 27)  # 8 weeks, not 6
+    # A 17th birthday changes nothing
+    younger = factories.make_person(place_a, date_of_birth=date(2009, 3, 10))
+    assert admit(younger, admitted_on=date(2026, 3, 2)).cetr_due == date(2026, 3, 16)
