@@ -72,8 +72,12 @@ class AdmissionForm(Form):
         return data
 
     def admission_data(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
-        data.pop("version", None)
+        return self.values_of(self.cleaned_data)
+
+    @staticmethod
+    def values_of(cleaned: dict[str, Any]) -> dict[str, Any]:
+        """What the services take: the answers as booleans, without the form's version."""
+        data = {name: value for name, value in cleaned.items() if name != "version"}
         for name in ("out_of_area", "on_register_before"):
             data[name] = data[name] == "yes"
         return data

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from dsr.core import audit, dates, validation
-from dsr.core.access import Permission, require_acting_in, role_has
+from dsr.core.access import Permission, role_has
 from dsr.core.models import AuditAction, StaleVersion
 from dsr.hospital import rules
 from dsr.hospital.choices import DISCHARGE_DESTINATIONS
@@ -234,11 +234,15 @@ def _copy_risk(person: Person, current: Person) -> None:
         setattr(person, name, getattr(current, name))
 
 
-def _lock_episode(admission: Admission, by: audit.Context) -> tuple[Person, Admission]:
-    """The person's row, then the episode's: the order every service here locks in."""
-    current = people.lock(admission.person_id)
-    require_acting_in(by, current.place_id)
+def _lock_episode(
+    admission: Admission, by: audit.Context, expected_version: int | None = None
+) -> tuple[Person, Admission]:
+    """The person's row (open, in the acting place), then the episode's, at the version the
+    caller loaded: the order every service here locks in."""
+    current = people.lock_open(admission.person_id, by)
     episode = Admission.objects.select_for_update().get(pk=admission.pk)
+    if expected_version is not None and episode.version != expected_version:
+        raise StaleVersion()
     return current, episode
 
 
@@ -252,11 +256,7 @@ def update_admission(
     """Correct or update a stay: a move of ward, a new section, a delayed discharge."""
     cleaned = _clean(data, required=False)
     with transaction.atomic():
-        current, episode = _lock_episode(admission, by)
-        if not current.is_open:
-            raise ValidationError(people.CLOSED_RECORD)
-        if episode.version != expected_version:
-            raise StaleVersion()
+        current, episode = _lock_episode(admission, by, expected_version)
         changes = {
             name: [getattr(episode, name), value]
             for name, value in cleaned.items()
@@ -320,11 +320,7 @@ def discharge(
     )
     validation.a_past_date(discharged_on, field="discharged_on", label="date discharged")
     with transaction.atomic():
-        current, episode = _lock_episode(admission, by)
-        if not current.is_open:
-            raise ValidationError(people.CLOSED_RECORD)
-        if episode.version != expected_version:
-            raise StaleVersion()
+        current, episode = _lock_episode(admission, by, expected_version)
         if not episode.is_current:
             raise ValidationError(ALREADY_DISCHARGED)
         if discharged_on < episode.admitted_on:
@@ -393,11 +389,7 @@ def lift_red(
     if by.role is not None and not role_has(by.role, Permission.RATE_PERSON):
         raise ValidationError("Only a coordinator can record why a person need not stay Red")
     with transaction.atomic():
-        current, episode = _lock_episode(admission, by)
-        if not current.is_open:
-            raise ValidationError(people.CLOSED_RECORD)
-        if episode.version != expected_version:
-            raise StaleVersion()
+        current, episode = _lock_episode(admission, by, expected_version)
         latest = Admission.objects.filter(person=current).order_by("-admitted_on", "-id").first()
         if episode.is_current or latest is None or latest.pk != episode.pk:
             raise ValidationError("Only the stay a person was last discharged from keeps them Red")
@@ -449,8 +441,6 @@ def record_visit(
     validation.a_past_date(visited_on, field="visited_on", label="date of the visit")
     with transaction.atomic():
         current, episode = _lock_episode(admission, by)
-        if not current.is_open:
-            raise ValidationError(people.CLOSED_RECORD)
         if visited_on < episode.admitted_on or (
             episode.discharged_on is not None and visited_on > episode.discharged_on
         ):

@@ -5,12 +5,14 @@ Views load through the door, check, call one service, redirect.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_safe
@@ -79,63 +81,77 @@ def _episode(request: HttpRequest, admission_id: int, purpose: str) -> Admission
     return ADMISSIONS.get(Viewer.of(request), admission_id, purpose=purpose)
 
 
-@requires(Permission.RECORD_ADMISSION)
-@require_http_methods(["GET", "POST"])
-def admission_edit(request: HttpRequest, admission_id: int) -> HttpResponse:
+def _step(
+    request: HttpRequest,
+    admission_id: int,
+    *,
+    purpose: str,
+    form_class: type[BaseForm],
+    initial: Callable[[Admission], dict[str, Any]],
+    act: Callable[[Admission, dict[str, Any], Viewer], Any],
+    done: str,
+    template: str,
+    after: str = "register:person",
+    extra: Callable[[Admission], dict[str, Any]] = lambda episode: {},
+) -> HttpResponse:
+    """One change to a stay: its form, one service, back to the person (or `after`)."""
     viewer = Viewer.of(request)
-    episode = _episode(request, admission_id, "admission form")
+    episode = _episode(request, admission_id, purpose)
     if (closed := _closed(request, episode.person)) is not None:
         return closed
-    form = EditAdmissionForm(request.POST or None, initial=AdmissionForm.initial_from(episode))
+    form = form_class(request.POST or None, initial=initial(episode))
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_admission(
-                admission=episode,
-                data=form.admission_data(),
-                expected_version=form.cleaned_data["version"],
-                by=viewer.context,
-            )
+            act(episode, form.cleaned_data, viewer)
         except StaleVersion:
             form.add_error(None, STALE)
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Stay updated")
-            return redirect_to(request, "register:person", episode.person_id)
-    return render(request, "hospital/admission_edit.jinja", {"form": form, "admission": episode})
+            messages.success(request, done)
+            return redirect_to(request, after, episode.person_id)
+    return render(request, template, {"form": form, "admission": episode, **extra(episode)})
+
+
+@requires(Permission.RECORD_ADMISSION)
+@require_http_methods(["GET", "POST"])
+def admission_edit(request: HttpRequest, admission_id: int) -> HttpResponse:
+    return _step(
+        request,
+        admission_id,
+        purpose="admission form",
+        form_class=EditAdmissionForm,
+        initial=AdmissionForm.initial_from,
+        act=lambda episode, data, viewer: services.update_admission(
+            admission=episode,
+            data=AdmissionForm.values_of(data),
+            expected_version=data["version"],
+            by=viewer.context,
+        ),
+        done="Stay updated",
+        template="hospital/admission_edit.jinja",
+    )
 
 
 @requires(Permission.RECORD_ADMISSION)
 @require_http_methods(["GET", "POST"])
 def admission_discharge(request: HttpRequest, admission_id: int) -> HttpResponse:
-    viewer = Viewer.of(request)
-    episode = _episode(request, admission_id, "discharge form")
-    if (closed := _closed(request, episode.person)) is not None:
-        return closed
-    form = DischargeForm(
-        request.POST or None, initial={"discharged_on": dates.today(), "version": episode.version}
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.discharge(
-                admission=episode,
-                discharged_on=form.cleaned_data["discharged_on"],
-                destination=form.cleaned_data["discharge_destination"],
-                expected_version=form.cleaned_data["version"],
-                by=viewer.context,
-            )
-        except StaleVersion:
-            form.add_error(None, STALE)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, "Discharge recorded: the rating is now Red")
-            return redirect_to(request, "register:person", episode.person_id)
-    policy = episode.person.place.settings
-    return render(
+    return _step(
         request,
-        "hospital/discharge.jinja",
-        {"form": form, "admission": episode, "red_days": policy.post_discharge_red_days},
+        admission_id,
+        purpose="discharge form",
+        form_class=DischargeForm,
+        initial=lambda episode: {"discharged_on": dates.today(), "version": episode.version},
+        act=lambda episode, data, viewer: services.discharge(
+            admission=episode,
+            discharged_on=data["discharged_on"],
+            destination=data["discharge_destination"],
+            expected_version=data["version"],
+            by=viewer.context,
+        ),
+        done="Discharge recorded: the rating is now Red",
+        template="hospital/discharge.jinja",
+        extra=lambda episode: {"red_days": episode.person.place.settings.post_discharge_red_days},
     )
 
 
@@ -171,31 +187,22 @@ def visit_new(request: HttpRequest, admission_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def red_lift(request: HttpRequest, admission_id: int) -> HttpResponse:
     """A coordinator records why the person need not stay Red after this discharge."""
-    viewer = Viewer.of(request)
-    episode = _episode(request, admission_id, "after discharge form")
-    if (closed := _closed(request, episode.person)) is not None:
-        return closed
-    form = LiftRedForm(request.POST or None, initial={"version": episode.version})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.lift_red(
-                admission=episode,
-                reason=form.cleaned_data["red_lifted_reason"],
-                expected_version=form.cleaned_data["version"],
-                by=viewer.context,
-            )
-        except StaleVersion:
-            form.add_error(None, STALE)
-        except ValidationError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, "Recorded: a rating other than Red can now be given")
-            return redirect_to(request, "risk:rate", episode.person_id)
-    policy = episode.person.place.settings
-    return render(
+    return _step(
         request,
-        "hospital/red_lift.jinja",
-        {"form": form, "admission": episode, "red_until": episode.red_until(policy)},
+        admission_id,
+        purpose="after discharge form",
+        form_class=LiftRedForm,
+        initial=lambda episode: {"version": episode.version},
+        act=lambda episode, data, viewer: services.lift_red(
+            admission=episode,
+            reason=data["red_lifted_reason"],
+            expected_version=data["version"],
+            by=viewer.context,
+        ),
+        done="Recorded: a rating other than Red can now be given",
+        template="hospital/red_lift.jinja",
+        after="risk:rate",
+        extra=lambda episode: {"red_until": episode.red_until(episode.person.place.settings)},
     )
 
 

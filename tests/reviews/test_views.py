@@ -224,3 +224,17 @@ def test_a_stay_records_a_review_held_during_it_and_not_after(coordinator, place
     )
     page = coordinator.get(at(person, "register:person")).content.decode()
     assert "Inpatient C(E)TR, due 2 June 2026" in page
+
+
+@time_machine.travel(MONDAY)
+def test_a_long_schedule_shows_the_soonest_and_says_how_many_more(
+    client_for, place_a, monkeypatch
+):
+    from dsr.reviews import schedule
+
+    monkeypatch.setattr(schedule, "SHOWN", 2)
+    for name in ("Ann", "Bea", "Cat"):
+        red(place_a, given_name=name)
+    body = client_for(Role.COORDINATOR).get(at(place_a, "reviews:schedule")).content.decode()
+    assert "Community C(E)TRs for people rated Red</a> (3)" in body
+    assert "The 2 soonest of 3." in body
