@@ -227,9 +227,7 @@ def test_a_stay_records_a_review_held_during_it_and_not_after(coordinator, place
 
 
 @time_machine.travel(MONDAY)
-def test_a_long_schedule_shows_the_soonest_and_says_how_many_more(
-    client_for, place_a, monkeypatch
-):
+def test_a_long_schedule_shows_the_soonest_and_says_how_many_more(client_for, place_a, monkeypatch):
     from dsr.reviews import schedule
 
     monkeypatch.setattr(schedule, "SHOWN", 2)
