@@ -1,6 +1,6 @@
 """Layers read one way (ADR 0011): every import points down, so a rating's path runs
 register -> risk -> actions -> people -> places -> core and never climbs back. Hospital
-and C(E)TRs (reviews) sit above risk: an admission rates, risk never asks them (ADR 0015)."""
+and C(E)TRs (reviews) sit above risk: an admission rates, risk never asks them (ADR 0022)."""
 
 from __future__ import annotations
 

@@ -15,5 +15,5 @@ class HospitalConfig(AppConfig):
 
         register_panels()
         register_dated_records(earliest_record)
-        # Blue while in hospital, Red for N days after discharge (ADR 0015): risk asks.
+        # Blue while in hospital, Red for N days after discharge (ADR 0022): risk asks.
         register_rating_guard(guard_rating)

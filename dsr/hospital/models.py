@@ -67,7 +67,7 @@ class Admission(Versioned):
     # Whether a community C(E)TR was held before this admission, and the last post-admission
     # or inpatient C(E)TR held during it: the facts its next C(E)TR is due from. Kept by the
     # services (reviews writes them through hospital's), as the register keeps its copy of
-    # the current rating (ADR 0007, ADR 0016).
+    # the current rating (ADR 0007, ADR 0023).
     community_cetr_before = models.BooleanField(default=False)
     last_cetr_on = models.DateField(null=True, blank=True)
     # What is due next while the person is in hospital, by policy (hospital/rules.py), so

@@ -9,7 +9,7 @@ DOMAIN.md "C(E)TRs" (the defaults are settings):
 - commissioner oversight visits: every 6 weeks for under-18s, 8 for adults;
 - on discharge, Red for at least 14 days.
 
-A birthday during a stay (ADR 0016): the under-18 timescale applies while the person is
+A birthday during a stay (ADR 0023): the under-18 timescale applies while the person is
 still under 18 on the day it ends; otherwise the adult one. So nobody goes longer than the
 under-18 timescale while a child, nor longer than the adult one once an adult.
 Deadlines are calendar dates ("within 14 days"): moving one to the next working day would

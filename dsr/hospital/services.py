@@ -46,7 +46,7 @@ ALREADY_DISCHARGED = "This stay has already ended: its discharge is recorded"
 
 
 # Whether a community C(E)TR was held for the person in (after, before]: registered by
-# dsr.reviews, which hospital does not import (ADR 0016). No lookup: none was.
+# dsr.reviews, which hospital does not import (ADR 0023). No lookup: none was.
 CommunityCetrLookup = Callable[[Person, date | None, date], bool]
 _community_cetr_lookups: list[CommunityCetrLookup] = []
 
@@ -511,7 +511,7 @@ def current_admission(person: Person) -> Admission | None:
 
 def guard_rating(person: Person, rating: str, decided_on: date) -> None:
     """An inpatient is rated Blue until discharged; a discharge keeps them Red for the
-    setting's days unless a coordinator has recorded why not (ADR 0015)."""
+    setting's days unless a coordinator has recorded why not (ADR 0022)."""
     latest = Admission.objects.filter(person=person).order_by("-admitted_on", "-id").first()
     if latest is None:
         return

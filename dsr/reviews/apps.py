@@ -15,5 +15,5 @@ class ReviewsConfig(AppConfig):
 
         register_panels()
         register_dated_records(earliest_record)
-        # Did a community C(E)TR precede an admission? Hospital asks (ADR 0016).
+        # Did a community C(E)TR precede an admission? Hospital asks (ADR 0023).
         register_community_cetr_lookup(community_cetr_held)

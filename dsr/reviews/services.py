@@ -472,7 +472,7 @@ def add_recommendation(
 
 def community_cetr_held(person: Person, after: date | None, before: date) -> bool:
     """Whether a community C(E)TR was held for the person in (after, before]: did one
-    precede this admission (hospital/services.py asks, ADR 0016)?"""
+    precede this admission (hospital/services.py asks, ADR 0023)?"""
     held = Cetr.objects.filter(
         person=person, kind=CetrKind.COMMUNITY, status__in=HELD, held_on__lte=before
     )

@@ -61,7 +61,7 @@ def _factors(factors: Iterable[Any], person: Person) -> list[RiskFactor]:
 
 # Checks that apps above risk hold a rating to (an inpatient stays Blue; a discharge keeps
 # the person Red for N days): each is given the locked person, the rating and its date, and
-# raises ValidationError to refuse it. Registered from their AppConfig.ready() (ADR 0015):
+# raises ValidationError to refuse it. Registered from their AppConfig.ready() (ADR 0022):
 # risk imports none of them.
 RatingGuard = Callable[[Person, str, date], None]
 RATING_GUARDS: list[RatingGuard] = []
