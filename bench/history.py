@@ -11,7 +11,8 @@ Each person's history is built by the steps in `build()`: identity and closure, 
 RATINGS (`plan_ratings` before the person row is written, since the register keeps the
 current rating on the person, ADR 0007; `write_ratings` after, when ids exist), then
 events, signals and actions, then the reads and edits in the audit trail. A later domain
-(meetings) adds its own plan_*/write_* pair there, as step 6 did (bench/step6.py).
+(meetings) adds its own plan_*/write_* pair there, as step 6 did (bench/step6.py); stays in
+hospital and C(E)TRs follow the planned ratings (bench/wards.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench import common, step6
 from bench.bulk import EPOCH, Spec, copy_models, copy_rows, write_audit_chain
+from bench.wards import write_wards
 from dsr.accounts.models import User
 from dsr.actions.models import Action, ActionSource, ActionStatus
 from dsr.core import dates, nhs_number, text
@@ -669,6 +671,8 @@ def build(*, people: int, places: int, seed: int, log: Any = print) -> dict[str,
     write_ratings(world, plans)
     write_events_and_actions(world, plans)
     step("ratings, reviews, significant events, signals and actions")
+    stays = write_wards(world, plans)
+    step(f"{stays:,} stays in hospital, their visits, C(E)TRs and recommendations")
     step6.write(world, plans, consents)
     step("care networks, circumstances, consent, keywork and referrals")
     add_person_audit(world, plans)

@@ -184,6 +184,9 @@ PAGES: dict[str, PageMaker] = {
     ),
     "filtered": lambda rng, reg, place: f"/places/{place}/people/?status=closed&sort=dob",
     "person": lambda rng, reg, place: f"/places/{place}/people/{rng.choice(reg.people[place])}/",
+    # Step 7: the commissioner's weekly page and the place-wide C(E)TR schedule.
+    "inpatients": lambda rng, reg, place: f"/places/{place}/inpatients/",
+    "cetr_schedule": lambda rng, reg, place: f"/places/{place}/cetrs/",
 }
 # The mixed read load: mostly people opening records and the register.
 MIX = {"person": 40, "list": 30, "search": 20, "filtered": 10}

@@ -42,6 +42,8 @@ def page_urls(place_id: int, rng: random.Random) -> dict[str, list[str]]:
         "search": [f"{base}?q={name[: rng.randint(3, 5)].lower()}" for _, name in picks],
         "filtered": [f"{base}?status=closed&sort=dob"],
         "person": [f"{base}{pk}/" for pk, _ in picks],
+        "inpatients": [f"/places/{place_id}/inpatients/"],
+        "cetr_schedule": [f"/places/{place_id}/cetrs/"],
     }
 
 

@@ -13,12 +13,15 @@ from hypothesis import strategies as st
 
 from dsr.actions.models import Action, ActionUpdate
 from dsr.consent.models import Consent, ConsentOrganisation, Withdrawal
+from dsr.core import dates
 from dsr.core.access import ACCESS, Role, Rule
 from dsr.core.models import AuditEvent
+from dsr.hospital.models import Admission, OversightVisit
 from dsr.keywork.models import Allocation, Contact
 from dsr.people.models import Circumstance, NetworkMember, Person
 from dsr.places.models import Membership
 from dsr.referrals.models import Referral, ReferralDecision
+from dsr.reviews.models import Cetr, Recommendation
 from dsr.risk.models import Rating, RatingFactor, Review, Signal, SignificantEvent
 from tests.core.test_access import build_world, concrete_url, walk
 from tests.factories import SYSTEM
@@ -68,6 +71,19 @@ REFERRAL_FIELDS = [
     "current_risks",
     "consent_obtained",
     "consent_from",
+]
+ADMISSION_FIELDS = [
+    "hospital",
+    "provider",
+    "provider_sector",
+    "ward_type",
+    "legal_status",
+    *dated("admitted_on"),
+    "distance_miles",
+    "out_of_area",
+    "on_register_before",
+    "delayed_discharge",
+    "delay_reason",
 ]
 RATING_FIELDS = ["rating", "rationale", "factors"]
 # Every form a user can send, by URL name: the fields a hostile post draws from.
@@ -126,6 +142,36 @@ FORMS = {
     "referrals:decline": ["note", "communicated", *dated("decided_on"), "version"],
     "referrals:accept": [*PERSON_FIELDS, *RATING_FIELDS, "action", "person", "note"],
     "referrals:transfer": ["to_place", "note", "version"],
+    "risk:prompts": ["action", "reason", "version"],
+    "register:transition": ["transition"],
+    "hospital:admit": ADMISSION_FIELDS,
+    "hospital:edit": [*ADMISSION_FIELDS, "version"],
+    "hospital:discharge": [*dated("discharged_on"), "discharge_destination", "version"],
+    "hospital:visit_new": [*dated("visited_on"), "visited_by", "findings"],
+    "hospital:red_lift": ["red_lifted_reason", "version"],
+    "reviews:request": ["kind", *dated("requested_on"), "reason"],
+    "reviews:details": [
+        *dated("scheduled_for"),
+        "chair",
+        "clinical_expert",
+        "expert_by_experience",
+        "other_panel",
+        "attendees",
+        "consent_basis",
+        "consent_given_by",
+        *dated("consent_on"),
+        "version",
+    ],
+    "reviews:hold": [*dated("held_on"), "summary", "version"],
+    "reviews:report": [*dated("report_issued_on"), "version"],
+    "reviews:cancel": ["cancel_reason", "version"],
+    "reviews:recommend": [
+        "description",
+        "owner_user",
+        "owner_name",
+        "owner_organisation",
+        *dated("due_on"),
+    ],
 }
 # The place admin's forms, fuzzed as the place admin (test_hostile_admin_input_...).
 ADMIN_FORMS = {
@@ -166,6 +212,10 @@ CARE_TABLES = [
     Action,
     ActionUpdate,
     Membership,
+    Admission,
+    OversightVisit,
+    Cetr,
+    Recommendation,
 ]
 
 
@@ -206,6 +256,34 @@ def url_for_form(name: str, world) -> str:
     return concrete_url(name, ROUTES[name], place_id=world.person.place_id, ids=world.ids())
 
 
+# Valid submissions the hostile values are drawn over, so that some get past the form and
+# reach the service (whose refusals must write nothing too).
+def base_for(name: str) -> dict:
+    if name == "hospital:admit":
+        today = dates.today()
+        return {
+            "hospital": "Riverside",
+            "provider": "Riverside NHS Trust",
+            "provider_sector": "nhs",
+            "ward_type": "picu",
+            "legal_status": "s2",
+            "admitted_on_day": today.day,
+            "admitted_on_month": today.month,
+            "admitted_on_year": today.year,
+            "out_of_area": "no",
+            "on_register_before": "yes",
+        }
+    if name == "reviews:request":
+        today = dates.today()
+        return {
+            "kind": "community",
+            "requested_on_day": today.day,
+            "requested_on_month": today.month,
+            "requested_on_year": today.year,
+        }
+    return {}
+
+
 @pytest.mark.parametrize("name", list(FORMS))
 @FUZZ
 @given(data=st.data())
@@ -213,7 +291,7 @@ def test_hostile_form_input_never_errors_and_a_rejection_writes_nothing(
     name, data, coordinator, world
 ):
     fields = FORMS[name]
-    base = form_data() if fields is PERSON_FIELDS else {}
+    base = form_data() if fields is PERSON_FIELDS else base_for(name)
     posted = {
         **base,
         **data.draw(st.dictionaries(st.sampled_from(fields), values, max_size=len(fields))),

@@ -1,5 +1,6 @@
 """Layers read one way (ADR 0011): every import points down, so a rating's path runs
-register -> risk -> actions -> people -> places -> core and never climbs back."""
+register -> risk -> actions -> people -> places -> core and never climbs back. Hospital
+and C(E)TRs (reviews) sit above risk: an admission rates, risk never asks them (ADR 0022)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ LAYERS = [
     {"actions", "consent"},
     {"risk"},
     {"keywork"},
+    {"hospital"},
+    {"reviews"},
     {"register", "work"},
     {"referrals"},
     {"demo", "config"},

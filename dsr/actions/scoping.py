@@ -3,6 +3,8 @@ they are about."""
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
+
 from dsr.actions.models import Action, ActionUpdate
 from dsr.core.door import Door
 from dsr.people.scoping import visible
@@ -20,3 +22,8 @@ ACTION_UPDATES: Door[ActionUpdate] = Door(
     person="action__person_id",
     place="action__place_id",
 )
+
+
+def has_open_rule_action(*rule_keys: str, person: str = "pk") -> Exists:
+    """A filter for people with an open action a rule opened (a subquery: it shows no one)."""
+    return Exists(Action.objects.open().filter(person_id=OuterRef(person), rule_key__in=rule_keys))

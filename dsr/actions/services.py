@@ -122,12 +122,18 @@ def open_action(
 
 
 def has_open_rule_action(*, person: Person, rule_key: str) -> bool:
-    return open_rule_actions(person=person, rule_key=rule_key).exists()
+    return Action.objects.open().filter(person=person, rule_key=rule_key).exists()
 
 
-def open_rule_actions(*, person: Person, rule_key: str) -> Any:
-    """The open actions a rule opened for the person (the rule's prompts still to do)."""
-    return Action.objects.open().filter(person=person, rule_key=rule_key)
+def open_rule_actions(*, person: Person, rule_key: str) -> list[Action]:
+    """The person's open actions a rule opened, locked, oldest first: for the services that
+    finish them (a held community C(E)TR completes the task a Red rating opened)."""
+    return list(
+        Action.objects.select_for_update()
+        .open()
+        .filter(person=person, rule_key=rule_key)
+        .order_by("id")
+    )
 
 
 def update_action(

@@ -127,6 +127,8 @@ OBJECT_WORDS = {
     "AuditEvent": "the audit trail",
     "NetworkMember": "care network member",
     "Signal": "early-warning flag",
+    "Cetr": "C(E)TR",
+    "Admission": "stay in hospital",
 }
 
 

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "dsr.actions",
     "dsr.risk",
     "dsr.keywork",
+    "dsr.hospital",
+    "dsr.reviews",
     "dsr.register",
     "dsr.work",
     "dsr.referrals",

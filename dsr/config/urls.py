@@ -18,6 +18,8 @@ place_pages = [
     path("", include("dsr.keywork.urls")),
     path("", include("dsr.work.urls")),
     path("", include("dsr.referrals.urls")),
+    path("", include("dsr.hospital.urls")),
+    path("", include("dsr.reviews.urls")),
     path("audit/", audit_views.audit_search, name="audit_search"),
     path("settings/risk-factors/", include("dsr.risk.factor_urls")),
 ]

@@ -63,6 +63,12 @@ class Permission(enum.StrEnum):
     EDIT_PLACE_SETTINGS = "edit_place_settings"
     MANAGE_ORGANISATIONS = "manage_organisations"
     MANAGE_RISK_FACTORS = "manage_risk_factors"
+    # Step 7: hospital and C(E)TRs
+    RECORD_ADMISSION = "record_admission"
+    RECORD_OVERSIGHT_VISIT = "record_oversight_visit"
+    RECORD_CETR = "record_cetr"
+    VIEW_INPATIENTS = "view_inpatients"
+    VIEW_CETR_SCHEDULE = "view_cetr_schedule"
 
 
 P = Permission
@@ -93,6 +99,11 @@ ACCESS: dict[Role, frozenset[Permission]] = {
             P.VIEW_CASELOAD,
             P.LOG_CONTACT,
             P.TRANSFER_PERSON,
+            P.RECORD_ADMISSION,
+            P.RECORD_OVERSIGHT_VISIT,
+            P.RECORD_CETR,
+            P.VIEW_INPATIENTS,
+            P.VIEW_CETR_SCHEDULE,
         }
     ),
     Role.KEYWORKER: frozenset(
@@ -112,12 +123,22 @@ ACCESS: dict[Role, frozenset[Permission]] = {
             P.RECORD_CIRCUMSTANCES,
             P.VIEW_CASELOAD,
             P.LOG_CONTACT,
+            P.VIEW_INPATIENTS,
+            P.VIEW_CETR_SCHEDULE,
         }
     ),
     # Partners see only people whose care network includes them (scoping, not here).
     Role.PARTNER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON, P.UPDATE_ACTION, P.VIEW_MY_WORK}),
     Role.VIEWER: frozenset(
-        {P.VIEW_REGISTER, P.VIEW_PERSON, P.VIEW_PLACE_SETTINGS, P.VIEW_RISING_RISK, P.VIEW_CASELOAD}
+        {
+            P.VIEW_REGISTER,
+            P.VIEW_PERSON,
+            P.VIEW_PLACE_SETTINGS,
+            P.VIEW_RISING_RISK,
+            P.VIEW_INPATIENTS,  # the commissioner's weekly check (issue 10, part 5)
+            P.VIEW_CETR_SCHEDULE,
+            P.VIEW_CASELOAD,
+        }
     ),
     Role.AUDITOR: frozenset({P.SEARCH_AUDIT, P.VIEW_PERSON_ACCESS}),
     # DOMAIN.md: the place admin "manages users, memberships and the place's settings" and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -29,16 +30,11 @@ def add_years(day: date, years: int) -> date:
 
 
 def add_months(day: date, months: int) -> date:
-    """The same day `months` later; the month's last day when it has no such day
-    (31 January + 1 month is 28 or 29 February)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise ValueError(f"No such month: {year}-{month}")  # unreachable
+    """The same day `months` later; a day the month lacks becomes its last (31 January +
+    1 month is 28 or 29 February)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
 
 
 @lru_cache(maxsize=64)

@@ -87,7 +87,7 @@ class Read:
         if not self.door.about_people:
             self._record_records(rows)
             return
-        people = sorted({self.door.person_of(row) for row in rows} - {None})
+        people = self.door.people_of(rows)
         fresh = [p for p in people if (self.purpose, p) not in self.viewer.recorded]
         if not fresh and not self.terms:
             return
@@ -114,7 +114,7 @@ class Read:
             context=self.viewer.context,
             page=self.purpose,
             object_type=self.door.object_type,
-            person_ids=sorted({self.door.person_of(row) for row in fresh} - {None}),
+            person_ids=self.door.people_of(fresh),
             place_id=self.viewer.membership.place_id,
             terms=self.terms,
             records=[row.pk for row in fresh],
@@ -164,6 +164,10 @@ class Door(Generic[M]):
             if value is None:
                 return None
         return int(value)
+
+    def people_of(self, rows: Sequence[Any]) -> list[int]:
+        """The people some records are about, each once, in order of id."""
+        return sorted({p for row in rows if (p := self.person_of(row)) is not None})
 
     def _scoped(self, viewer: Viewer) -> Any:
         if viewer.membership is None:

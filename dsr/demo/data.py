@@ -10,6 +10,7 @@ from dsr.actions import services as actions
 from dsr.core import audit, dates, nhs_number
 from dsr.core.access import Role
 from dsr.demo import keywork_and_referrals as extras
+from dsr.demo.hospital import load_hospital
 from dsr.people import services as people
 from dsr.people.choices import (
     Accommodation,
@@ -172,8 +173,9 @@ RATIONALES = {
     "G": "Settled at home and school; plan in place and working.",
     "B": "Admitted to a mental-health hospital; inpatient C(E)TR and visits to follow.",
 }
-# Roughly how ratings are spread on a place's register.
-RATING_WEIGHTS = {"R": 1, "A": 3, "G": 5, "B": 1}
+# Roughly how ratings are spread on a place's register. Blue comes only from an admission
+# (dsr/demo/hospital.py), never from a rating on its own.
+RATING_WEIGHTS = {"R": 1, "A": 3, "G": 5, "B": 0}
 
 
 def _rating_history(rng: random.Random, born: date) -> list[tuple[date, str]]:
@@ -307,13 +309,15 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
         ("Oakwood Care Ltd (fictional)", OrganisationKind.INDEPENDENT_PROVIDER),
     ]:
         organisations[name] = places.add_organisation(place=place, name=name, kind=kind, by=LOADER)
-    partner = None
+    partner = keyworker = None
     team: dict[Role, User] = {}
     for email, full_name, role, title in USERS:
         user = User.objects.create_user(email, DEMO_PASSWORD, full_name=full_name, job_title=title)
         team[role] = user
         if role == Role.PARTNER:
             partner = user
+        if role == Role.KEYWORKER:
+            keyworker = user
         places.grant_membership(
             user=user,
             place=place,
@@ -326,6 +330,7 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
 
     numbers = demo_nhs_numbers(rng)
     added: dict[int, list[object]] = {place.pk: [], other.pk: []}
+    open_here = []
     for index in range(people_count + 10):  # and a few in the other place
         target = place if index < people_count else other
         age = index % 25  # every age 0-24
@@ -402,6 +407,9 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
                 expected_version=person.version,
                 by=LOADER,
             )
+        elif target == place:
+            open_here.append(person)
+    load_hospital(open_here, by=LOADER, owner=keyworker)
     extras.add_referrals(
         rng,
         place,

@@ -48,3 +48,10 @@ def eligible_without_keyworker(viewer: Any, people: Any) -> Any:
         current_rating__in=list(policy.keyworker_ratings),
         date_of_birth__gt=youngest_excluded,
     ).exclude(pk__in=allocated.values("person_id"))
+
+
+def current_keyworker(person: str = "person_id") -> Subquery:
+    """An annotation: the full name of the keyworker allocated to the person at `person` now
+    ("" subquery result None when there is none). A subquery shows no one: nothing to audit."""
+    allocated = Allocation.objects.current().filter(person_id=OuterRef(person))
+    return Subquery(allocated.values("keyworker__full_name")[:1])

@@ -6,3 +6,8 @@ class RegisterConfig(AppConfig):
 
     name = "dsr.register"
     label = "register"
+
+    def ready(self) -> None:
+        from dsr.register.panels import register_panels
+
+        register_panels()

@@ -6,10 +6,14 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from dsr.core import audit
+from dsr.actions import services as actions
+from dsr.actions.models import Action, ActionSource
+from dsr.core import audit, dates
 from dsr.people import services as people
+from dsr.people import transitions
 from dsr.people.models import Person
 from dsr.places.models import Place
 from dsr.risk import services as risk
@@ -39,3 +43,31 @@ def add_to_register(
             by=by,
         )
     return person
+
+
+def open_transition_plan(*, person: Person, key: str, by: audit.Context) -> Action:
+    """The transition plan action for someone approaching 18 or 25 (issue 10, part 6): due on
+    the birthday, owned by whoever opens it. Once only: while one is open, it is the plan."""
+    with transaction.atomic():
+        current = people.lock_open(person, by)
+        due = {
+            t.key: t
+            for t in transitions.transitions_for(
+                current.place.settings, current.date_of_birth, dates.today()
+            )
+        }
+        if key not in due:
+            raise ValidationError(f"{current.full_name} is not approaching that birthday")
+        if actions.has_open_rule_action(person=current, rule_key=key):
+            raise ValidationError("A transition plan action is already open")
+        transition = due[key]
+        return actions.open_action(
+            person=current,
+            description=f"{transition.plan} ({transition.label.lower()})",
+            due_on=transition.birthday,
+            source=ActionSource.OTHER,
+            rule_key=key,
+            owner_user=by.actor,
+            owner_name="" if by.actor else "DSR coordinator",
+            by=by,
+        )

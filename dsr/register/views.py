@@ -20,15 +20,17 @@ from django.views.decorators.http import require_http_methods, require_safe
 from dsr.core import dates, nhs_number, text
 from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error
+from dsr.core.forms import Form, add_service_error
 from dsr.core.panels import panels_for
 from dsr.core.routing import redirect_to
 from dsr.people import services as people
 from dsr.people import sharing
 from dsr.people.choices import Status
 from dsr.people.scoping import PEOPLE
+from dsr.people.transitions import transitions_for
 from dsr.register.forms import SORTS, NewPersonForm, RegisterFilterForm, parse_date_query
-from dsr.register.services import add_to_register
+from dsr.register.panels import transitions_and_plans
+from dsr.register.services import add_to_register, open_transition_plan
 from dsr.risk.scoping import SIGNALS
 
 PAGE_SIZE = 50
@@ -118,6 +120,13 @@ def register_list(request: HttpRequest) -> HttpResponse:
     found = _search(found, query).order_by(*SORTS[sort]).only(*REGISTER_COLUMNS)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     shown = list(page.object_list)  # the fetch that records who was shown
+    policy = request.place.settings  # type: ignore[attr-defined]
+    # Approaching 18 or 25 (issue 10, part 6): from the date of birth, no query.
+    flags = {
+        p.pk: transitions_for(policy, p.date_of_birth, today)
+        for p in shown
+        if p.status == Status.OPEN
+    }
     return render(
         request,
         "register/list.jinja",
@@ -125,6 +134,7 @@ def register_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "shown": shown,
+            "flags": flags,
             "query": query,
             "status": status,
             "filtered": bool(terms) or status != Status.OPEN,
@@ -222,3 +232,30 @@ def rising_risk(request: HttpRequest) -> HttpResponse:
         row["since"] = min(row["since"], signal.fired_on)
     rows = list(flagged.values())[:RISING_RISK_PEOPLE]
     return render(request, "register/rising_risk.jinja", {"rows": rows})
+
+
+@requires(Permission.ADD_ACTION)
+@require_http_methods(["GET", "POST"])
+def transition(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Approaching 18 or 25: open the transition plan action (issue 10, part 6)."""
+    viewer = Viewer.of(request)
+    person = PEOPLE.get(viewer, person_id, purpose="transition")
+    due = transitions_and_plans(viewer, person, purpose="transition")["transitions"]
+    problems: list[str] = []
+    if request.method == "POST":
+        key = request.POST.get("transition", "")
+        if key not in {t.key for t, plan in due if plan is None}:
+            problems.append("Choose a transition that has no plan action yet")
+        else:
+            try:
+                action = open_transition_plan(person=person, key=key, by=viewer.context)
+            except ValidationError as error:
+                problems.extend(error.messages)
+            else:
+                messages.success(request, f"Action opened: {action.description}")
+                return redirect_to(request, "register:person", person.pk)
+    return render(
+        request,
+        "register/transition.jinja",
+        {"person": person, "transitions": due, "problems": problems, "form": Form()},
+    )

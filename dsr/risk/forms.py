@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from dsr.core.forms import DateField, Form, RecordsChoiceField
+from dsr.core.forms import DateField, Form, RecordsChoiceField, VersionField
 from dsr.risk.models import RATING_MEANING, EventKind, RiskFactor, RiskRating
 
 RATING_CHOICES = [(r.value, f"{r.label}: {RATING_MEANING[r]}") for r in RiskRating]
@@ -110,3 +110,15 @@ class EventForm(Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class ClosePromptForm(Form):
+    """Close a rating's prompt that no longer applies: one click, with a reason."""
+
+    action = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+    reason = forms.CharField(
+        label="Reason",
+        max_length=1900,
+        error_messages={"required": "Enter why the prompt no longer applies"},
+    )
+    version = VersionField()

@@ -4,18 +4,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from dsr.actions.models import ActionSource
+from dsr.actions.scoping import ACTIONS
 from dsr.core.panels import Panel, register_panel
 from dsr.risk.scoping import EVENTS, RATINGS, SIGNALS
+from dsr.risk.services import prompts_no_longer_applying
 
 PURPOSE = "record"  # the person page (dsr/register): one audited read covers its panels
 HISTORY = 50
 EVENTS_SHOWN = 20
 
 
+def stale_prompts(viewer: Any, person: Any, *, purpose: str) -> list[Any]:
+    """The person's open rating prompts their current rating no longer calls for."""
+    prompts = (
+        ACTIONS.about(viewer, person, purpose=purpose)
+        .open()
+        .filter(source=ActionSource.RATING)
+        .exclude(rule_key="")
+        .order_by("due_on", "id")
+    )
+    return prompts_no_longer_applying(person, prompts)
+
+
 def _current(viewer: Any, person: Any) -> dict[str, Any]:
     latest = RATINGS.about(viewer, person, purpose=PURPOSE).select_related("decided_by")[:1]
     signals = SIGNALS.about(viewer, person, purpose=PURPOSE).open()
-    return {"latest": next(iter(latest), None), "signals": list(signals)}
+    return {
+        "latest": next(iter(latest), None),
+        "signals": list(signals),
+        "stale": stale_prompts(viewer, person, purpose=PURPOSE) if person.is_open else [],
+    }
 
 
 def _history(viewer: Any, person: Any) -> dict[str, Any]:

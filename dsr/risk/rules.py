@@ -7,7 +7,7 @@ Blue on admission and Red for N days after discharge arrive with admissions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -59,12 +59,17 @@ def _prompt_due(policy: Policy, facts: RatingFacts) -> date:
     return dates.add_working_days(facts.decided_on, policy.prompt_working_days)
 
 
+# The key of the task a Red rating opens; a held community C(E)TR completes it (dsr.reviews
+# links the review to the task itself).
+COMMUNITY_CETR = "community_cetr"
+
+
 def red_requires_community_cetr(policy: Policy, facts: RatingFacts) -> list[Prompt]:
     if facts.rating != RiskRating.RED:
         return []
     return [
         Prompt(
-            "community_cetr",
+            COMMUNITY_CETR,
             "Hold a community C(E)TR (rated Red)",
             facts.decided_on + timedelta(days=policy.community_cetr_days),
         )
@@ -117,6 +122,14 @@ RATING_RULES: list[RatingRule] = [
 
 def prompts_for(policy: Policy, facts: RatingFacts) -> list[Prompt]:
     return [prompt for rule in RATING_RULES for prompt in rule(policy, facts)]
+
+
+def no_longer_apply(policy: Policy, facts: RatingFacts, open_keys: Iterable[str]) -> set[str]:
+    """Of the rule keys of a person's open prompts, those the current rating no longer calls
+    for (a Red rating's C(E)TR task once they are rated Green). They are offered for closing
+    with a reason, never closed silently (issue 10, part 7)."""
+    wanted = {prompt.key for prompt in prompts_for(policy, facts)}
+    return {key for key in open_keys if key and key not in wanted}
 
 
 # --- Early warning -------------------------------------------------------------------

@@ -8,7 +8,7 @@ always agrees with the history (ADR 0007).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from dsr.actions import services as actions
-from dsr.actions.models import ActionSource
+from dsr.actions.models import Action, ActionSource, ActionStatus
 from dsr.core import audit, dates, validation
 from dsr.core.models import AuditAction
 from dsr.people import services as people
@@ -61,6 +61,19 @@ def _factors(factors: Iterable[Any], person: Person) -> list[RiskFactor]:
     return found
 
 
+# Checks that apps above risk hold a rating to (an inpatient stays Blue; a discharge keeps
+# the person Red for N days): each is given the locked person, the rating and its date, and
+# raises ValidationError to refuse it. Registered from their AppConfig.ready() (ADR 0022):
+# risk imports none of them.
+RatingGuard = Callable[[Person, str, date], None]
+RATING_GUARDS: list[RatingGuard] = []
+
+
+def register_rating_guard(guard: RatingGuard) -> None:
+    if guard not in RATING_GUARDS:
+        RATING_GUARDS.append(guard)
+
+
 def rate(
     *,
     person: Person,
@@ -93,6 +106,8 @@ def rate(
                     f"({current.rated_on:%-d %B %Y})"
                 }
             )
+        for guard in RATING_GUARDS:
+            guard(current, rating, decided_on)
         chosen = _factors(factors, current)
         policy = current.place.settings
         decision = Rating.objects.create(
@@ -290,6 +305,49 @@ def raise_signals(*, person: Person, by: audit.Context) -> list[Signal]:
     if raised:
         people.keep_risk_picture(person=person, review_now=True)
     return raised
+
+
+def current_facts(person: Person) -> rules.RatingFacts | None:
+    """The facts the current rating was decided on, which its prompts follow from."""
+    if not person.current_rating or person.rated_on is None:
+        return None
+    return rules.RatingFacts(
+        rating=person.current_rating,
+        decided_on=person.rated_on,
+        age=person.age_on(person.rated_on),
+    )
+
+
+def prompts_no_longer_applying(person: Person, prompts: Iterable[Action]) -> list[Action]:
+    """Of a person's open actions, the rating prompts their current rating no longer calls
+    for: offered for closing, never closed silently (issue 10, part 7)."""
+    facts = current_facts(person)
+    chosen = [a for a in prompts if a.source == ActionSource.RATING and a.rule_key]
+    if facts is None:
+        return []
+    stale = rules.no_longer_apply(person.place.settings, facts, {a.rule_key for a in chosen})
+    return [a for a in chosen if a.rule_key in stale and a.status == ActionStatus.OPEN]
+
+
+def close_prompt(
+    *, action: Action, reason: str, expected_version: int, by: audit.Context
+) -> Action:
+    """Close a rating's prompt that no longer applies, with the reason: one click, and the
+    reason is kept in the action's history."""
+    reason = validation.text(reason, field="reason", label="Reason", max_length=1900, required=True)
+    with transaction.atomic():
+        current = people.lock_open(action.person_id, by)
+        if not prompts_no_longer_applying(current, [action]):
+            raise ValidationError(
+                "This prompt still applies to the current rating, or is already closed"
+            )
+        return actions.update_action(
+            action=action,
+            status=ActionStatus.CANCELLED,
+            note=f"No longer applies after the rating changed: {reason}",
+            expected_version=expected_version,
+            by=by,
+        )
 
 
 def earliest_record(person: Person) -> date | None:

@@ -13,11 +13,14 @@ from dsr.core import dates
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error
+from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to
 from dsr.people.models import Person
 from dsr.people.scoping import PEOPLE
 from dsr.risk import services
-from dsr.risk.forms import EventForm, RateForm, ReviewForm
+from dsr.risk.forms import ClosePromptForm, EventForm, RateForm, ReviewForm
+from dsr.risk.models import RiskRating
+from dsr.risk.panels import stale_prompts
 
 
 def _open_person(request: HttpRequest, person_id: int, purpose: str) -> Person | HttpResponse:
@@ -123,3 +126,50 @@ def event_new(request: HttpRequest, person_id: int) -> HttpResponse:
             messages.success(request, "Event logged")
             return redirect_to(request, "register:person", person.pk)
     return render(request, "risk/event.jinja", {"form": form, "person": person})
+
+
+def suggested_reason(person: Person) -> str:
+    """What a coordinator would most often write: the rating that changed."""
+    if not person.current_rating or person.rated_on is None:
+        return ""
+    return f"Rated {RiskRating(person.current_rating).label} on {person.rated_on:%-d %B %Y}"
+
+
+@requires(Permission.RATE_PERSON)
+@require_http_methods(["GET", "POST"])
+def prompts(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The prompts a person's rating no longer calls for, each closed with one click and a
+    reason (issue 10, part 7): offered, never closed silently."""
+    viewer = Viewer.of(request)
+    person = PEOPLE.get(viewer, person_id, purpose="prompts")
+    stale = stale_prompts(viewer, person, purpose="prompts")
+    form = ClosePromptForm(request.POST or None)
+    valid = form.is_valid()
+    for hidden in ("action", "version"):  # not a field anyone typed in: the page is stale
+        if hidden in form.errors:
+            del form.errors[hidden]
+            form.add_error(None, "This page is out of date. Reload it and try again")
+    if request.method == "POST" and valid:
+        chosen = next((a for a in stale if a.pk == form.cleaned_data["action"]), None)
+        if chosen is None:
+            form.add_error(None, "This prompt is already closed, or still applies")
+        else:
+            try:
+                services.close_prompt(
+                    action=chosen,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["version"],
+                    by=viewer.context,
+                )
+            except StaleVersion:
+                form.add_error(None, "Someone else updated this prompt meanwhile: check it again")
+            except ValidationError as error:
+                add_service_error(form, error)
+            else:
+                messages.success(request, f"Closed: {chosen.description}")
+                return redirect_to(request, "register:person", person.pk)
+    return render(
+        request,
+        "risk/prompts.jinja",
+        {"form": form, "person": person, "stale": stale, "reason": suggested_reason(person)},
+    )

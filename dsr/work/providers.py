@@ -23,7 +23,9 @@ from dsr.people.choices import ConsentState, Status
 from dsr.people.models import Person
 from dsr.people.scoping import PEOPLE
 from dsr.risk.models import Signal
+from dsr.risk.rules import COMMUNITY_CETR
 from dsr.risk.scoping import SIGNALS
+from dsr.work import cetrs
 from dsr.work.registry import PURPOSE, Provider, WorkItem, register
 
 
@@ -57,7 +59,7 @@ def my_actions(viewer: Any) -> Any:
         ACTIONS.list(viewer, purpose=PURPOSE)
         .open()
         .filter(owner_user_id=viewer.membership.user_id)
-        .exclude(rule_key="community_cetr")
+        .exclude(rule_key=COMMUNITY_CETR)
         .select_related("person")
         .order_by("due_on", "id")
     )
@@ -72,18 +74,6 @@ def action_item(action: Action) -> WorkItem:
         label=action.description,
         due_on=action.due_on,
         url=url_in(action.place_id, "actions:update", action.pk),
-    )
-
-
-def cetrs_due(viewer: Any) -> Any:
-    """Red means a community C(E)TR: a task until one is recorded or the task is cancelled
-    (DOMAIN.md), on a record since closed too."""
-    return (
-        ACTIONS.list(viewer, purpose=PURPOSE)
-        .open()
-        .filter(rule_key="community_cetr")
-        .select_related("person")
-        .order_by("due_on", "id")
     )
 
 
@@ -203,7 +193,14 @@ def register_defaults() -> None:
         Provider(
             "reviews", "Reviews due and overdue", Permission.RECORD_REVIEW, reviews_due, review_item
         ),
-        Provider("cetrs", "C(E)TRs due", Permission.RATE_PERSON, cetrs_due, action_item),
+        # A Red rating's community C(E)TR, linked to the review that completes it (work/cetrs.py).
+        Provider(
+            "cetrs",
+            "Community C(E)TRs due",
+            Permission.RATE_PERSON,
+            cetrs.community_cetrs,
+            cetrs.community_cetr_item,
+        ),
         Provider("actions", "Your actions", Permission.VIEW_MY_WORK, my_actions, action_item),
         Provider("close", "Records to close", Permission.CLOSE_PERSON, to_close, close_item),
         Provider(
@@ -218,3 +215,4 @@ def register_defaults() -> None:
         ),
     ]:
         register(provider)
+    cetrs.register_providers()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from dsr.core.access import Role
 from dsr.places import services as places
@@ -18,13 +20,15 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 375, "height": 812}
 
 
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
 def assert_fits(page: Page) -> None:
-    """Nothing wider than the screen: no sideways scrolling of the page."""
-    # Once loaded: the header's script folds navigation that does not fit into a menu.
-    page.wait_for_load_state("load")
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
+    """Nothing wider than the screen: no sideways scrolling of the page, once it has settled
+    (the NHS header's script folds the navigation into "More" after it has laid it out)."""
+    with contextlib.suppress(PlaywrightTimeoutError):  # reported below, with the width
+        page.wait_for_function(f"({OVERFLOW})() <= 0", timeout=3000)
+    overflow = page.evaluate(OVERFLOW)
     assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
 
 

@@ -52,7 +52,14 @@ def concrete_url(name: str, route: str, *, place_id: int, ids: dict | None = Non
 
 
 # Records a URL can name that are about one person (their pages audit a read of them).
-PERSON_RECORDS = ("person_id", "action_id", "member_id", "allocation_id")
+PERSON_RECORDS = (
+    "person_id",
+    "action_id",
+    "member_id",
+    "allocation_id",
+    "admission_id",
+    "cetr_id",
+)
 
 
 def is_person_route(route: str) -> bool:
@@ -106,7 +113,8 @@ def test_every_object_rule_refines_a_permission_its_role_holds():
 @dataclass
 class World:
     """Place A's person, in the partner's care network, with an action the partner owns
-    and one the keyworker owns, the keyworker allocated, and a referral waiting."""
+    and one the keyworker owns, the keyworker allocated, a referral waiting; in hospital,
+    with a post-admission C(E)TR requested."""
 
     person: Person
     partners_action: object
@@ -117,6 +125,8 @@ class World:
     other_keyworker: object
     referral: object
     administration: dict  # the place's own records its admin's pages name (membership_id...)
+    admission: object
+    cetr: object
 
     def ids(self, **chosen) -> dict:
         """Every record a URL can name, by its URL argument."""
@@ -128,6 +138,8 @@ class World:
             "allocation_id": self.allocation.pk,
             "keyworker_id": self.keyworker.pk,
             "referral_id": self.referral.pk,
+            "admission_id": self.admission.pk,
+            "cetr_id": self.cetr.pk,
             "place_ref": self.person.place_id,  # the public pages name their place so
             **{key: getattr(value, "pk", value) for key, value in chosen.items()},
         }
@@ -177,16 +189,22 @@ def build_world(person, *, partner, keyworker) -> World:
         ).pk,
         "factor_id": RiskFactor.objects.filter(place=person.place).first().pk,
     }
+    from tests.hospital.factories import admit, request_cetr
+
+    allocation = keywork.allocate_keyworker(person=person, keyworker=keyworker, by=SYSTEM)
+    admission = admit(person)
     return World(
         person=person,
         partners_action=action(partner),
         keyworkers_action=action(keyworker),
         member=member,
-        allocation=keywork.allocate_keyworker(person=person, keyworker=keyworker, by=SYSTEM),
+        allocation=allocation,
         keyworker=keyworker,
         other_keyworker=factories.make_user(place=person.place, role=Role.KEYWORKER),
         referral=factories.make_referral(person.place),
         administration=administration,
+        admission=admission,
+        cetr=request_cetr(person, kind="post_admission"),
     )
 
 

@@ -268,3 +268,20 @@ def test_caseload_queries_do_not_grow_with_the_caseload(client_for, cast, place_
     before = count_queries(lambda: coordinator.get(overview))
     add(5)
     assert count_queries(lambda: coordinator.get(overview)) == before <= 12
+
+
+def test_the_inpatient_overview_names_each_inpatients_keyworker(client_for, cast, place_a):
+    from tests.hospital.factories import admit
+
+    with_keyworker = factories.make_person(place_a, rating="A", family_name="Allocated")
+    with_professional(with_keyworker)
+    keywork.allocate_keyworker(person=with_keyworker, keyworker=cast[Role.KEYWORKER], by=SYSTEM)
+    without = factories.make_person(place_a, rating="A", family_name="Unallocated")
+    admit(with_keyworker)
+    admit(without)
+    body = client_for(Role.VIEWER).get(at(place_a, "hospital:inpatients")).content.decode()
+    rows = {
+        name: body.split(name.upper())[1].split("</tr>")[0] for name in ("Allocated", "Unallocated")
+    }
+    assert cast[Role.KEYWORKER].full_name in rows["Allocated"]
+    assert "None allocated" in rows["Unallocated"]
