@@ -141,6 +141,7 @@ class Register:
     coordinators: list[Coordinator]
     people: dict[int, list[int]]
     surnames: dict[int, list[str]]
+    keyworkers: dict[int, list[int]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, database_url: str) -> Register:
@@ -158,10 +159,16 @@ class Register:
             ):
                 people[place_id].append(person_id)
                 surnames[place_id].append(family_name)
+            keyworkers: dict[int, list[int]] = defaultdict(list)
+            for place_id, user_id in conn.execute(
+                "SELECT place_id, user_id FROM places_membership"
+                " WHERE role = 'keyworker' AND is_active ORDER BY user_id"
+            ):
+                keyworkers[place_id].append(user_id)
         coordinators = [Coordinator(email, place, key) for email, place, key in rows]
         # Spread the users handed out over the places: number 1 of every place first.
         coordinators.sort(key=lambda c: (c.email.split(".")[0], c.place_id))
-        return cls(coordinators, dict(people), dict(surnames))
+        return cls(coordinators, dict(people), dict(surnames), dict(keyworkers))
 
     def take(self) -> Coordinator:
         """A coordinator nobody has signed in as in this run (a TOTP code works once)."""
@@ -187,6 +194,11 @@ PAGES: dict[str, PageMaker] = {
     # Step 7: the commissioner's weekly page and the place-wide C(E)TR schedule.
     "inpatients": lambda rng, reg, place: f"/places/{place}/inpatients/",
     "cetr_schedule": lambda rng, reg, place: f"/places/{place}/cetrs/",
+    # Step 6: the referral queue, and a keyworker's caseload (a coordinator sees any).
+    "referrals": lambda rng, reg, place: f"/places/{place}/referrals/",
+    "caseload": lambda rng, reg, place: (
+        f"/places/{place}/caseloads/{rng.choice(reg.keyworkers[place])}/"
+    ),
 }
 # The mixed read load: mostly people opening records and the register.
 MIX = {"person": 40, "list": 30, "search": 20, "filtered": 10}

@@ -34,7 +34,14 @@ def _median_ms(values: list[float]) -> float:
 def page_urls(place_id: int, rng: random.Random) -> dict[str, list[str]]:
     from dsr.people.models import Person
 
+    from dsr.places.models import Membership
+
     people = list(Person.objects.filter(place_id=place_id).values_list("id", "family_name"))
+    keyworkers = list(
+        Membership.objects.filter(place_id=place_id, role="keyworker").values_list(
+            "user_id", flat=True
+        )
+    )
     picks = rng.sample(people, 5)
     base = f"/places/{place_id}/people/"
     return {
@@ -44,6 +51,8 @@ def page_urls(place_id: int, rng: random.Random) -> dict[str, list[str]]:
         "person": [f"{base}{pk}/" for pk, _ in picks],
         "inpatients": [f"/places/{place_id}/inpatients/"],
         "cetr_schedule": [f"/places/{place_id}/cetrs/"],
+        "referrals": [f"/places/{place_id}/referrals/"],
+        "caseload": [f"/places/{place_id}/caseloads/{keyworker}/" for keyworker in keyworkers],
     }
 
 
