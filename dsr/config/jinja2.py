@@ -166,13 +166,10 @@ def membership_allows(membership: Any, permission: str) -> bool:
 
 
 def work_count(request: Any) -> int:
-    """Items on the user's "My work", for the navigation (computed once per request)."""
-    if not hasattr(request, "_work_count"):
-        from dsr.core.door import Viewer
-        from dsr.work.registry import work_count as count
+    """Items on the user's "My work", for the navigation (dsr/work/navigation.py)."""
+    from dsr.work.navigation import navigation_count
 
-        request._work_count = count(Viewer.of(request))
-    return int(request._work_count)
+    return navigation_count(request)
 
 
 def environment(**options: Any) -> Environment:

@@ -87,11 +87,16 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "dsr.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dsr.work.navigation.FreshCountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dsr.places.middleware.MembershipsMiddleware",
     "dsr.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# How long the navigation's "My work (N)" is kept before it is counted again (a form sent
+# recounts at once): dsr/work/navigation.py.
+WORK_COUNT_SECONDS = int(os.environ.get("WORK_COUNT_SECONDS", 60))
 
 ROOT_URLCONF = "dsr.config.urls"
 # The development server's (`make demo`); gunicorn serves dsr.config.wsgi, which refuses demo mode.

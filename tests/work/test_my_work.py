@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -182,3 +182,41 @@ def test_the_navigation_counts_all_work_in_one_query_however_many_providers(clie
         assert count_queries(lambda: client.get(url)) == before
     finally:
         registry.PROVIDERS.remove(extra)
+
+
+def _nav_count(response) -> int:
+    import re
+
+    return int(re.search(r"My work \((\d+)\)", response.content.decode()).group(1))
+
+
+def test_the_navigation_count_is_kept_a_minute_and_recounted_after_a_form(
+    client_for, cast, place_a
+):
+    client = client_for(Role.COORDINATOR)
+    person = factories.make_person(place_a, rating="G")
+    before = _nav_count(client.get(at(place_a, "register:list")))
+    # someone else's work shows within the minute, not at once
+    actions.open_action(
+        person=person,
+        description="Ring school",
+        due_on=date.today(),
+        source="other",
+        owner_user=cast[Role.COORDINATOR],
+        by=SYSTEM,
+    )
+    assert _nav_count(client.get(at(place_a, "register:list"))) == before
+    with time_machine.travel(timedelta(seconds=61)):
+        later = _nav_count(client.get(at(place_a, "register:list")))
+    assert later > before
+    # a form the user sends recounts at once
+    actions.open_action(
+        person=person,
+        description="Ring the GP",
+        due_on=date.today(),
+        source="other",
+        owner_user=cast[Role.COORDINATOR],
+        by=SYSTEM,
+    )
+    client.post(at(person, "risk:event_new"), {})  # any form, even one refused
+    assert _nav_count(client.get(at(place_a, "register:list"))) == later + 1
