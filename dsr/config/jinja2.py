@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from datetime import date, datetime
 from typing import Any
 
@@ -172,6 +173,90 @@ def work_count(request: Any) -> int:
     return navigation_count(request)
 
 
+# The header's navigation: (permission, label, route), in order.
+NAVIGATION = [
+    ("view_my_work", "My work", "work:my_work"),
+    ("view_register", "Register", "register:list"),
+    ("view_referrals", "Referrals", "referrals:queue"),
+    ("view_caseload", "Caseloads", "keywork:caseloads"),
+    ("view_rising_risk", "Rising risk", "register:rising_risk"),
+    ("view_inpatients", "Inpatients", "hospital:inpatients"),
+    ("view_cetr_schedule", "C(E)TRs", "reviews:schedule"),
+    ("add_person", "Add a person", "register:add"),
+    ("search_audit", "Audit trail", "audit_search"),
+    ("manage_users", "Users", "places:users"),
+    ("view_place_settings", "Place settings", "places:settings"),
+]
+# Where the CSRF field goes in a kept header: each page fills in its own token.
+CSRF_SLOT = "\x00csrf-field\x00"
+KEPT_HEADERS = 512
+_headers: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+_footers: dict[str, str] = {}
+
+
+def _navigation(request: Any, membership: Any) -> tuple[tuple[str, str, bool], ...]:
+    items = []
+    for permission, label, name in NAVIGATION:
+        if not role_has(membership.role, Permission(permission)):
+            continue
+        href = url_in(membership.place_id, name) if name in place_routes() else reverse(name)
+        if name == "keywork:caseloads" and membership.role == "keyworker":
+            label = "My caseload"
+        if name == "work:my_work":
+            label = f"{label} ({work_count(request)})"
+        items.append((href, label, request.path == href))
+    return tuple(items)
+
+
+@pass_context
+def page_header(context: Any) -> Markup:
+    """The NHS header (templates/partials/header.jinja). Rendering it was the costliest
+    part of a page (make bench), and it is the same on every page of a user's place but for
+    the current item and the CSRF token: each distinct header is kept (a few hundred, per
+    process), the token filled in per page."""
+    request = context["request"]
+    user = request.user if request.user.is_authenticated else None
+    membership = getattr(request, "membership", None)
+    navigation = _navigation(request, membership) if membership is not None else ()
+    places = tuple((m.place_id, m.role, m.place.name) for m in getattr(request, "memberships", []))
+    key = (
+        getattr(user, "pk", None),
+        getattr(user, "full_name", ""),
+        getattr(user, "email", ""),
+        getattr(membership, "pk", None),
+        getattr(membership, "role", None),
+        getattr(membership, "place_id", None),
+        places,
+        navigation,
+    )
+    html = _headers.get(key)
+    if html is None:
+        html = context.environment.get_template("partials/header.jinja").render(
+            request=request,
+            user=user,
+            membership=membership,
+            switcher=request,
+            csrf_input=Markup(CSRF_SLOT),  # noqa: S704 - a fixed marker, replaced below
+            nav_items=[{"href": h, "text": t, "current": c} for h, t, c in navigation],
+            home=reverse("home"),
+        )
+        _headers[key] = html
+        if len(_headers) > KEPT_HEADERS:
+            _headers.popitem(last=False)
+    else:
+        _headers.move_to_end(key)
+    return Markup(html.replace(CSRF_SLOT, str(context.get("csrf_input", ""))))  # noqa: S704
+
+
+@pass_context
+def page_footer(context: Any) -> Markup:
+    """The NHS footer: the same on every page, rendered once."""
+    home = reverse("home")
+    if home not in _footers:
+        _footers[home] = context.environment.get_template("partials/footer.jinja").render(home=home)
+    return Markup(_footers[home])  # noqa: S704 - rendered by our own template
+
+
 def environment(**options: Any) -> Environment:
     # nhsuk-frontend-jinja needs ChainableUndefined for its optional parameters.
     options["undefined"] = ChainableUndefined
@@ -193,6 +278,8 @@ def environment(**options: Any) -> Environment:
         rating_tag=rating_tag,
         due_tag=due_tag,
         who=who,
+        page_header=page_header,
+        page_footer=page_footer,
         working_days_ago=working_days_ago,
         days_ago=days_ago,
         absolute=absolute,
