@@ -30,10 +30,10 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from bench.ratios import sign_in
     from dsr.places.models import Membership
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     place_id = int(args.paths[0].split("/")[2])
     membership = Membership.objects.filter(place_id=place_id, role="coordinator").last()

@@ -33,7 +33,6 @@ def _median_ms(values: list[float]) -> float:
 
 def page_urls(place_id: int, rng: random.Random) -> dict[str, list[str]]:
     from dsr.people.models import Person
-
     from dsr.places.models import Membership
 
     people = list(Person.objects.filter(place_id=place_id).values_list("id", "family_name"))

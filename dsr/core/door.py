@@ -41,6 +41,15 @@ class Viewer:
     request: HttpRequest | None = None
     # (purpose, person id), or (purpose, "Type:id") for a record about no one yet
     recorded: set[tuple[str, int | str]] = field(default_factory=set)
+    # What this request has read already and will read again (panels that share a list).
+    kept: dict[Any, Any] = field(default_factory=dict)
+
+    def keep(self, key: Any, read: Callable[[], Any]) -> Any:
+        """`read()` once per request for `key`: two panels showing the same records (the
+        current rating and the history) cost one query."""
+        if key not in self.kept:
+            self.kept[key] = read()
+        return self.kept[key]
 
     @classmethod
     def of(cls, request: HttpRequest) -> Viewer:

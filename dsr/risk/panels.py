@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsr.actions.models import ActionSource
+from dsr.actions.panels import person_actions
 from dsr.actions.scoping import ACTIONS
 from dsr.core.panels import Panel, register_panel
 from dsr.risk.scoping import EVENTS, RATINGS, SIGNALS
@@ -27,23 +28,35 @@ def stale_prompts(viewer: Any, person: Any, *, purpose: str) -> list[Any]:
     return prompts_no_longer_applying(person, prompts)
 
 
+def _ratings(viewer: Any, person: Any) -> list[Any]:
+    """The rating history, newest first: read once for the current rating and the history."""
+    return viewer.keep(  # type: ignore[no-any-return]
+        ("ratings", person.pk),
+        lambda: list(
+            RATINGS.about(viewer, person, purpose=PURPOSE)
+            .select_related("decided_by", "review")
+            .prefetch_related("factors")[:HISTORY]
+        ),
+    )
+
+
 def _current(viewer: Any, person: Any) -> dict[str, Any]:
-    latest = RATINGS.about(viewer, person, purpose=PURPOSE).select_related("decided_by")[:1]
+    ratings = _ratings(viewer, person)
     signals = SIGNALS.about(viewer, person, purpose=PURPOSE).open()
+    # The open prompts among the actions the actions panel reads anyway (open first).
+    prompts = sorted(
+        (a for a in person_actions(viewer, person) if a.status == "open"),
+        key=lambda a: (a.due_on, a.pk),
+    )
     return {
-        "latest": next(iter(latest), None),
+        "latest": ratings[0] if ratings else None,
         "signals": list(signals),
-        "stale": stale_prompts(viewer, person, purpose=PURPOSE) if person.is_open else [],
+        "stale": prompts_no_longer_applying(person, prompts) if person.is_open else [],
     }
 
 
 def _history(viewer: Any, person: Any) -> dict[str, Any]:
-    ratings = (
-        RATINGS.about(viewer, person, purpose=PURPOSE)
-        .select_related("decided_by", "review")
-        .prefetch_related("factors")[:HISTORY]
-    )
-    return {"ratings": list(ratings)}
+    return {"ratings": _ratings(viewer, person)}
 
 
 def _events(viewer: Any, person: Any) -> dict[str, Any]:
