@@ -153,7 +153,7 @@ def record_listed(
     person_ids: list[int],
     place_id: int | None,
     terms: dict[str, Any] | None = None,
-    records: list[int] | None = None,
+    records: list[Any] | None = None,
 ) -> AuditEvent:
     """A list showed these people (a register page, My work): one event, `listed`; or, when
     someone typed a search, `searched`, with what they typed — even if it found no one.

@@ -17,7 +17,8 @@ person page) leaves one event, however many doors it reads through.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -43,6 +44,8 @@ class Viewer:
     recorded: set[tuple[str, int | str]] = field(default_factory=set)
     # What this request has read already and will read again (panels that share a list).
     kept: dict[Any, Any] = field(default_factory=dict)
+    # Inside `one_event`: what the lists fetched showed, written as one event at its end.
+    _batch: dict[str, Any] | None = None
 
     def keep(self, key: Any, read: Callable[[], Any]) -> Any:
         """`read()` once per request for `key`: two panels showing the same records (the
@@ -69,6 +72,31 @@ class Viewer:
             context=audit.Context(actor=None, place_id=membership.place_id, actor_label=label),
         )
 
+    @contextmanager
+    def one_event(self, purpose: str) -> Iterator[None]:
+        """The lists a page fetches inside this block are recorded as one `listed` event
+        naming everyone they showed (a page of six lists: one event, not six). Written when
+        the block ends, before the page is sent; not written if the block fails (nothing
+        was shown). Searches and single records are recorded as they happen."""
+        if self._batch is not None:
+            yield
+            return
+        self._batch = {"types": set(), "people": set(), "records": []}
+        try:
+            yield
+            batch = self._batch
+        finally:
+            self._batch = None
+        if batch["people"] or batch["records"]:
+            audit.record_listed(
+                context=self.context,
+                page=purpose,
+                object_type="+".join(sorted(batch["types"])),
+                person_ids=sorted(batch["people"]),
+                place_id=self.membership.place_id,
+                records=batch["records"] or None,
+            )
+
     def deny(self, *, reason: str, person_id: int | None, place_id: int | None) -> None:
         if self.request is not None:
             audit.record_denied(
@@ -92,6 +120,13 @@ class Read:
         if self.person_id is not None:
             if rows:
                 self.door.record_view(self.viewer, self.person_id, self.purpose, obj=None)
+            return
+        batch = self.viewer._batch
+        if batch is not None and not self.terms:
+            batch["types"].add(self.door.object_type)
+            batch["people"].update(self.door.people_of(rows))
+            if not self.door.about_people:
+                batch["records"].extend(f"{self.door.object_type}:{row.pk}" for row in rows)
             return
         if not self.door.about_people:
             self._record_records(rows)

@@ -80,7 +80,10 @@ def providers_for(viewer: Any) -> list[Provider]:
 
 
 def work_for(viewer: Any) -> list[tuple[Provider, list[WorkItem]]]:
-    return [(p, p.items(viewer)) for p in providers_for(viewer)]
+    """Every provider's items; the page (or digest) is recorded as one read of everyone it
+    showed, not one per list."""
+    with viewer.one_event(PURPOSE):
+        return [(p, p.items(viewer)) for p in providers_for(viewer)]
 
 
 COUNT = Func(F("pk"), function="COUNT", output_field=IntegerField())

@@ -245,3 +245,33 @@ def test_a_door_answers_404_outside_scope_and_audits_the_attempt(client_for, pla
     with pytest.raises(Http404):
         PEOPLE.get(viewer, person_b.pk, purpose="record")
     assert not events(action="viewed", person_id=person_b.pk).exists()
+
+
+def test_a_page_of_several_lists_is_one_read_of_everyone_it_showed(client_for, cast, place_a):
+    """My work shows several lists (signals, reviews, actions...): one `listed` event names
+    everyone they showed, not one event a list."""
+    from datetime import timedelta
+
+    from dsr.actions import services as actions
+    from dsr.core import dates
+    from dsr.risk import services as risk
+
+    flagged = factories.make_person(place_a, rating="R")
+    risk.log_event(
+        person=flagged, kind="ae", occurred_on=flagged.rated_on, description="", by=SYSTEM
+    )
+    owned = factories.make_person(place_a)
+    actions.open_action(
+        person=owned,
+        description="Ring school",
+        due_on=dates.today() + timedelta(days=1),
+        source="other",
+        owner_user=cast[Role.COORDINATOR],
+        by=SYSTEM,
+    )
+    before = events(action="listed").count()
+    client_for(Role.COORDINATOR).get(at(place_a, "work:my_work"))
+    listed = list(events(action="listed"))[before:]
+    assert len(listed) == 1
+    assert {flagged.pk, owned.pk} <= set(listed[0].changes["shown"])
+    assert AuditShown.objects.filter(event=listed[0], person_id=owned.pk).exists()
