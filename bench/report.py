@@ -11,6 +11,7 @@ PAGE_MEDIAN_MS = 50.0
 FLATNESS = 1.5
 OVERHEAD = 3.0
 PEER = 0.5
+TAIL = 2.0  # p95 ÷ median, one request at a time
 RPS = 100.0
 RSS_MB = 150.0
 # Audited writes (ADR 0014): writers over separate places must add throughput; writers in
@@ -42,6 +43,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     out = [
         _target(f"{page} page median", pages[page]["median_ms"], PAGE_MEDIAN_MS, "<=", "ms")
         for page in ("list", "person", "inpatients", "cetr_schedule", "referrals", "caseload")
+    ]
+    out += [
+        _target(
+            f"p95 ÷ median, {page}",
+            round(pages[page]["p95_ms"] / pages[page]["median_ms"], 2)
+            if pages.get(page, {}).get("median_ms")
+            else None,
+            TAIL,
+            "<=",
+        )
+        for page in READ_PAGES
     ]
     out += [
         _target(f"scale flatness, {page}", ratios["flatness"].get(page), FLATNESS, "<=")
