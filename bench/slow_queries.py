@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         totals: dict[int, list[float]] = {}
         texts: dict[int, str] = {}
 
-        def timer(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        def timer(execute, sql, params, many, context, totals=totals, texts=texts):  # type: ignore[no-untyped-def]
             started = time.perf_counter()
             try:
                 return execute(sql, params, many, context)
