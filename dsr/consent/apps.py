@@ -6,6 +6,9 @@ class ConsentConfig(AppConfig):
     label = "consent"
 
     def ready(self) -> None:
+        from dsr.consent.impacts import register_impacts
+
+        register_impacts()
         from dsr.consent.panels import register_panels
 
         register_panels()

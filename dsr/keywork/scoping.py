@@ -55,3 +55,21 @@ def current_keyworker(person: str = "person_id") -> Subquery:
     ("" subquery result None when there is none). A subquery shows no one: nothing to audit."""
     allocated = Allocation.objects.current().filter(person_id=OuterRef(person))
     return Subquery(allocated.values("keyworker__full_name")[:1])
+
+
+def count_contacts_overdue(place_id: int, interval_days: int) -> int:
+    """How many current allocations in the place would have their next contact overdue with
+    this interval: a number, never a person (for what a settings change affects)."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    from dsr.core import dates
+
+    cutoff = dates.today() - timedelta(days=interval_days)
+    current = with_last_contact(Allocation.objects.current().filter(place_id=place_id))
+    return int(
+        current.filter(
+            Q(last_contact_on__lt=cutoff) | Q(last_contact_on__isnull=True, started_on__lt=cutoff)
+        ).count()
+    )

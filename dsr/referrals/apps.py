@@ -6,6 +6,9 @@ class ReferralsConfig(AppConfig):
     label = "referrals"
 
     def ready(self) -> None:
+        from dsr.referrals.impacts import register_impacts
+
+        register_impacts()
         from dsr.referrals.panels import register_panels
         from dsr.referrals.work import register_providers
 

@@ -37,3 +37,13 @@ DECISIONS: Door[ReferralDecision] = Door(
     place="referral__place_id",
     about_people=False,
 )
+
+
+def waiting_for_first_contact(place_id: int) -> list[Any]:
+    """The days the place's waiting referrals without a first contact came in (dates, never
+    a person: for what a settings change affects)."""
+    return list(
+        Referral.objects.waiting()
+        .filter(place_id=place_id, first_contact_on__isnull=True)
+        .values_list("received_on", flat=True)
+    )

@@ -294,3 +294,41 @@ def test_the_check_page_costs_the_same_queries_however_many_people(client_for, p
         factories.make_person(place_a, rating=rating)
     many = count_queries(lambda: client.post(url, changed))
     assert many == few
+
+
+def test_step_6_settings_say_what_a_change_affects(place_a, cast):
+    from datetime import timedelta
+
+    from dsr.consent import services as consent
+    from dsr.core import dates
+    from dsr.keywork import services as keywork
+    from dsr.people import services as people
+
+    person = factories.make_person(place_a, rating="R")
+    people.add_network_member(person=person, name="Ola", started_on=dates.today(), by=SYSTEM)
+    keywork.allocate_keyworker(
+        person=person,
+        keyworker=cast[Role.KEYWORKER],
+        started_on=dates.today() - timedelta(days=10),
+        by=SYSTEM,
+    )
+    said = impact.impacts_of(place_a, {"keyworker_contact_days": [14, 7]})
+    assert "1 of the place's keyworker allocations would have a contact overdue, instead of 0" in (
+        said["keyworker_contact_days"][0]
+    )
+    consent.record_consent(
+        person=person,
+        given_by="parental",
+        basis="parental",
+        consenter="Mum",
+        given_on=dates.today(),
+        evidence="signed_form",
+        by=SYSTEM,
+    )
+    said = impact.impacts_of(place_a, {"consent_reconfirm_months": [12, 6]})
+    assert "The 1 person whose consent is recorded now keep" in said["consent_reconfirm_months"][1]
+    factories.make_referral(place_a, received_on=dates.today() - timedelta(days=6))
+    said = impact.impacts_of(place_a, {"first_contact_working_days": [10, 1]})
+    assert "1 would be overdue, instead of 0 now" in said["first_contact_working_days"][0]
+    said = impact.impacts_of(place_a, {"parent_self_referral": [False, True]})
+    assert any(f"/refer/{place_a.pk}/" in s for s in said["parent_self_referral"])
