@@ -313,8 +313,9 @@ def test_step_6_settings_say_what_a_change_affects(place_a, cast):
         by=SYSTEM,
     )
     said = impact.impacts_of(place_a, {"keyworker_contact_days": [14, 7]})
-    assert "1 of the place's keyworker allocations would have a contact overdue, instead of 0" in (
-        said["keyworker_contact_days"][0]
+    assert (
+        "1 of the place's keyworker allocations would have a contact overdue, instead of 0"
+        in (said["keyworker_contact_days"][0])
     )
     consent.record_consent(
         person=person,
