@@ -284,4 +284,4 @@ def test_the_inpatient_overview_names_each_inpatients_keyworker(client_for, cast
         name: body.split(name.upper())[1].split("</tr>")[0] for name in ("Allocated", "Unallocated")
     }
     assert cast[Role.KEYWORKER].full_name in rows["Allocated"]
-    assert "None allocated" in rows["Unallocated"]
+    assert "Keyworker: none allocated" in rows["Unallocated"]
