@@ -185,7 +185,7 @@ def build_world(person, *, partner, keyworker) -> World:
     administration = {
         "membership_id": Membership.objects.filter(place=person.place).first().pk,
         "organisation_id": places.add_organisation(
-            place=person.place, name="Walk Trust", kind="nhs_trust", by=SYSTEM
+            place=person.place, name=f"Walk Trust {person.pk}", kind="nhs_trust", by=SYSTEM
         ).pk,
         "factor_id": RiskFactor.objects.filter(place=person.place).first().pk,
     }

@@ -134,3 +134,32 @@ def test_a_save_in_one_tab_is_not_lost_when_another_tab_works_in_another_place(
     person_a.refresh_from_db()
     assert person_a.preferred_name == "Al"
     assert not AuditEvent.objects.filter(action="denied").exists()
+
+
+def test_a_partner_sees_no_one_outside_their_network_on_any_page(client_for, cast, place_a):
+    """Every page a partner can open, with the records of someone outside their network in
+    every URL and their name searched for: that person never appears (DOMAIN.md)."""
+    from dsr.core.access import Rule
+    from tests.core.test_access import build_world
+
+    inside = factories.make_person(place_a, given_name="Inside", family_name="Network")
+    build_world(inside, partner=cast[Role.PARTNER], keyworker=cast[Role.KEYWORKER])
+    outside = factories.make_person(place_a, given_name="Ottilie", family_name="Faraway")
+    other_partner = factories.make_user(place=place_a, role=Role.PARTNER)
+    world = build_world(outside, partner=other_partner, keyworker=cast[Role.KEYWORKER])
+    client = client_for(Role.PARTNER)
+    secrets = ["Ottilie", "Faraway", "FARAWAY", outside.nhs_number]
+    saw_inside = 0
+    for route, name, entry in walk():
+        if name in ("accounts:sign_out", "switch_place") or entry.callback.access_rule is (
+            Rule.PUBLIC
+        ):
+            continue
+        url = concrete_url(name, route, place_id=place_a.pk, ids=world.ids())
+        for query in ({}, {"q": "Faraway"}, {"q": outside.nhs_number}, {"status": "all"}):
+            body = client.get(url, query).content.decode()
+            typed = query.get("q", "")
+            shown = [s for s in secrets if s in body and s.lower() != typed.lower()]
+            assert not shown, (url, query, shown)
+            saw_inside += "NETWORK, Inside" in body
+    assert saw_inside  # the walk does show people: the one in their network
