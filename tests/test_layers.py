@@ -21,6 +21,7 @@ LAYERS = [
     {"reviews"},
     {"register", "work"},
     {"referrals"},
+    {"meetings"},
     {"demo", "config"},
 ]
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "dsr.keywork",
     "dsr.hospital",
     "dsr.reviews",
+    "dsr.meetings",
     "dsr.register",
     "dsr.work",
     "dsr.referrals",

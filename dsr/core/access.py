@@ -69,6 +69,9 @@ class Permission(enum.StrEnum):
     RECORD_CETR = "record_cetr"
     VIEW_INPATIENTS = "view_inpatients"
     VIEW_CETR_SCHEDULE = "view_cetr_schedule"
+    # Step 8: the monthly tracker meeting
+    VIEW_MEETINGS = "view_meetings"
+    RUN_MEETING = "run_meeting"
 
 
 P = Permission
@@ -104,6 +107,8 @@ ACCESS: dict[Role, frozenset[Permission]] = {
             P.RECORD_CETR,
             P.VIEW_INPATIENTS,
             P.VIEW_CETR_SCHEDULE,
+            P.VIEW_MEETINGS,
+            P.RUN_MEETING,
         }
     ),
     Role.KEYWORKER: frozenset(
@@ -125,10 +130,14 @@ ACCESS: dict[Role, frozenset[Permission]] = {
             P.LOG_CONTACT,
             P.VIEW_INPATIENTS,
             P.VIEW_CETR_SCHEDULE,
+            P.VIEW_MEETINGS,
         }
     ),
     # Partners see only people whose care network includes them (scoping, not here).
-    Role.PARTNER: frozenset({P.VIEW_REGISTER, P.VIEW_PERSON, P.UPDATE_ACTION, P.VIEW_MY_WORK}),
+    # Their meetings' agendas, packs and minutes hold only the items about those people.
+    Role.PARTNER: frozenset(
+        {P.VIEW_REGISTER, P.VIEW_PERSON, P.UPDATE_ACTION, P.VIEW_MY_WORK, P.VIEW_MEETINGS}
+    ),
     Role.VIEWER: frozenset(
         {
             P.VIEW_REGISTER,
@@ -138,6 +147,7 @@ ACCESS: dict[Role, frozenset[Permission]] = {
             P.VIEW_INPATIENTS,  # the commissioner's weekly check (issue 10, part 5)
             P.VIEW_CETR_SCHEDULE,
             P.VIEW_CASELOAD,
+            P.VIEW_MEETINGS,
         }
     ),
     Role.AUDITOR: frozenset({P.SEARCH_AUDIT, P.VIEW_PERSON_ACCESS}),

@@ -154,14 +154,20 @@ def record_listed(
     place_id: int | None,
     terms: dict[str, Any] | None = None,
     records: list[Any] | None = None,
+    exported: bool = False,
 ) -> AuditEvent:
     """A list showed these people (a register page, My work): one event, `listed`; or, when
     someone typed a search, `searched`, with what they typed — even if it found no one.
-    `records`: the records shown, for lists of records not all about a person yet."""
+    `records`: the records shown, for lists of records not all about a person yet.
+    `exported`: they went into a file downloaded (a meeting pack): one event, `exported`."""
+    if exported:
+        action = AuditAction.EXPORTED
+    else:
+        action = AuditAction.SEARCHED if (terms or {}).get("q") else AuditAction.LISTED
     with transaction.atomic():
         return record(
             context=context,
-            action=AuditAction.SEARCHED if (terms or {}).get("q") else AuditAction.LISTED,
+            action=action,
             object_type=object_type,
             place_id=place_id,
             changes={

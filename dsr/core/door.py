@@ -73,11 +73,12 @@ class Viewer:
         )
 
     @contextmanager
-    def one_event(self, purpose: str) -> Iterator[None]:
+    def one_event(self, purpose: str, *, exported: bool = False) -> Iterator[None]:
         """The lists a page fetches inside this block are recorded as one `listed` event
         naming everyone they showed (a page of six lists: one event, not six). Written when
         the block ends, before the page is sent; not written if the block fails (nothing
-        was shown). Searches and single records are recorded as they happen."""
+        was shown). Searches and single records are recorded as they happen. `exported`:
+        the block builds a file to download (a meeting pack), recorded `exported`."""
         if self._batch is not None:
             yield
             return
@@ -95,6 +96,7 @@ class Viewer:
                 person_ids=sorted(batch["people"]),
                 place_id=self.membership.place_id,
                 records=batch["records"] or None,
+                exported=exported,
             )
 
     def deny(self, *, reason: str, person_id: int | None, place_id: int | None) -> None:
@@ -217,6 +219,11 @@ class Door(Generic[M]):
         if viewer.membership is None:
             return self.model._default_manager.none()
         return self._scope(viewer.membership)
+
+    def within(self, membership: Any) -> Any:
+        """The scope as ids, for another door's rule to build on (an agenda item about a
+        referral is seen by whoever sees the referral). A subquery: it fetches no one."""
+        return self._scope(membership).values("pk")
 
     def list(self, viewer: Viewer, *, purpose: str, terms: dict[str, Any] | None = None) -> Any:
         """Everything the viewer may see, audited `listed` when rows are fetched. A search

@@ -88,6 +88,14 @@ class PlaceSettings(Versioned):
         6, "Months ahead that turning 18 (adult services) or 25 (register ends) is flagged", 24
     )
 
+    # The monthly tracker meeting (DOMAIN.md): how far past its date the agenda looks.
+    meeting_lookahead_days = _days(
+        28,
+        "Days after a tracker meeting within which a review or C(E)TR falling due puts the "
+        "person on its agenda",
+        120,
+    )
+
     # Review interval by rating (days)
     review_days_red = _days(7, "Days between reviews when Red", 365)
     review_days_amber = _days(28, "Days between reviews when Amber", 365)

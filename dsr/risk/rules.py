@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from dsr.core import dates
-from dsr.risk.models import CRISIS_EVENTS, EventKind, RiskRating
+from dsr.risk.models import CRISIS_EVENTS, EventKind, RatingContext, RiskRating
 
 Policy = Any  # dsr.places.models.PlaceSettings (kept loose: rules are pure)
 
@@ -50,6 +50,7 @@ class RatingFacts:
     rating: str
     decided_on: date
     age: int
+    context: str = ""  # where it was decided (RatingContext)
 
 
 RatingRule = Callable[[Policy, RatingFacts], Sequence[Prompt]]
@@ -76,12 +77,16 @@ def red_requires_community_cetr(policy: Policy, facts: RatingFacts) -> list[Prom
     ]
 
 
+AMBER_MEETING = "amber_meeting"
+
+
 def amber_requires_meeting_or_cetr(policy: Policy, facts: RatingFacts) -> list[Prompt]:
-    if facts.rating != RiskRating.AMBER:
+    # Decided at the multi-agency tracker meeting: that meeting is the one it calls for.
+    if facts.rating != RiskRating.AMBER or facts.context == RatingContext.TRACKER_MEETING:
         return []
     return [
         Prompt(
-            "amber_meeting",
+            AMBER_MEETING,
             "Arrange a multi-agency meeting or a C(E)TR (rated Amber)",
             _prompt_due(policy, facts),
         )

@@ -83,8 +83,11 @@ def rate(
     decided_on: date | None = None,
     factors: Iterable[RiskFactor] = (),
     context: str = RatingContext.OTHER,
+    review_due: date | None = None,
 ) -> Rating:
-    """Record a dated rating decision and set in motion what it calls for."""
+    """Record a dated rating decision and set in motion what it calls for. The next review
+    falls due by the place's interval for the rating, unless the decision names its own
+    date (a tracker meeting agrees when it will look again)."""
     validation.one_of(rating, RiskRating, field="rating", message="Select a rating")
     validation.one_of(
         context, RatingContext, field="context", message="Select where this was decided"
@@ -110,6 +113,12 @@ def rate(
             guard(current, rating, decided_on)
         chosen = _factors(factors, current)
         policy = current.place.settings
+        if review_due is not None:
+            review_due = validation.a_date(review_due, field="review_due", label="next review")
+            if review_due < decided_on:
+                raise ValidationError(
+                    {"review_due": "The next review cannot be before the date of the decision"}
+                )
         decision = Rating.objects.create(
             person=current,
             rating=rating,
@@ -118,7 +127,7 @@ def rate(
             context=context,
             decided_by=by.actor,
             decided_by_label=by.actor_label or getattr(by.actor, "email", ""),
-            review_due=rules.review_due(policy, rating, decided_on),
+            review_due=review_due or rules.review_due(policy, rating, decided_on),
         )
         decision.factors.set(chosen)
         previous = current.current_rating
@@ -139,7 +148,7 @@ def rate(
             changes={"rating": [previous or None, rating], "context": [None, context]},
         )
         facts = rules.RatingFacts(
-            rating=rating, decided_on=decided_on, age=current.age_on(decided_on)
+            rating=rating, decided_on=decided_on, age=current.age_on(decided_on), context=context
         )
         for prompt in rules.prompts_for(policy, facts):
             if actions.has_open_rule_action(person=current, rule_key=prompt.key):

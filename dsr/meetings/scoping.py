@@ -1,0 +1,60 @@
+"""The doors to tracker meetings' agendas (ADR 0009, ADR 0027).
+
+A meeting itself (its date, place and attendees) is about no one: it is found within the
+URL's place, or 404. Its agenda items are care data: each is seen by whoever may see the
+person it is about (people/scoping.py `visible`: a partner, only the people in their
+network; a withdrawn-consent person, coordinators only), and an item about a referral not
+yet on the register by whoever may see the referral (referrals/scoping.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from django.http import Http404
+
+from dsr.core.door import Door, Viewer
+from dsr.meetings.models import AgendaItem, Meeting
+from dsr.people.scoping import visible
+from dsr.referrals.scoping import REFERRALS
+
+
+def meetings_of(viewer: Viewer) -> Any:
+    """The meetings of the viewer's place, newest first: dates and places, no one's data."""
+    return Meeting.objects.filter(place_id=viewer.membership.place_id).select_related(
+        "place__settings", "chair", "minute_taker"
+    )
+
+
+def get_meeting(viewer: Viewer, pk: Any) -> Meeting:
+    meeting = meetings_of(viewer).filter(pk=pk).first()
+    if meeting is None:
+        raise Http404("Not found")
+    return meeting
+
+
+def _items_for(membership: Any) -> Q:
+    about_person = Q(person__isnull=False) & visible(
+        membership, person="person", own_place="meeting__place_id"
+    )
+    about_referral = Q(referral__isnull=False, meeting__place_id=membership.place_id) & Q(
+        referral__in=REFERRALS.within(membership)
+    )
+    return about_person | about_referral
+
+
+AGENDA: Door[AgendaItem] = Door(
+    AgendaItem,
+    scope=lambda m: AgendaItem.objects.filter(_items_for(m)),
+    place="meeting__place_id",
+    related=["meeting", "person", "referral"],
+    about_people=False,
+)
+
+
+def withheld_count(viewer: Viewer, meeting: Meeting) -> int:
+    """How many of a meeting's items the viewer's door does not reach: a number, never a
+    person (a partner's pack says that the rest of the agenda is not theirs)."""
+    live = meeting.items.filter(removed=False)
+    return live.count() - live.filter(_items_for(viewer.membership)).count()
