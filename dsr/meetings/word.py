@@ -1,0 +1,225 @@
+"""A tracker meeting's pack or minutes as a Word document (python-docx), built in memory.
+
+Drawn from a `pack.Pack` after its audited read has ended: nothing here reads the database
+or touches a file. Marked OFFICIAL-SENSITIVE in the page header and footer and at the top
+(Government Security Classifications: personal health and care data); one section per
+person, each starting on a new page; actions as tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from io import BytesIO
+from typing import Any
+
+from django.http import HttpResponse
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
+
+from dsr.core import nhs_number
+from dsr.meetings.pack import MARKING, RESTRICTED_NOTE, ActionLine, Entry, Pack, rating_label
+
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _on(day: date | None) -> str:
+    return f"{day:%-d %B %Y}" if day else "Not recorded"
+
+
+def _marking(paragraph: Any) -> None:
+    paragraph.text = ""
+    run = paragraph.add_run(MARKING)
+    run.bold = True
+    run.font.size = Pt(12)
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def _table(document: Any, caption: str, headings: Sequence[str], rows: list[list[str]]) -> None:
+    document.add_paragraph(caption, style="Caption")
+    table = document.add_table(rows=1, cols=len(headings))
+    table.style = "Table Grid"
+    for cell, heading in zip(table.rows[0].cells, headings, strict=True):
+        cell.text = ""
+        cell.paragraphs[0].add_run(heading).bold = True
+    for values in rows:
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            cell.text = value
+
+
+def _actions_table(document: Any, caption: str, actions: list[ActionLine], *, about: bool) -> None:
+    headings = ["About"] if about else []
+    headings += ["Action", "Owner", "Due", "Status"]
+    rows = [
+        ([a.about] if about else []) + [a.description, a.owner, _on(a.due_on), a.status]
+        for a in actions
+    ]
+    _table(document, caption, headings, rows)
+
+
+def _facts(document: Any, facts: list[tuple[str, str]]) -> None:
+    for key, value in facts:
+        paragraph = document.add_paragraph()
+        paragraph.add_run(f"{key}: ").bold = True
+        paragraph.add_run(value or "Not recorded")
+
+
+def _person(document: Any, entry: Entry, *, minutes: bool) -> None:
+    heading = document.add_heading(f"{entry.number}. {entry.title}", level=1)
+    heading.paragraph_format.page_break_before = True
+    if entry.is_referral:
+        _facts(
+            document,
+            [
+                ("Referral received", _on(entry.referral_received_on)),
+                ("Status", entry.referral_status),
+            ],
+        )
+    elif entry.restricted:
+        document.add_paragraph(RESTRICTED_NOTE)
+        _facts(document, [("Current rating", rating_label(entry.rating))])
+    else:
+        document.add_heading("Why they are on the agenda", level=2)
+        for reason in entry.reasons:
+            document.add_paragraph(reason, style="List Bullet")
+    if entry.summary is not None:
+        _summary(document, entry)
+    if minutes and entry.decision is not None:
+        _decision(document, entry)
+
+
+def _summary(document: Any, entry: Entry) -> None:
+    summary = entry.summary
+    assert summary is not None
+    document.add_heading("Summary", level=2)
+    rated = rating_label(entry.rating)
+    if summary.rated_on:
+        rated += f" since {_on(summary.rated_on)}"
+    facts = [
+        ("Date of birth", _on(summary.born)),
+        ("NHS number", _nhs(summary.nhs_number)),
+        ("Current rating", rated),
+        ("Review due", _on(summary.review_due)),
+        ("Accommodation", summary.accommodation),
+        ("Keyworker", summary.keyworker or "None allocated"),
+        ("Key safety information", summary.key_safety_information),
+        ("Communication needs", summary.communication_needs),
+    ]
+    if summary.stay is not None:
+        facts.append(("In hospital", summary.stay.line))
+    _facts(document, facts)
+    if summary.open_actions:
+        _actions_table(
+            document, f"Open actions for {entry.title}", summary.open_actions, about=False
+        )
+    else:
+        document.add_paragraph("No open actions.")
+
+
+def _decision(document: Any, entry: Entry) -> None:
+    decision = entry.decision
+    assert decision is not None
+    document.add_heading("What the meeting decided", level=2)
+    if not decision.discussed:
+        document.add_paragraph("Not reached: carried to the next meeting.")
+        return
+    facts = []
+    if not entry.restricted:
+        facts.append(("Discussion", decision.notes))
+    if not entry.is_referral:
+        outcome = decision.outcome
+        if decision.rating:
+            outcome += f": {rating_label(decision.rating)}"
+        facts += [("Outcome", outcome), ("Next review", _on(decision.next_review_on))]
+    _facts(document, facts)
+    if entry.restricted or entry.is_referral:
+        return
+    if decision.agreed:
+        _actions_table(document, f"Actions agreed for {entry.title}", decision.agreed, about=False)
+    else:
+        document.add_paragraph("No actions agreed.")
+
+
+def _nhs(number: str) -> str:
+    return nhs_number.display(number) if number else ""
+
+
+def document_bytes(pack: Pack) -> bytes:
+    document = Document()
+    section = document.sections[0]
+    _marking(section.header.paragraphs[0])
+    _marking(section.footer.paragraphs[0])
+    _marking(document.add_paragraph())
+    document.add_heading(f"{pack.title}: {_on(pack.held_on)}", level=0)
+    _facts(
+        document,
+        [
+            ("Place", pack.place),
+            ("Date", _on(pack.held_on)),
+            ("Venue", pack.venue),
+            ("Chair", pack.chair),
+            ("Minute-taker", pack.minute_taker),
+        ],
+    )
+    if pack.withheld:
+        noun = "item is" if pack.withheld == 1 else "items are"
+        document.add_paragraph(
+            f"{pack.withheld} other agenda {noun} not included: they are about people "
+            "whose information you are not entitled to see."
+        )
+    document.add_heading("Attendees", level=1)
+    if pack.attendees:
+        _table(
+            document,
+            f"{len(pack.present)} present, {len(pack.absent)} absent",
+            ["Name", "Attendance"],
+            [[a.label, "Absent" if a.absent else "Present"] for a in pack.attendees],
+        )
+    else:
+        document.add_paragraph("No attendees recorded.")
+    if not pack.is_minutes and pack.previous_held_on is not None:
+        _previous(document, pack)
+    document.add_heading("Agenda" if not pack.is_minutes else "Items discussed", level=1)
+    if not pack.entries:
+        document.add_paragraph("No items on the agenda.")
+    for entry in pack.entries:
+        document.add_paragraph(f"{entry.number}. {entry.title}", style="List Number")
+    for entry in pack.entries:
+        _person(document, entry, minutes=pack.is_minutes)
+    _marking(document.add_paragraph())
+    out = BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _previous(document: Any, pack: Pack) -> None:
+    document.add_heading(f"From the last meeting ({_on(pack.previous_held_on)})", level=1)
+    if pack.previous_decisions:
+        _table(
+            document,
+            "What the last meeting decided",
+            ["Person", "Outcome", "Rating", "Next review"],
+            [
+                [d.title, d.outcome, rating_label(d.rating), _on(d.next_review_on)]
+                for d in pack.previous_decisions
+            ],
+        )
+    else:
+        document.add_paragraph("The last meeting recorded no decisions you may see.")
+    if pack.previous_actions:
+        _actions_table(
+            document,
+            "Actions agreed at the last meeting, still open",
+            pack.previous_actions,
+            about=True,
+        )
+    else:
+        document.add_paragraph("No actions from the last meeting are still open.")
+
+
+def response(pack: Pack) -> HttpResponse:
+    """The document as a download."""
+    reply = HttpResponse(document_bytes(pack), content_type=CONTENT_TYPE)
+    reply["Content-Disposition"] = f'attachment; filename="{pack.filename}"'
+    return reply
