@@ -182,6 +182,7 @@ NAVIGATION = [
     ("view_rising_risk", "Rising risk", "register:rising_risk"),
     ("view_inpatients", "Inpatients", "hospital:inpatients"),
     ("view_cetr_schedule", "C(E)TRs", "reviews:schedule"),
+    ("view_meetings", "Meetings", "meetings:list"),
     ("add_person", "Add a person", "register:add"),
     ("search_audit", "Audit trail", "audit_search"),
     ("manage_users", "Users", "places:users"),

@@ -20,6 +20,7 @@ place_pages = [
     path("", include("dsr.referrals.urls")),
     path("", include("dsr.hospital.urls")),
     path("", include("dsr.reviews.urls")),
+    path("", include("dsr.meetings.urls")),
     path("audit/", audit_views.audit_search, name="audit_search"),
     path("settings/risk-factors/", include("dsr.risk.factor_urls")),
 ]

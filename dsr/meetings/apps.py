@@ -6,3 +6,10 @@ class MeetingsConfig(AppConfig):
 
     name = "dsr.meetings"
     label = "meetings"
+
+    def ready(self) -> None:
+        from dsr.meetings.impacts import register_impacts
+        from dsr.meetings.panels import register_panels
+
+        register_panels()
+        register_impacts()

@@ -14,6 +14,8 @@ from typing import Any
 from django.db.models import Q
 from django.http import Http404
 
+from dsr.accounts.models import User
+from dsr.core.access import ACCESS, Permission
 from dsr.core.door import Door, Viewer
 from dsr.meetings.models import AgendaItem, Meeting
 from dsr.people.scoping import visible
@@ -58,3 +60,26 @@ def withheld_count(viewer: Viewer, meeting: Meeting) -> int:
     person (a partner's pack says that the rest of the agenda is not theirs)."""
     live = meeting.items.filter(removed=False)
     return live.count() - live.filter(_items_for(viewer.membership)).count()
+
+
+def team_of(viewer: Viewer) -> Any:
+    """Users who may take part in the place's meetings (chair, minute-taker, attendees):
+    active members whose role sees its meetings. Names of staff, no one's care data."""
+    roles = [role for role, held in ACCESS.items() if Permission.VIEW_MEETINGS in held]
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__place_id=viewer.membership.place_id,
+            memberships__is_active=True,
+            memberships__role__in=roles,
+        )
+        .distinct()
+        .order_by("full_name", "id")
+    )
+
+
+def place_in_agenda(meeting: Meeting, item: AgendaItem) -> tuple[int, int]:
+    """Where an item stands among the items on the agenda: (its number, how many). Numbers,
+    never a person."""
+    live = meeting.items.filter(removed=False)
+    return live.filter(position__lt=item.position).count() + 1, live.count()

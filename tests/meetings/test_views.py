@@ -1,0 +1,183 @@
+"""The meeting pages as a coordinator, a keyworker and a partner use them: preparing an
+agenda, running the meeting person by person, and what each role may see or do."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import time_machine
+
+from dsr.core.access import Role
+from dsr.meetings.models import AgendaItem, Meeting, MeetingAction
+from dsr.risk.models import Rating
+from tests import factories
+from tests.helpers import at, count_queries, error_messages
+from tests.meetings.factories import item_for, prepared, settled, start
+
+pytestmark = pytest.mark.django_db
+
+DAY = "2026-03-02 10:00:00+00:00"
+JANUARY = "2026-01-05 10:00:00+00:00"
+
+
+def people(place, *ratings):
+    with time_machine.travel(JANUARY):
+        return [
+            factories.make_person(place, rating=r, family_name=f"Family{i}", given_name="Kim")
+            for i, r in enumerate(ratings)
+        ]
+
+
+def meeting_at(meeting, name, *args):
+    return at(meeting.place, name, meeting.pk, *args)
+
+
+@time_machine.travel(DAY)
+def test_a_coordinator_prepares_runs_and_finishes_a_meeting(coordinator, place_a, cast):
+    first, second = people(place_a, "R", "B")
+    response = coordinator.post(
+        at(place_a, "meetings:new"),
+        {
+            "held_on_day": "2",
+            "held_on_month": "3",
+            "held_on_year": "2026",
+            "venue": "Room 4",
+            "chair": cast[Role.COORDINATOR].pk,
+        },
+    )
+    meeting = Meeting.objects.get(place=place_a)
+    assert response["Location"] == meeting_at(meeting, "meetings:meeting")
+    coordinator.post(meeting_at(meeting, "meetings:prepare"), {"version": meeting.version})
+    page = coordinator.get(meeting_at(meeting, "meetings:meeting")).content.decode()
+    assert "FAMILY0, Kim" in page and "Rated Red since 5 January 2026" in page
+    assert "Rated Blue (in hospital)" in page
+    meeting.refresh_from_db()
+    response = coordinator.post(meeting_at(meeting, "meetings:start"), {"version": meeting.version})
+    first_item = item_for(meeting, first)
+    assert response["Location"] == meeting_at(meeting, "meetings:item", first_item.pk)
+    page = coordinator.get(response["Location"]).content.decode()
+    assert "Key safety information" in page and "1 of 2" in page
+    # The decision: a changed rating, an action, the next review; on to the next person
+    response = coordinator.post(
+        response["Location"],
+        {
+            "notes": "Much calmer since the new school placement",
+            "outcome": "changed",
+            "rating": "A",
+            "next_review_on_day": "16",
+            "next_review_on_month": "3",
+            "next_review_on_year": "2026",
+            "action_0_description": "Share the positive behaviour plan",
+            "action_0_owner_name": "School SENCo",
+            "action_0_due_on_day": "9",
+            "action_0_due_on_month": "3",
+            "action_0_due_on_year": "2026",
+            "version": first_item.version,
+        },
+    )
+    assert response["Location"] == meeting_at(
+        meeting, "meetings:item", item_for(meeting, second).pk
+    )
+    assert Rating.objects.filter(person=first).first().context == "tracker_meeting"
+    assert MeetingAction.objects.filter(item__meeting=meeting).count() == 1
+    meeting.refresh_from_db()
+    coordinator.post(meeting_at(meeting, "meetings:finish"), {"version": meeting.version})
+    meeting.refresh_from_db()
+    assert meeting.status == "finished"
+    page = coordinator.get(meeting_at(meeting, "meetings:meeting")).content.decode()
+    assert "Rating changed: Amber" in page and "Not yet discussed" in page
+
+
+@time_machine.travel(DAY)
+def test_a_decision_without_a_rating_or_an_owner_is_refused_on_the_page(coordinator, place_a):
+    (person,) = people(place_a, "R")
+    meeting = start(prepared(place_a, date(2026, 3, 2)))
+    item = item_for(meeting, person)
+    response = coordinator.post(
+        meeting_at(meeting, "meetings:item", item.pk),
+        {
+            "notes": "Discussed",
+            "outcome": "changed",
+            "next_review_on_day": "16",
+            "next_review_on_month": "3",
+            "next_review_on_year": "2026",
+            "action_0_description": "Call the family",
+            "version": item.version,
+        },
+    )
+    assert response.status_code == 200
+    problems = error_messages(response)
+    assert "Select the rating the meeting agreed" in problems
+    assert "Choose who owns this action" in problems
+    assert "Enter the action's due date" in problems
+    item.refresh_from_db()
+    assert not item.is_discussed and Rating.objects.filter(person=person).count() == 1
+
+
+@time_machine.travel(DAY)
+def test_a_coordinator_adds_someone_from_their_record_and_takes_someone_off(coordinator, place_a):
+    red, green = people(place_a, "R", "G")
+    settled(green)  # nothing overdue: no rule puts them on the agenda
+    meeting = prepared(place_a, date(2026, 3, 9))
+    record = coordinator.get(at(green, "register:person")).content.decode()
+    assert "Add to the agenda of the meeting on 9 March 2026" in record
+    coordinator.post(
+        meeting_at(meeting, "meetings:item_new") + f"?person={green.pk}",
+        {"person": green.pk, "reason": "School exclusion threatened"},
+    )
+    item = item_for(meeting, red)
+    response = coordinator.post(
+        meeting_at(meeting, "meetings:item_remove", item.pk),
+        {"reason": "", "version": item.version},
+    )
+    assert error_messages(response) == ["Enter why"]
+    coordinator.post(
+        meeting_at(meeting, "meetings:item_remove", item.pk),
+        {"reason": "Reviewed at the CETR last week", "version": item.version},
+    )
+    page = coordinator.get(meeting_at(meeting, "meetings:meeting")).content.decode()
+    assert "Added by the coordinator: School exclusion threatened" in page
+    assert "Reviewed at the CETR last week" in page
+    assert AgendaItem.objects.get(pk=item.pk).removed
+
+
+@time_machine.travel(DAY)
+def test_a_partner_sees_only_the_items_about_people_in_their_network(client_for, cast, place_a):
+    mine, theirs = people(place_a, "R", "R")
+    factories.in_network(mine, cast[Role.PARTNER])
+    meeting = prepared(place_a, date(2026, 3, 2))
+    partner = client_for(Role.PARTNER)
+    page = partner.get(meeting_at(meeting, "meetings:meeting")).content.decode()
+    assert "FAMILY0, Kim" in page and "FAMILY1" not in page
+    assert "1 other item is about people whose records you do not see" in page
+    other = item_for(meeting, theirs)
+    assert partner.get(meeting_at(meeting, "meetings:item", other.pk)).status_code == 404
+    assert partner.post(meeting_at(meeting, "meetings:prepare"), {"version": 1}).status_code == 404
+
+
+@time_machine.travel(DAY)
+def test_another_places_meeting_is_not_found(client_for, place_a, place_b):
+    (person,) = people(place_b, "R")
+    meeting = prepared(place_b, date(2026, 3, 2))
+    item = item_for(meeting, person)
+    outsider_here = client_for(Role.COORDINATOR)
+    for name, args in (("meetings:meeting", ()), ("meetings:item", (item.pk,))):
+        url = at(place_a, name, meeting.pk, *args)
+        assert outsider_here.get(url).status_code == 404
+
+
+@time_machine.travel(DAY)
+def test_the_agenda_page_reads_in_a_bounded_number_of_queries(coordinator, place_a):
+    prepared(place_a, date(2026, 2, 2))  # so that both have a meeting before them
+    people(place_a, "R", "B", "A")
+    few = prepared(place_a, date(2026, 3, 2))
+    people(place_a, *"RRBBAAAAAA" * 20)  # 200 more
+    many = prepared(place_a, date(2026, 3, 9))
+
+    def read(meeting):
+        return lambda: coordinator.get(meeting_at(meeting, "meetings:meeting"))
+
+    read(few)()  # the navigation's My work count, kept a minute, is not the agenda's
+    assert count_queries(read(many)) == count_queries(read(few)) <= 18
+    assert AgendaItem.objects.filter(meeting=many).count() >= 200
