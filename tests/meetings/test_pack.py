@@ -21,9 +21,11 @@ from dsr.actions import services as actions
 from dsr.consent import services as consent
 from dsr.core import nhs_number
 from dsr.core.access import Role
+from dsr.core.door import Viewer
 from dsr.core.models import AuditEvent, AuditShown
 from dsr.core.routing import url_in
 from dsr.keywork import services as keywork
+from dsr.meetings import pack
 from dsr.meetings.models import AgendaItem
 from dsr.people import services as people
 from dsr.risk.services import AgreedAction
@@ -405,6 +407,22 @@ def test_another_places_meeting_answers_404(coordinator, client_for, register, p
     assert not AuditEvent.objects.filter(action="exported").exists()
 
 
+def test_nothing_written_about_a_withdrawn_person_enters_the_pack_at_all(cast, finished):
+    """Not only hidden by the page and the document: the pack's own data hold none of it."""
+    finished.meeting.refresh_from_db()
+    membership = factories.membership(cast[Role.COORDINATOR], finished.meeting.place)
+    viewer = Viewer.acting_for(membership, label="test")
+    for built in (
+        pack.build_pack(viewer, finished.meeting, purpose="test"),
+        pack.build_minutes(viewer, finished.meeting, purpose="test"),
+    ):
+        restricted = [entry for entry in built.entries if entry.restricted]
+        assert [entry.title for entry in restricted] == [f"Restricted record {finished.wendy.pk}"]
+        everything = repr(built)
+        for detail in wendy_details(finished.wendy):
+            assert detail not in everything, detail
+
+
 # The printable page -----------------------------------------------------------------------
 
 
@@ -445,21 +463,37 @@ def test_the_pack_and_minutes_take_as_many_queries_for_40_people_as_for_5(
                 by=SYSTEM,
             )
 
+    def held(meeting, day: date) -> None:
+        start(meeting)
+        for item in AgendaItem.objects.filter(meeting=meeting).select_related("person"):
+            confirm(
+                meeting,
+                item.person,
+                next_review_on=day,
+                agreed=[AgreedAction(description="Ring", due_on=day, owner_name="Ms Wren")],
+            )
+        finish(meeting)
+
     with on("2026-01-05"):
         prepared(place_a, date(2026, 1, 12))
     with on("2026-01-20"):
         people(5)
-        few = prepared(place_a, date(2026, 2, 2))
+        few = prepared(place_a, LAST)
+    with on("2026-02-02"):
+        held(few, date(2026, 2, 9))
     with on("2026-02-20"):
         people(35)
         many = prepared(place_a, MEETING)
+    with on("2026-03-02"):
+        held(many, date(2026, 3, 9))
     assert AgendaItem.objects.filter(meeting=many).count() == 40
+    routes = ("meetings:pack", "meetings:pack_docx", "meetings:minutes", "meetings:minutes_docx")
     counts = {}
-    with on("2026-02-26"):
+    with on("2026-03-03"):
         coordinator.get(at(few, "meetings:pack"))  # the session's first page
         for name, meeting in (("few", few), ("many", many)):
-            for route in ("meetings:pack", "meetings:pack_docx"):
+            for route in routes:
                 counts[name, route] = count_queries(lambda: coordinator.get(at(meeting, route)))
-    assert counts["few", "meetings:pack"] == counts["many", "meetings:pack"]
-    assert counts["few", "meetings:pack_docx"] == counts["many", "meetings:pack_docx"]
-    assert counts["many", "meetings:pack_docx"] <= 30
+    for route in routes:
+        assert counts["few", route] == counts["many", route], route
+        assert counts["many", route] <= 30, route
