@@ -18,6 +18,7 @@ from dsr.core.access import ACCESS, Role, Rule
 from dsr.core.models import AuditEvent
 from dsr.hospital.models import Admission, OversightVisit
 from dsr.keywork.models import Allocation, Contact
+from dsr.meetings.models import AgendaItem, Attendee, Meeting, MeetingAction
 from dsr.people.models import Circumstance, NetworkMember, Person
 from dsr.places.models import Membership
 from dsr.referrals.models import Referral, ReferralDecision
@@ -86,6 +87,20 @@ ADMISSION_FIELDS = [
     "delay_reason",
 ]
 RATING_FIELDS = ["rating", "rationale", "factors"]
+MEETING_DECISION_FIELDS = [
+    "notes",
+    "outcome",
+    "rating",
+    "rationale",
+    *dated("next_review_on"),
+    "version",
+    *(
+        f"action_{i}_{part}"
+        for i in range(3)
+        for part in ("description", "owner_user", "owner_name")
+    ),
+    *dated("action_0_due_on"),
+]
 # Every form a user can send, by URL name: the fields a hostile post draws from.
 FORMS = {
     "register:add": PERSON_FIELDS,
@@ -172,6 +187,16 @@ FORMS = {
         "owner_organisation",
         *dated("due_on"),
     ],
+    "meetings:new": [*dated("held_on"), "venue", "chair", "minute_taker"],
+    "meetings:edit": [*dated("held_on"), "venue", "chair", "minute_taker", "version"],
+    "meetings:attendee_new": ["user", "name", "job_title", "organisation"],
+    "meetings:attendee_absent": ["absent"],
+    "meetings:prepare": ["version"],
+    "meetings:start": ["version"],
+    "meetings:finish": ["version"],
+    "meetings:item_new": ["person", "reason"],
+    "meetings:item_remove": ["reason", "version"],
+    "meetings:item": MEETING_DECISION_FIELDS,
 }
 # The place admin's forms, fuzzed as the place admin (test_hostile_admin_input_...).
 ADMIN_FORMS = {
@@ -216,6 +241,10 @@ CARE_TABLES = [
     OversightVisit,
     Cetr,
     Recommendation,
+    Meeting,
+    Attendee,
+    AgendaItem,
+    MeetingAction,
 ]
 
 

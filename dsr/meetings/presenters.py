@@ -83,6 +83,7 @@ def meeting_page(viewer: Viewer, meeting: Meeting) -> dict[str, Any]:
                 .order_by("due_on", "id")
             )
     on = [line(viewer, i) for i in items if not i.removed]
+    waiting = [entry.pk for entry in on if not entry.item.is_discussed]
     off = [line(viewer, i) for i in items if i.removed]
     audience = sharing.Audience.of(viewer)
     return {
@@ -93,6 +94,7 @@ def meeting_page(viewer: Viewer, meeting: Meeting) -> dict[str, Any]:
         "on": on,
         "off": off,
         "discussed": sum(1 for entry in on if entry.item.is_discussed),
+        "next_to_discuss": waiting[0] if waiting else None,
         "withheld": withheld_count(viewer, meeting),
         "previous": meeting.previous,
         "previous_items": [line(viewer, i) for i in previous_items],

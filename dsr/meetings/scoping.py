@@ -30,8 +30,13 @@ def meetings_of(viewer: Viewer) -> Any:
 
 
 def get_meeting(viewer: Viewer, pk: Any) -> Meeting:
+    """A meeting of the viewer's place, or 404; an attempt at another place's meeting is
+    audited against that place, as a door's refusal is."""
     meeting = meetings_of(viewer).filter(pk=pk).first()
     if meeting is None:
+        elsewhere = Meeting.objects.filter(pk=pk).values_list("place_id", flat=True).first()
+        if elsewhere is not None:
+            viewer.deny(reason="outside scope", person_id=None, place_id=elsewhere)
         raise Http404("Not found")
     return meeting
 

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from dsr.accounts.models import User
 from dsr.actions.services import possible_owners
@@ -153,13 +153,23 @@ def attendee_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
 
 
 @requires(Permission.RUN_MEETING)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def attendee_absent(request: HttpRequest, meeting_id: int, attendee_id: int) -> HttpResponse:
+    """Mark an attendee as not attending (or attending after all): kept, never deleted."""
     viewer = Viewer.of(request)
     meeting = get_meeting(viewer, meeting_id)
     attendee = Attendee.objects.filter(meeting=meeting, pk=attendee_id).first()
     if attendee is None:
         raise Http404("Not found")
+    if request.method == "GET":
+        return _confirm_page(
+            request,
+            meeting,
+            heading="Mark as attending" if attendee.absent else "Mark as not attending",
+            explain=[f"{attendee.label}."],
+            submit="Mark as attending" if attendee.absent else "Mark as not attending",
+            fields={"absent": "no" if attendee.absent else "yes"},
+        )
     try:
         services.mark_absent(
             attendee=attendee, absent=request.POST.get("absent") == "yes", by=viewer.context
@@ -169,12 +179,71 @@ def attendee_absent(request: HttpRequest, meeting_id: int, attendee_id: int) -> 
     return redirect_to(request, "meetings:meeting", meeting.pk)
 
 
-def _confirmed(
-    request: HttpRequest, meeting_id: int, act: Any, done: str, *, to_item: bool = False
+def _confirm_page(
+    request: HttpRequest,
+    meeting: Meeting,
+    *,
+    heading: str,
+    explain: list[str],
+    submit: str,
+    fields: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """A one-button step (prepare, start, finish): the service, then back to the meeting."""
+    return render(
+        request,
+        "meetings/confirm.jinja",
+        {
+            "meeting": meeting,
+            "heading": heading,
+            "explain": explain,
+            "submit": submit,
+            "fields": {"version": meeting.version} if fields is None else fields,
+        },
+    )
+
+
+# What each one-button step says before it is taken: (heading, explanation, button).
+STEPS = {
+    "prepare": (
+        "Prepare the agenda",
+        [
+            "The register puts on the agenda everyone it says should be discussed, each "
+            "with the reason: everyone Red or Blue, Amber people whose review falls due, "
+            "C(E)TRs due or overdue, overdue actions and recommendations, admissions and "
+            "discharges, people referred, added or closed since the last meeting, people "
+            "approaching 18 or 25, early warnings, and what the last meeting left open.",
+            "Bringing it up to date later keeps the people you added or took off.",
+        ],
+        "Prepare the agenda",
+    ),
+    "start": (
+        "Start the meeting",
+        [
+            "The agenda is frozen once the meeting starts: no one can be added or taken off.",
+            "You go straight to the first person on the agenda.",
+        ],
+        "Start the meeting",
+    ),
+    "finish": (
+        "Finish the meeting",
+        [
+            "Its minutes are then ready to share. People not reached are carried to the "
+            "next meeting's agenda.",
+        ],
+        "Finish the meeting",
+    ),
+}
+
+
+def _confirmed(
+    request: HttpRequest, meeting_id: int, act: Any, done: str, *, step: str, to_item: bool = False
+) -> HttpResponse:
+    """A one-button step (prepare, start, finish): a GET asks, a POST calls the service
+    and goes back to the meeting (or on to its first person)."""
     viewer = Viewer.of(request)
     meeting = get_meeting(viewer, meeting_id)
+    if request.method == "GET":
+        heading, explain, submit = STEPS[step]
+        return _confirm_page(request, meeting, heading=heading, explain=explain, submit=submit)
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         messages.error(request, STALE)
@@ -195,18 +264,18 @@ def _confirmed(
 
 
 @requires(Permission.RUN_MEETING)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def agenda_prepare(request: HttpRequest, meeting_id: int) -> HttpResponse:
     def act(meeting: Meeting, version: int, viewer: Viewer) -> Any:
         if meeting.version != version:
             raise StaleVersion()
         return services.prepare_agenda(meeting=meeting, by=viewer.context)
 
-    return _confirmed(request, meeting_id, act, "Agenda prepared from the register")
+    return _confirmed(request, meeting_id, act, "Agenda prepared from the register", step="prepare")
 
 
 @requires(Permission.RUN_MEETING)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def meeting_start(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return _confirmed(
         request,
@@ -215,12 +284,13 @@ def meeting_start(request: HttpRequest, meeting_id: int) -> HttpResponse:
             meeting=meeting, expected_version=version, by=viewer.context
         ),
         "Meeting started: the agenda is frozen",
+        step="start",
         to_item=True,
     )
 
 
 @requires(Permission.RUN_MEETING)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def meeting_finish(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return _confirmed(
         request,
@@ -229,6 +299,7 @@ def meeting_finish(request: HttpRequest, meeting_id: int) -> HttpResponse:
             meeting=meeting, expected_version=version, by=viewer.context
         ),
         "Meeting finished: its minutes are ready",
+        step="finish",
     )
 
 
@@ -239,6 +310,9 @@ def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
     viewer = Viewer.of(request)
     meeting = get_meeting(viewer, meeting_id)
     person_id = request.POST.get("person") or request.GET.get("person") or ""
+    if not person_id:
+        # Someone is added from their record; this page says so (and how to find them).
+        return render(request, "meetings/item_choose.jinja", {"meeting": meeting})
     if not person_id.isascii() or not person_id.isdigit():
         raise Http404("Not found")
     person = PEOPLE.get(viewer, int(person_id), purpose="agenda item form")
@@ -290,6 +364,16 @@ def item_remove(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResp
     )
 
 
+def _why_not(viewer: Viewer, meeting: Meeting, item: AgendaItem) -> str:
+    if not allows(viewer.membership, Permission.RUN_MEETING):
+        return "The coordinator records the meeting's decisions"
+    if meeting.status != MeetingStatus.IN_PROGRESS:
+        return services.NOT_RUNNING
+    if item.removed:
+        return "They were taken off the agenda before the meeting"
+    return "The meeting's decision about them is recorded already"
+
+
 def _item(viewer: Viewer, meeting: Meeting, item_id: int, *, purpose: str) -> AgendaItem:
     item = AGENDA.get(viewer, item_id, purpose=purpose)
     if item.meeting_id != meeting.pk:
@@ -312,7 +396,8 @@ def item_discuss(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRes
         and not item.is_discussed
     )
     if request.method == "POST" and not may_record:
-        raise Http404("Not found")
+        messages.error(request, _why_not(viewer, meeting, item))
+        return redirect_to(request, "meetings:item", meeting.pk, item.pk)
     form = None
     if may_record:
         users = possible_owners(item.person) if item.person_id else User.objects.none()

@@ -59,6 +59,7 @@ PERSON_RECORDS = (
     "allocation_id",
     "admission_id",
     "cetr_id",
+    "item_id",  # an agenda item about the person
 )
 
 
@@ -127,6 +128,9 @@ class World:
     administration: dict  # the place's own records its admin's pages name (membership_id...)
     admission: object
     cetr: object
+    meeting: object  # a finished tracker meeting that discussed the person
+    item: object
+    attendee: object
 
     def ids(self, **chosen) -> dict:
         """Every record a URL can name, by its URL argument."""
@@ -140,6 +144,9 @@ class World:
             "referral_id": self.referral.pk,
             "admission_id": self.admission.pk,
             "cetr_id": self.cetr.pk,
+            "meeting_id": self.meeting.pk,
+            "item_id": self.item.pk,
+            "attendee_id": self.attendee.pk,
             "place_ref": self.person.place_id,  # the public pages name their place so
             **{key: getattr(value, "pk", value) for key, value in chosen.items()},
         }
@@ -193,6 +200,12 @@ def build_world(person, *, partner, keyworker) -> World:
 
     allocation = keywork.allocate_keyworker(person=person, keyworker=keyworker, by=SYSTEM)
     admission = admit(person)
+    from dsr.meetings import services as meetings
+    from tests.meetings.factories import finish, item_for, prepared, start
+
+    meeting = prepared(person.place, dates.today())
+    attendee = meetings.add_attendee(meeting=meeting, name="Sam SENCO", by=SYSTEM)
+    finish(start(meeting))
     return World(
         person=person,
         partners_action=action(partner),
@@ -205,6 +218,9 @@ def build_world(person, *, partner, keyworker) -> World:
         administration=administration,
         admission=admission,
         cetr=request_cetr(person, kind="post_admission"),
+        meeting=meeting,
+        item=item_for(meeting, person),
+        attendee=attendee,
     )
 
 

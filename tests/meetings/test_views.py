@@ -181,3 +181,43 @@ def test_the_agenda_page_reads_in_a_bounded_number_of_queries(coordinator, place
     read(few)()  # the navigation's My work count, kept a minute, is not the agenda's
     assert count_queries(read(many)) == count_queries(read(few)) <= 18
     assert AgendaItem.objects.filter(meeting=many).count() >= 200
+
+
+@time_machine.travel(DAY)
+def test_hostile_input_to_a_running_meetings_decision_form_never_errors_or_half_writes(
+    coordinator, place_a
+):
+    """The fuzz walk (tests/test_fuzz.py) meets a finished meeting; this one is running."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from tests.test_fuzz import MEETING_DECISION_FIELDS, snapshot, values
+
+    (person,) = people(place_a, "R")
+    meeting = start(prepared(place_a, date(2026, 3, 2)))
+    item = item_for(meeting, person)
+    url = meeting_at(meeting, "meetings:item", item.pk)
+    valid = {
+        "notes": "Discussed",
+        "outcome": "confirmed",
+        "rating": "R",
+        "next_review_on_day": "9",
+        "next_review_on_month": "3",
+        "next_review_on_year": "2026",
+        "version": str(item.version),
+    }
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(st.sampled_from(MEETING_DECISION_FIELDS), values, max_size=6))
+    def hostile(posted):
+        before = snapshot()
+        response = coordinator.post(url, {**valid, **posted})
+        assert response.status_code in {200, 302}
+        if response.status_code == 200:
+            assert snapshot() == before
+        else:  # it went through: undo nothing, but the next example starts afresh
+            AgendaItem.objects.filter(pk=item.pk).update(
+                discussed_at=None, outcome="", rating=None, notes=""
+            )
+
+    hostile()
