@@ -17,6 +17,20 @@ from dsr.risk.services import AgreedAction
 ACTION_ROWS = 3
 
 
+class OwnerField(forms.ChoiceField):
+    """A user who may own an action, from choices read once for all the form's rows (three
+    model choice fields would each read the team again)."""
+
+    def __init__(self, *, users: dict[str, Any], **kwargs: Any) -> None:
+        choices = [("", "Not a user"), *((pk, user.full_name) for pk, user in users.items())]
+        super().__init__(choices=choices, **kwargs)
+        self.users = users
+
+    def clean(self, value: Any) -> Any:
+        key = super().clean(value)
+        return self.users.get(key) if key else None
+
+
 class MeetingForm(Form):
     held_on = DateField(label="Date of the meeting")
     venue = forms.CharField(
@@ -121,12 +135,13 @@ class DiscussionForm(Form):
             for name in ("outcome", "rating", "rationale", "next_review_on"):
                 del self.fields[name]
             return
+        owners = {str(user.pk): user for user in users}
         for i in range(ACTION_ROWS):
             self.fields[f"action_{i}_description"] = forms.CharField(
                 label="Action agreed", max_length=300, required=False
             )
-            self.fields[f"action_{i}_owner_user"] = RecordChoiceField(
-                label="Owner", queryset=users, required=False, empty_label="Not a user"
+            self.fields[f"action_{i}_owner_user"] = OwnerField(
+                label="Owner", users=owners, required=False
             )
             self.fields[f"action_{i}_owner_name"] = forms.CharField(
                 label="Or a named professional", max_length=150, required=False

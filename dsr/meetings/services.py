@@ -49,8 +49,8 @@ FROZEN = "The agenda is frozen: the meeting has started"
 NOT_RUNNING = "The meeting is not in progress: start it before recording what it decided"
 
 
-def _refuse_stale(meeting: Meeting, expected_version: int | None) -> None:
-    if expected_version is not None and meeting.version != expected_version:
+def _refuse_stale(row: Meeting | AgendaItem, expected_version: int | None) -> None:
+    if expected_version is not None and row.version != expected_version:
         raise StaleVersion()
 
 
@@ -82,12 +82,10 @@ def _member(user: Any, place_id: int, *, field: str, label: str) -> Any:
 def _since(place_id: int, held_on: date, *, exclude: int | None = None) -> tuple[Any, date]:
     """The meeting before this date, and the day "since the last meeting" counts from (a
     month before, for a place's first meeting)."""
-    before = (
-        Meeting.objects.filter(place_id=place_id, held_on__lt=held_on)
-        .exclude(pk=exclude)
-        .order_by("-held_on")
-        .first()
-    )
+    earlier = Meeting.objects.filter(place_id=place_id, held_on__lt=held_on)
+    if exclude is not None:
+        earlier = earlier.exclude(pk=exclude)
+    before = earlier.order_by("-held_on").first()
     return before, (before.held_on if before else dates.add_months(held_on, -1))
 
 
@@ -389,7 +387,10 @@ def _names(keys: Iterable[Key]) -> dict[Key, str]:
 
 
 def _key(item: AgendaItem) -> Key:
-    return ("person", item.person_id) if item.person_id else ("referral", item.referral_id)
+    if item.person_id is not None:
+        return ("person", item.person_id)
+    assert item.referral_id is not None  # one or the other (agenda_person_or_referral)
+    return ("referral", item.referral_id)
 
 
 def prepare_agenda(*, meeting: Meeting, by: audit.Context) -> Meeting:
@@ -434,7 +435,8 @@ def prepare_agenda(*, meeting: Meeting, by: audit.Context) -> Meeting:
                 pair[0][1],
             ),
         )
-        fresh, kept = [], []
+        fresh: list[AgendaItem] = []
+        kept: list[AgendaItem] = []
         for position, (_, item) in enumerate(ordered, start=1):
             item.position = position
             (kept if item.pk else fresh).append(item)
@@ -619,13 +621,14 @@ def record_discussion(
             raise ValidationError("The meeting's decision about them is recorded already")
         values: dict[str, Any] = {"notes": notes, "discussed_at": timezone.now()}
         values["discussed_by"] = by.actor
-        if row.person_id is None:
+        person = row.person
+        if person is None:
             if outcome or rating or agreed:
                 raise ValidationError("A referral not on the register takes notes only")
         else:
             values.update(
                 _decide(
-                    person=row.person,
+                    person=person,
                     meeting=current,
                     outcome=outcome,
                     rating=rating,
@@ -636,8 +639,9 @@ def record_discussion(
             )
         row.save_if_current(expected_version, **values)
         for each in agreed:
+            assert person is not None  # a referral's item agrees no actions (above)
             action = actions.open_action(
-                person=row.person,
+                person=person,
                 description=each.description,
                 due_on=each.due_on,
                 source=ActionSource.MEETING,

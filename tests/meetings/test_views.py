@@ -176,7 +176,8 @@ def test_the_agenda_page_reads_in_a_bounded_number_of_queries(coordinator, place
     many = prepared(place_a, date(2026, 3, 9))
 
     def read(meeting):
-        return lambda: coordinator.get(meeting_at(meeting, "meetings:meeting"))
+        url = meeting_at(meeting, "meetings:meeting")
+        return lambda: coordinator.get(url)
 
     read(few)()  # the navigation's My work count, kept a minute, is not the agenda's
     assert count_queries(read(many)) == count_queries(read(few)) <= 18
@@ -221,3 +222,18 @@ def test_hostile_input_to_a_running_meetings_decision_form_never_errors_or_half_
             )
 
     hostile()
+
+
+@time_machine.travel(DAY)
+def test_a_person_in_the_meeting_reads_in_a_bounded_number_of_queries(coordinator, place_a):
+    few_people = people(place_a, "R", "B", "A")
+    few = start(prepared(place_a, date(2026, 2, 23)))
+    people(place_a, *"RRBBAAAAAA" * 20)  # 200 more
+    many = start(prepared(place_a, date(2026, 3, 2)))
+
+    def read(meeting):
+        url = meeting_at(meeting, "meetings:item", item_for(meeting, few_people[0]).pk)
+        return lambda: coordinator.get(url)
+
+    read(few)()  # the navigation's My work count, kept a minute
+    assert count_queries(read(many)) == count_queries(read(few)) <= 25
