@@ -95,7 +95,8 @@ def _person(doc: Writer, entry: Entry, *, minutes: bool) -> None:
         )
     elif entry.restricted:
         doc.para(RESTRICTED_NOTE)
-        doc.facts([("Current rating", rating_label(entry.rating))])
+        if not (entry.decision and entry.decision.rating):  # the minutes give the decided one
+            doc.facts([("Current rating", rating_label(entry.rating))])
     else:
         doc.heading("Why they are on the agenda", level=2)
         for reason in entry.reasons:
