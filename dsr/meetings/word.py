@@ -67,7 +67,7 @@ class Writer:
             for cell, value in zip(table.add_row().cells, values, strict=True):
                 cell.text = value
 
-    def actions(self, caption: str, actions: list[ActionLine], *, about: bool) -> None:
+    def action_table(self, caption: str, actions: list[ActionLine], *, about: bool) -> None:
         headings = ["About"] if about else []
         headings += ["Action", "Owner", "Due", "Status"]
         rows = [
@@ -128,7 +128,7 @@ def _summary(doc: Writer, entry: Entry) -> None:
         facts.append(("In hospital", summary.stay.line))
     doc.facts(facts)
     if summary.open_actions:
-        doc.actions(f"Open actions for {entry.title}", summary.open_actions, about=False)
+        doc.action_table(f"Open actions for {entry.title}", summary.open_actions, about=False)
     else:
         doc.para("No open actions.")
 
@@ -152,7 +152,7 @@ def _decision(doc: Writer, entry: Entry) -> None:
     if entry.restricted or entry.is_referral:
         return
     if decision.agreed:
-        doc.actions(f"Actions agreed for {entry.title}", decision.agreed, about=False)
+        doc.action_table(f"Actions agreed for {entry.title}", decision.agreed, about=False)
     else:
         doc.para("No actions agreed.")
 
@@ -222,7 +222,7 @@ def _previous(doc: Writer, pack: Pack) -> None:
     else:
         doc.para("The last meeting recorded no decisions you may see.")
     if pack.previous_actions:
-        doc.actions(
+        doc.action_table(
             "Actions agreed at the last meeting, still open",
             pack.previous_actions,
             about=True,
