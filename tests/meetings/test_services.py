@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection  # noqa: F401 - the skipif conditions name it
 
 from dsr.actions.models import Action
 from dsr.core.models import AuditEvent, StaleVersion
@@ -271,3 +272,54 @@ def test_attendees_are_kept_when_they_do_not_come(running, place):
     with pytest.raises(ValidationError):
         meetings.add_attendee(meeting=running, by=SYSTEM)
     assert attendee.label.startswith(member.full_name)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="needs a server with real concurrency"
+)
+def test_racing_decisions_on_one_person_record_one_and_a_start_queues_behind_an_add():
+    import threading
+
+    from django.db import connections
+
+    from dsr.core.verify import verify
+
+    place = factories.make_place("Busy meeting")
+    person = factories.make_person(place, rating="R")
+    green = factories.make_person(place, rating="G")
+    meeting = prepared(place, date.today())
+    item = item_for(meeting, person)
+    start(meeting)
+    go = threading.Barrier(6)
+    outcomes: list[str] = []
+
+    def decide(n: int) -> None:
+        try:
+            go.wait()
+            meetings.record_discussion(
+                item=AgendaItem.objects.get(pk=item.pk),
+                expected_version=item.version,
+                notes=f"Tab {n}",
+                outcome="changed",
+                rating="A",
+                next_review_on=date.today(),
+                by=SYSTEM,
+            )
+            outcomes.append("recorded")
+        except (ValidationError, StaleVersion) as error:
+            outcomes.append(type(error).__name__)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("recorded") == 1
+    assert Rating.objects.filter(person=person, context="tracker_meeting").count() == 1
+    # And once started, an add from a tab opened before the start is refused
+    with pytest.raises(ValidationError, match="frozen"):
+        meetings.add_item(meeting=meeting, person=green, reason="Late", by=SYSTEM)
+    assert verify().intact
