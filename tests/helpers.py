@@ -52,3 +52,24 @@ def at(where, name: str, *args) -> str:
 
 # Audit actions that record a read or a refusal, not a change: a rejected form may add these.
 READS = ["viewed", "listed", "searched", "checked", "denied", "refused"]
+
+
+WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def readable(response) -> str:
+    """What a reader of the response sees: the page, or the text of a Word document
+    (its body, tables, page headers and footers), for walks over every page."""
+    if response.get("Content-Type", "") != WORD:
+        return response.content.decode()
+    from io import BytesIO
+
+    from docx import Document
+
+    document = Document(BytesIO(response.content))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts += [cell.text for row in table.rows for cell in row.cells]
+    for section in document.sections:
+        parts += [p.text for p in section.header.paragraphs + section.footer.paragraphs]
+    return "\n".join(parts)

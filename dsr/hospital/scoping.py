@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 
 from dsr.core.door import Door
 from dsr.hospital.models import Admission, OversightVisit
@@ -26,3 +26,17 @@ VISITS: Door[OversightVisit] = Door(
 def in_hospital(person: str = "pk") -> Any:
     """A filter for people with an open episode (a subquery: it shows no one)."""
     return Exists(Admission.objects.current().filter(person_id=OuterRef(person)))
+
+
+def stays_for_agenda(place_id: int, *, since: Any, until: Any, due_by: Any) -> list[Admission]:
+    """Stays a tracker meeting's agenda names (meetings/services.py): current ones with a
+    C(E)TR due by `due_by`, and admissions or discharges after `since` up to `until`."""
+    return list(
+        Admission.objects.filter(place_id=place_id, person__status="open")
+        .filter(
+            Q(discharged_on__isnull=True, cetr_due__lte=due_by)
+            | Q(admitted_on__gt=since, admitted_on__lte=until)
+            | Q(discharged_on__gt=since, discharged_on__lte=until)
+        )
+        .only("person_id", "hospital", "admitted_on", "discharged_on", "cetr_due", "cetr_due_kind")
+    )

@@ -14,16 +14,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from dsr.accounts.models import User
+from dsr.actions import scoping as action_facts
 from dsr.actions import services as actions
-from dsr.actions.models import Action, ActionSource, ActionStatus
+from dsr.actions.models import ActionSource, ActionStatus
 from dsr.core import audit, dates, validation
 from dsr.core.access import Permission, require_acting_in, role_has
 from dsr.core.models import AuditAction, StaleVersion
-from dsr.hospital.models import Admission
+from dsr.hospital import scoping as hospital_facts
 from dsr.meetings import agenda
 from dsr.meetings.models import (
     AgendaItem,
@@ -33,15 +34,17 @@ from dsr.meetings.models import (
     MeetingStatus,
     Outcome,
 )
-from dsr.people.choices import Status
+from dsr.people import scoping as people_facts
+from dsr.people.choices import ClosureReason, Status
 from dsr.people.models import Person
 from dsr.people.transitions import approaching
 from dsr.places.models import Membership, Organisation, Place
 from dsr.places.services import check_organisation
-from dsr.referrals.models import Referral
+from dsr.referrals import scoping as referral_facts
 from dsr.reviews.services import COMMUNITY_TASK
+from dsr.risk import scoping as risk_facts
 from dsr.risk import services as risk
-from dsr.risk.models import RatingContext, RiskRating, Signal
+from dsr.risk.models import RatingContext, RiskRating
 from dsr.risk.rules import AMBER_MEETING
 from dsr.risk.services import AgreedAction
 
@@ -254,60 +257,27 @@ def gather(meeting: Meeting) -> dict[Key, list[agenda.Reason]]:
         if reason is not None:
             found[("person", person_id)].append(reason)
 
-    people = Person.objects.filter(place_id=place_id).order_by()
-    open_people = people.filter(status=Status.OPEN)
-    for pk, rating, rated_on, review_due in open_people.filter(
-        Q(current_rating__in=[RiskRating.RED, RiskRating.BLUE])
-        | Q(current_rating=RiskRating.AMBER, review_due__lte=window.due_by)
-    ).values_list("pk", "current_rating", "rated_on", "review_due"):
+    for pk, rating, rated_on, review_due in people_facts.rated_for_review(
+        place_id, due_by=window.due_by
+    ):
         add(pk, agenda.rating(rating, rated_on))
         add(pk, agenda.amber_review(rating, review_due, window))
     explanations: dict[int, list[str]] = defaultdict(list)
-    for pk, text in (
-        Signal.objects.open()
-        .filter(place_id=place_id, person__status=Status.OPEN)
-        .order_by("fired_on", "id")
-        .values_list("person_id", "explanation")
-    ):
+    for pk, text in risk_facts.open_signal_explanations(place_id):
         explanations[pk].append(text)
     for pk, texts in explanations.items():
         add(pk, agenda.rising_risk(texts))
-    for pk, due_on in (
-        Action.objects.open()
-        .filter(
-            place_id=place_id,
-            rule_key=COMMUNITY_TASK,
-            due_on__lte=window.due_by,
-            person__status=Status.OPEN,
-        )
-        .values_list("person_id", "due_on")
-    ):
+    for pk, due_on in action_facts.open_tasks_due(place_id, COMMUNITY_TASK, window.due_by):
         add(pk, agenda.cetr("Community C(E)TR", due_on, window))
-    stays = Admission.objects.filter(place_id=place_id, person__status=Status.OPEN).filter(
-        Q(discharged_on__isnull=True, cetr_due__lte=window.due_by)
-        | Q(admitted_on__gt=window.since, admitted_on__lte=window.held_on)
-        | Q(discharged_on__gt=window.since, discharged_on__lte=window.held_on)
-    )
-    for stay in stays.only(
-        "person_id", "hospital", "admitted_on", "discharged_on", "cetr_due", "cetr_due_kind"
+    for stay in hospital_facts.stays_for_agenda(
+        place_id, since=window.since, until=window.held_on, due_by=window.due_by
     ):
         if stay.discharged_on is None:
-            add(
-                stay.person_id, agenda.cetr(stay.get_cetr_due_kind_display(), stay.cetr_due, window)
-            )
+            what = stay.get_cetr_due_kind_display()
+            add(stay.person_id, agenda.cetr(what, stay.cetr_due, window))
         add(stay.person_id, agenda.admitted(stay.hospital, stay.admitted_on, window))
         add(stay.person_id, agenda.discharged(stay.discharged_on, window))
-    overdue = (
-        Action.objects.open()
-        .filter(place_id=place_id, due_on__lt=window.held_on, person__status=Status.OPEN)
-        .values("person_id")
-        .annotate(
-            actions=Count("pk", filter=Q(recommendation__isnull=True)),
-            recommendations=Count("pk", filter=Q(recommendation__isnull=False)),
-        )
-        .order_by()
-    )
-    for row in overdue:
+    for row in action_facts.overdue_counts(place_id, window.held_on):
         add(
             row["person_id"], agenda.overdue("actions_overdue", row["actions"], "action", "actions")
         )
@@ -320,27 +290,14 @@ def gather(meeting: Meeting) -> dict[Key, list[agenda.Reason]]:
                 "C(E)TR recommendations",
             ),
         )
-    for pk, born in open_people.filter(approaching(policy, window.held_on)).values_list(
-        "pk", "date_of_birth"
-    ):
+    for pk, born in people_facts.born_within(place_id, approaching(policy, window.held_on)):
         add(pk, agenda.transition(policy, born, window))
     start, end = _local_day_range(window)
-    for pk, created_at in open_people.filter(created_at__gte=start, created_at__lt=end).values_list(
-        "pk", "created_at"
-    ):
+    for pk, created_at in people_facts.added_between(place_id, start, end):
         add(pk, agenda.added(timezone.localdate(created_at), window))
-    for pk, closed_on, why in people.filter(
-        status=Status.CLOSED, closed_on__gt=window.since, closed_on__lte=window.held_on
-    ).values_list("pk", "closed_on", "closure_reason"):
-        add(
-            pk,
-            agenda.closed(
-                closed_on, Person(closure_reason=why).get_closure_reason_display(), window
-            ),
-        )
-    for referral in Referral.objects.filter(
-        place_id=place_id, received_on__gt=window.since, received_on__lte=window.held_on
-    ).only("pk", "person_id", "received_on", "status"):
+    for pk, closed_on, why in people_facts.closed_between(place_id, window.since, window.held_on):
+        add(pk, agenda.closed(closed_on, ClosureReason(why).label, window))
+    for referral in referral_facts.received_between(place_id, window.since, window.held_on):
         if referral.person_id is not None:
             add(referral.person_id, agenda.referred(referral.received_on, window))
         else:
@@ -348,14 +305,17 @@ def gather(meeting: Meeting) -> dict[Key, list[agenda.Reason]]:
                 agenda.referral(referral.received_on, referral.get_status_display())
             )
     if meeting.previous_id is not None:
-        for row in (
-            Action.objects.open()
-            .filter(meeting_link__item__meeting_id=meeting.previous_id, person__status=Status.OPEN)
-            .values("person_id")
+        for carried in (
+            MeetingAction.objects.filter(
+                item__meeting_id=meeting.previous_id,
+                action__status=ActionStatus.OPEN,
+                item__person__status=Status.OPEN,
+            )
+            .values("item__person_id")
             .annotate(count=Count("pk"))
             .order_by()
         ):
-            add(row["person_id"], agenda.previous_actions(row["count"]))
+            add(carried["item__person_id"], agenda.previous_actions(carried["count"]))
         for pk in AgendaItem.objects.filter(
             meeting_id=meeting.previous_id,
             person__status=Status.OPEN,
@@ -376,14 +336,8 @@ def _local_day_range(window: agenda.Window) -> tuple[Any, Any]:
 
 def _names(keys: Iterable[Key]) -> dict[Key, str]:
     """What the agenda sorts by within a reason: family name, given name."""
-    person_ids = [pk for kind, pk in keys if kind == "person"]
-    names = {
-        ("person", pk): f"{family.casefold()} {given.casefold()}"
-        for pk, family, given in Person.objects.filter(pk__in=person_ids).values_list(
-            "pk", "family_name", "given_name"
-        )
-    }
-    return names
+    names = people_facts.sort_names([pk for kind, pk in keys if kind == "person"])
+    return {("person", pk): name for pk, name in names.items()}
 
 
 def _key(item: AgendaItem) -> Key:
@@ -704,7 +658,7 @@ def _decide(
         by=by,
     )
     # The multi-agency meeting an Amber rating asked for is this one.
-    for prompt in Action.objects.open().filter(person=person, rule_key=AMBER_MEETING):
+    for prompt in actions.open_rule_actions(person=person, rule_key=AMBER_MEETING):
         actions.update_action(
             action=prompt,
             status=ActionStatus.DONE,

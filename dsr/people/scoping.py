@@ -85,3 +85,60 @@ def count_open(place_id: int, *conditions: Q, **lookups: Any) -> int:
     """How many open records in the place match: a number, never a person (nothing to
     audit, nothing a place admin may not see). For what a settings change affects."""
     return Person.objects.open().filter(*conditions, place_id=place_id, **lookups).count()
+
+
+# Facts for a tracker meeting's agenda (meetings/services.py `gather`): values, never shown
+# as they are; the agenda that uses them records the people it puts on it.
+
+
+def rated_for_review(place_id: int, *, due_by: Any) -> list[tuple[Any, ...]]:
+    """Open records rated Red or Blue, or Amber with a review due by `due_by`:
+    (id, rating, rated on, review due)."""
+    return list(
+        Person.objects.open()
+        .filter(place_id=place_id)
+        .filter(Q(current_rating__in=["R", "B"]) | Q(current_rating="A", review_due__lte=due_by))
+        .order_by()
+        .values_list("pk", "current_rating", "rated_on", "review_due")
+    )
+
+
+def born_within(place_id: int, rule: Q) -> list[tuple[Any, ...]]:
+    """Open records whose date of birth meets `rule` (people/transitions.py): (id, born)."""
+    return list(
+        Person.objects.open()
+        .filter(rule, place_id=place_id)
+        .order_by()
+        .values_list("pk", "date_of_birth")
+    )
+
+
+def added_between(place_id: int, start: Any, end: Any) -> list[tuple[Any, ...]]:
+    """Open records added from `start` to before `end` (instants): (id, added at)."""
+    return list(
+        Person.objects.open()
+        .filter(place_id=place_id, created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .values_list("pk", "created_at")
+    )
+
+
+def closed_between(place_id: int, after: Any, until: Any) -> list[tuple[Any, ...]]:
+    """Records closed after `after` up to `until`: (id, closed on, reason code)."""
+    return list(
+        Person.objects.filter(
+            place_id=place_id, status="closed", closed_on__gt=after, closed_on__lte=until
+        )
+        .order_by()
+        .values_list("pk", "closed_on", "closure_reason")
+    )
+
+
+def sort_names(person_ids: list[int]) -> dict[int, str]:
+    """What a list sorts people by (family name, given name), folded: never shown."""
+    return {
+        pk: f"{family.casefold()} {given.casefold()}"
+        for pk, family, given in Person.objects.filter(pk__in=person_ids).values_list(
+            "pk", "family_name", "given_name"
+        )
+    }

@@ -47,3 +47,13 @@ def waiting_for_first_contact(place_id: int) -> list[Any]:
         .filter(place_id=place_id, first_contact_on__isnull=True)
         .values_list("received_on", flat=True)
     )
+
+
+def received_between(place_id: int, after: Any, until: Any) -> list[Referral]:
+    """Referrals received after `after` up to `until`, for a tracker meeting's agenda
+    (meetings/services.py), never shown as they are."""
+    return list(
+        Referral.objects.filter(
+            place_id=place_id, received_on__gt=after, received_on__lte=until
+        ).only("pk", "person_id", "received_on", "status")
+    )

@@ -25,3 +25,14 @@ EVENTS: Door[SignificantEvent] = Door(
 SIGNALS: Door[Signal] = Door(
     Signal, scope=lambda m: Signal.objects.filter(visible(m, own_place="place_id"))
 )
+
+
+def open_signal_explanations(place_id: int) -> list[tuple[int, str]]:
+    """The place's open early warnings about open records, oldest first: (person id, why).
+    For a tracker meeting's agenda (meetings/services.py), never shown as they are."""
+    return list(
+        Signal.objects.open()
+        .filter(place_id=place_id, person__status="open")
+        .order_by("fired_on", "id")
+        .values_list("person_id", "explanation")
+    )
