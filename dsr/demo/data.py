@@ -11,6 +11,7 @@ from dsr.core import audit, dates, nhs_number
 from dsr.core.access import Role
 from dsr.demo import keywork_and_referrals as extras
 from dsr.demo.hospital import load_hospital
+from dsr.demo.meetings import load_meetings
 from dsr.people import services as people
 from dsr.people.choices import (
     Accommodation,
@@ -418,4 +419,12 @@ def load(people_count: int = 60, seed: int = 2026) -> Place | None:
         others=added[other.pk],  # type: ignore[arg-type]
     )
     extras.withdraw_one(place, coordinator=team[Role.COORDINATOR], here=added[place.pk])  # type: ignore[arg-type]
+    load_meetings(
+        rng,
+        place,
+        coordinator=team[Role.COORDINATOR],
+        keyworker=team[Role.KEYWORKER],
+        partner=team[Role.PARTNER],
+        organisations=[camhs, *organisations.values()],  # type: ignore[list-item]
+    )
     return place
