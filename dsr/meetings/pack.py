@@ -147,7 +147,6 @@ class Pack:
     previous_held_on: date | None = None
     previous_decisions: list[Earlier] = field(default_factory=list)
     previous_actions: list[ActionLine] = field(default_factory=list)
-    finished_at: Any = None
 
     @property
     def is_minutes(self) -> bool:
@@ -233,7 +232,6 @@ def _build(viewer: Viewer, meeting: Meeting, *, kind: str, purpose: str) -> Pack
             ],
             entries=entries,
             withheld=withheld_count(viewer, meeting),
-            finished_at=meeting.finished_at,
         )
         if not minutes and meeting.previous_id is not None:
             _add_previous(viewer, purpose, meeting, built, audience)
