@@ -150,7 +150,7 @@ def test_a_partner_sees_only_the_items_about_people_in_their_network(client_for,
     partner = client_for(Role.PARTNER)
     page = partner.get(meeting_at(meeting, "meetings:meeting")).content.decode()
     assert "FAMILY0, Kim" in page and "FAMILY1" not in page
-    assert "1 other item is about people whose records you do not see" in page
+    assert "1 other item is not shown to you" in page
     other = item_for(meeting, theirs)
     assert partner.get(meeting_at(meeting, "meetings:item", other.pk)).status_code == 404
     assert partner.post(meeting_at(meeting, "meetings:prepare"), {"version": 1}).status_code == 404
