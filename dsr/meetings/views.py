@@ -28,6 +28,7 @@ from dsr.meetings.models import AgendaItem, Attendee, Meeting, MeetingStatus
 from dsr.meetings.scoping import AGENDA, get_meeting, meetings_of, team_of
 from dsr.people.scoping import PEOPLE
 from dsr.places.services import organisations_of
+from dsr.risk.rules import review_due
 
 STALE = (
     "Someone else changed this meeting while you were working. Check what it now says, "
@@ -364,6 +365,14 @@ def item_remove(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResp
     )
 
 
+def _interval_review(item: AgendaItem, meeting: Meeting) -> Any:
+    """When the place's interval for the current rating would put the next review."""
+    person = item.person
+    if person is None or not person.current_rating:
+        return None
+    return review_due(meeting.place.settings, person.current_rating, meeting.held_on)
+
+
 def _why_not(viewer: Viewer, meeting: Meeting, item: AgendaItem) -> str:
     if not allows(viewer.membership, Permission.RUN_MEETING):
         return "The coordinator records the meeting's decisions"
@@ -409,8 +418,14 @@ def item_discuss(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRes
                 "version": item.version,
                 "rating": item.person.current_rating if item.person_id else "",
                 "outcome": "confirmed",
+                "next_review_on": _interval_review(item, meeting),
             },
         )
+        if "next_review_on" in form.fields:
+            form.fields["next_review_on"].help_text = (
+                "Filled in by the place's review interval for their current rating; "
+                "change it to when the meeting wants to look again"
+            )
     page = presenters.item_page(viewer, meeting, item)
     if request.method == "POST" and form is not None and form.is_valid():
         data = form.cleaned_data
