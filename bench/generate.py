@@ -20,7 +20,9 @@ from psycopg import sql
 from bench import common
 
 # Bump when the generated data change shape, so older data sets are rebuilt.
-GENERATOR_VERSION = 6  # 4: keyed per-place audit chains (ADR 0014); 5: stays and C(E)TRs; 6: step 6
+# 4: keyed per-place audit chains (ADR 0014); 5: stays and C(E)TRs; 6: step 6;
+# 7: tracker meetings (bench/meetings.py)
+GENERATOR_VERSION = 7
 MARKER = "bench_dataset"
 
 

@@ -11,8 +11,9 @@ Each person's history is built by the steps in `build()`: identity and closure, 
 RATINGS (`plan_ratings` before the person row is written, since the register keeps the
 current rating on the person, ADR 0007; `write_ratings` after, when ids exist), then
 events, signals and actions, then the reads and edits in the audit trail. A later domain
-(meetings) adds its own plan_*/write_* pair there, as step 6 did (bench/step6.py); stays in
-hospital and C(E)TRs follow the planned ratings (bench/wards.py).
+adds its own plan_*/write_* pair there, as step 6 did (bench/step6.py); stays in
+hospital and C(E)TRs follow the planned ratings (bench/wards.py). Tracker meetings come
+last, through their services once the chain is written (bench/meetings.py).
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench import common, step6
 from bench.bulk import EPOCH, Spec, copy_models, copy_rows, write_audit_chain
+from bench.meetings import write_meetings
 from bench.wards import write_wards
 from dsr.accounts.models import User
 from dsr.actions.models import Action, ActionSource, ActionStatus
 from dsr.core import dates, nhs_number, text
-from dsr.core.models import AuditAction
+from dsr.core.models import AuditAction, AuditEvent
 from dsr.people.choices import (
     Accommodation,
     Attendance,
@@ -680,4 +682,7 @@ def build(*, people: int, places: int, seed: int, log: Any = print) -> dict[str,
     step(f"{len(world.audit):,} audit events planned; writing the hash chain")
     events = write_audit_chain(world.audit, world.labels, world.rng, shared=[VIEWED], log=step)
     step("audit trail written and indexed")
+    items = write_meetings(world)
+    events = AuditEvent.objects.count()
+    step(f"3 tracker meetings a place through their services: {items:,} agenda items")
     return {"people": len(plans), "places": len(world.places), "audit_events": events}

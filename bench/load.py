@@ -142,6 +142,7 @@ class Register:
     people: dict[int, list[int]]
     surnames: dict[int, list[str]]
     keyworkers: dict[int, list[int]] = field(default_factory=dict)
+    meetings: dict[int, int] = field(default_factory=dict)  # place: the meeting being prepared
 
     @classmethod
     def read(cls, database_url: str) -> Register:
@@ -165,10 +166,16 @@ class Register:
                 " WHERE role = 'keyworker' AND is_active ORDER BY user_id"
             ):
                 keyworkers[place_id].append(user_id)
+            meetings = dict(
+                conn.execute(
+                    "SELECT place_id, max(id) FROM meetings_meeting"
+                    " WHERE status = 'preparing' GROUP BY place_id"
+                ).fetchall()
+            )
         coordinators = [Coordinator(email, place, key) for email, place, key in rows]
         # Spread the users handed out over the places: number 1 of every place first.
         coordinators.sort(key=lambda c: (c.email.split(".")[0], c.place_id))
-        return cls(coordinators, dict(people), dict(surnames), dict(keyworkers))
+        return cls(coordinators, dict(people), dict(surnames), dict(keyworkers), meetings)
 
     def take(self) -> Coordinator:
         """A coordinator nobody has signed in as in this run (a TOTP code works once)."""
@@ -198,6 +205,12 @@ PAGES: dict[str, PageMaker] = {
     "referrals": lambda rng, reg, place: f"/places/{place}/referrals/",
     "caseload": lambda rng, reg, place: (
         f"/places/{place}/caseloads/{rng.choice(reg.keyworkers[place])}/"
+    ),
+    # Issue 11: the agenda of the meeting being prepared, and its pack (page and Word).
+    "agenda": lambda rng, reg, place: f"/places/{place}/meetings/{reg.meetings[place]}/",
+    "pack": lambda rng, reg, place: f"/places/{place}/meetings/{reg.meetings[place]}/pack/",
+    "pack_docx": lambda rng, reg, place: (
+        f"/places/{place}/meetings/{reg.meetings[place]}/pack.docx"
     ),
 }
 # The mixed read load: mostly people opening records and the register.

@@ -32,6 +32,7 @@ def _median_ms(values: list[float]) -> float:
 
 
 def page_urls(place_id: int, rng: random.Random) -> dict[str, list[str]]:
+    from dsr.meetings.models import Meeting
     from dsr.people.models import Person
     from dsr.places.models import Membership
 
@@ -43,6 +44,9 @@ def page_urls(place_id: int, rng: random.Random) -> dict[str, list[str]]:
     )
     picks = rng.sample(people, 5)
     base = f"/places/{place_id}/people/"
+    meeting = Meeting.objects.filter(place_id=place_id, status="preparing").order_by("-id").first()
+    assert meeting is not None, "no meeting being prepared: regenerate the bench data"
+    meetings = f"/places/{place_id}/meetings/{meeting.pk}/"
     return {
         "list": [base],
         "search": [f"{base}?q={name[: rng.randint(3, 5)].lower()}" for _, name in picks],
@@ -52,6 +56,9 @@ def page_urls(place_id: int, rng: random.Random) -> dict[str, list[str]]:
         "cetr_schedule": [f"/places/{place_id}/cetrs/"],
         "referrals": [f"/places/{place_id}/referrals/"],
         "caseload": [f"/places/{place_id}/caseloads/{keyworker}/" for keyworker in keyworkers],
+        "agenda": [meetings],
+        "pack": [f"{meetings}pack/"],
+        "pack_docx": [f"{meetings}pack.docx"],
     }
 
 

@@ -27,6 +27,9 @@ READ_PAGES = (
     "cetr_schedule",
     "referrals",
     "caseload",
+    "agenda",
+    "pack",
+    "pack_docx",
 )
 
 
@@ -42,7 +45,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     ratios = results["ratios"]
     out = [
         _target(f"{page} page median", pages[page]["median_ms"], PAGE_MEDIAN_MS, "<=", "ms")
-        for page in ("list", "person", "inpatients", "cetr_schedule", "referrals", "caseload")
+        for page in (
+            "list",
+            "person",
+            "inpatients",
+            "cetr_schedule",
+            "referrals",
+            "caseload",
+            "agenda",
+            "pack",
+            "pack_docx",
+        )
     ]
     out += [
         _target(
