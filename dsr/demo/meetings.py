@@ -15,13 +15,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from dsr.actions import services as actions
-from dsr.actions.models import Action, ActionStatus
+from dsr.actions.models import ActionStatus
 from dsr.actions.services import possible_owners
 from dsr.core import audit, dates
 from dsr.core.access import Role
-from dsr.hospital.models import Admission
+from dsr.hospital import services as hospital
 from dsr.meetings import services as meetings
-from dsr.meetings.models import AgendaItem, Meeting, MeetingAction, Outcome
+from dsr.meetings.models import AgendaItem, Meeting, Outcome
 from dsr.places.models import Organisation, Place
 from dsr.risk.models import RiskRating
 from dsr.risk.rules import AMBER_MEETING
@@ -149,23 +149,19 @@ def _past_meeting(
     meeting.refresh_from_db()
     meeting = meetings.finish_meeting(meeting=meeting, expected_version=meeting.version, by=by)
     # Some of its actions done since; the rest still open (some overdue by now).
-    for link in MeetingAction.objects.filter(item__meeting=meeting).select_related("action")[::2]:
+    for action in meetings.agreed_actions(meeting)[::2]:
         actions.update_action(
-            action=link.action,
+            action=action,
             status=ActionStatus.DONE,
             note="Done; reported back to the coordinator.",
-            expected_version=link.action.version,
+            expected_version=action.version,
             by=by,
         )
     return meeting
 
 
 def _agenda(meeting: Meeting) -> list[AgendaItem]:
-    return list(
-        AgendaItem.objects.filter(meeting=meeting, removed=False)
-        .select_related("person")
-        .order_by("position", "id")
-    )
+    return meetings.agenda_items(meeting)
 
 
 def _may_decide(item: AgendaItem, held_on: date) -> bool:
@@ -179,7 +175,7 @@ def _may_decide(item: AgendaItem, held_on: date) -> bool:
         return False
     if person.rated_on > held_on:
         return False
-    return not Action.objects.open().filter(person=person, rule_key=AMBER_MEETING).exists()
+    return not actions.has_open_rule_action(person=person, rule_key=AMBER_MEETING)
 
 
 def _decide(
@@ -190,11 +186,7 @@ def _decide(
     current = RiskRating(person.current_rating)
     # Change some ratings (never for anyone with a stay in hospital: that rating follows
     # the stay, hospital.services.guard_rating); confirm the rest.
-    changed = (
-        current in CHANGES
-        and rng.random() < 0.4
-        and not Admission.objects.filter(person=person).exists()
-    )
+    changed = current in CHANGES and rng.random() < 0.4 and hospital.earliest_record(person) is None
     rating = CHANGES[current] if changed else current
     agreed = []
     if rng.random() < 0.7:

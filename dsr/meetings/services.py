@@ -20,7 +20,7 @@ from django.utils import timezone
 from dsr.accounts.models import User
 from dsr.actions import scoping as action_facts
 from dsr.actions import services as actions
-from dsr.actions.models import ActionSource, ActionStatus
+from dsr.actions.models import Action, ActionSource, ActionStatus
 from dsr.core import audit, dates, validation
 from dsr.core.access import Permission, require_acting_in, role_has
 from dsr.core.models import AuditAction, StaleVersion
@@ -664,7 +664,8 @@ def _decide(
             status=ActionStatus.DONE,
             note=f"Discussed at the tracker meeting on {meeting.held_on:%-d %B %Y}",
             expected_version=prompt.version,
-            on=meeting.held_on,
+            # the meeting's day, unless the prompt was opened since (minutes recorded late)
+            on=max(meeting.held_on, timezone.localdate(prompt.created_at)),
             by=by,
         )
     return {"outcome": outcome, "rating": decision, "next_review_on": next_review_on}
@@ -688,3 +689,23 @@ def finish_meeting(*, meeting: Meeting, expected_version: int, by: audit.Context
             changes={"status": [MeetingStatus.IN_PROGRESS, MeetingStatus.FINISHED]},
         )
     return current
+
+
+def agenda_items(meeting: Meeting) -> list[AgendaItem]:
+    """A meeting's items still on its agenda, in order: for jobs and the demo loader, which
+    act as the system (pages read them through the AGENDA door)."""
+    return list(
+        AgendaItem.objects.filter(meeting=meeting, removed=False)
+        .select_related("person")
+        .order_by("position", "id")
+    )
+
+
+def agreed_actions(meeting: Meeting) -> list[Action]:
+    """The actions a meeting agreed, oldest first: for jobs and the demo loader."""
+    return [
+        link.action
+        for link in MeetingAction.objects.filter(item__meeting=meeting)
+        .select_related("action")
+        .order_by("id")
+    ]

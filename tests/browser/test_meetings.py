@@ -144,7 +144,7 @@ def take_step(page: Page, name: str | re.Pattern[str], submit: str, *, check: bo
 def send_empty(page: Page) -> None:
     """Send the page's form with every text box emptied."""
     form = page.locator("main form[method=post]").last
-    for box in form.locator("input[type=text], textarea").all():
+    for box in form.locator("input[type=text]:visible, textarea:visible").all():
         box.fill("")
     form.locator("button[type=submit]").last.click()
 
@@ -497,12 +497,6 @@ def test_the_meeting_pages_fit_a_375_pixel_screen(
     assert_fits(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The pack's and minutes' tables (_pack_parts.jinja actions_table, pack.jinja "
-    "#last-decisions) are plain nhsuk-table, 20-45 px wider than a 375 px screen: lead to "
-    "wrap them in <div class='nhsuk-table-container'> (or make them responsive)",
-)
 def test_the_pack_and_the_minutes_fit_a_375_pixel_screen(
     new_context, problems, live_server, cast, tracker, in_place
 ):
