@@ -184,8 +184,8 @@ def app_server(tmp_path: Path, name: str) -> Iterator[str]:
             try:
                 if requests.get(f"{base}/health/", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or a worker still starting on a busy machine
             assert time.monotonic() < deadline, "gunicorn did not answer"
             time.sleep(0.2)
         yield base
