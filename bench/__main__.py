@@ -100,6 +100,8 @@ def run_served(url: str, small_url: str, args: argparse.Namespace) -> dict[str, 
             load.measure_latency(
                 [large, small], rounds=args.rounds, warmup=args.warmup, max_seconds=600
             )
+            print(f"timing {', '.join(load.SLOW_PAGES)}, {load.SLOW_ROUNDS} rounds", flush=True)
+            load.measure_slow([large, small])
         print(f"mixed read load: {args.users} users for {args.duration:.0f} s", flush=True)
         with cpu.Meter(ours) as meter:
             mixed, rps, requests = load.mixed_load(

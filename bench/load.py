@@ -213,6 +213,11 @@ PAGES: dict[str, PageMaker] = {
         f"/places/{place}/meetings/{reg.meetings[place]}/pack.docx"
     ),
 }
+# Timed after the others, a few rounds only: a Word pack at national scale can outlast
+# gunicorn's 30-second worker timeout, and a worker killed and restarted would slow the
+# next pages of a round (cold caches), skewing their figures.
+SLOW_PAGES = ("pack_docx",)
+SLOW_ROUNDS = 3
 # The mixed read load: mostly people opening records and the register.
 MIX = {"person": 40, "list": 30, "search": 20, "filtered": 10}
 
@@ -303,6 +308,8 @@ def measure_latency(
             register = target.register
             term = search_term(rng, register.surnames[user.place_id])
             for page, make in PAGES.items():
+                if page in SLOW_PAGES:
+                    continue
                 if page == "search":
                     path = f"/places/{user.place_id}/people/?q=" + quote(term)
                 else:
@@ -315,6 +322,18 @@ def measure_latency(
                 response = target.admin.get("/admin/people/person/?q=" + quote(term))
                 if keep:
                     target.samples.add("admin_search", response)
+
+
+def measure_slow(targets: list[Target], *, rounds: int = SLOW_ROUNDS, seed: int = 3) -> None:
+    """The SLOW_PAGES one request at a time, after the others (one warm-up each)."""
+    rng = random.Random(seed)
+    for round_number in range(1 + rounds):
+        for target in targets:
+            user = target.users[round_number % len(target.users)]
+            for page in SLOW_PAGES:
+                response = user.browser.get(PAGES[page](rng, target.register, user.place_id))
+                if round_number:
+                    target.samples.add(page, response)
 
 
 def mixed_load(

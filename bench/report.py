@@ -164,7 +164,7 @@ def table(results: dict[str, Any]) -> str:
         + "".join(
             f"\n  {page}: {o['server_ms']:.1f} ms ÷ {o['sql_ms']:.1f} ms"
             f" ({o['queries']:.0f} queries) = {o['overhead']:.2f}"
-            f"; over HTTP {ratios['overhead_http'].get(page, 0):.2f}"
+            f"; over HTTP {_fmt(ratios['overhead_http'].get(page), 2)}"
             f"; split: SQL {o['split_ms']['sql']:.1f}, templates {o['split_ms']['template']:.1f},"
             f" middleware+view+ORM {o['split_ms']['other']:.1f} ms"
             for page, o in results["overhead_detail"].items()
