@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -292,9 +292,8 @@ def gather(meeting: Meeting) -> dict[Key, list[agenda.Reason]]:
         )
     for pk, born in people_facts.born_within(place_id, approaching(policy, window.held_on)):
         add(pk, agenda.transition(policy, born, window))
-    start, end = _local_day_range(window)
-    for pk, created_at in people_facts.added_between(place_id, start, end):
-        add(pk, agenda.added(timezone.localdate(created_at), window))
+    for pk, joined_on in risk_facts.joined_between(place_id, window.since, window.held_on):
+        add(pk, agenda.added(joined_on, window))
     for pk, closed_on, why in people_facts.closed_between(place_id, window.since, window.held_on):
         add(pk, agenda.closed(closed_on, ClosureReason(why).label, window))
     for referral in referral_facts.received_between(place_id, window.since, window.held_on):
@@ -324,14 +323,6 @@ def gather(meeting: Meeting) -> dict[Key, list[agenda.Reason]]:
         ).values_list("person_id", flat=True):
             add(pk, agenda.not_reached())
     return dict(found)
-
-
-def _local_day_range(window: agenda.Window) -> tuple[Any, Any]:
-    """The instants of the days after `since` up to `held_on`, in the register's time zone."""
-    zone = timezone.get_current_timezone()
-    start = datetime.combine(window.since + timedelta(days=1), time.min, tzinfo=zone)
-    end = datetime.combine(window.held_on + timedelta(days=1), time.min, tzinfo=zone)
-    return start, end
 
 
 def _names(keys: Iterable[Key]) -> dict[Key, str]:

@@ -113,16 +113,6 @@ def born_within(place_id: int, rule: Q) -> list[tuple[Any, ...]]:
     )
 
 
-def added_between(place_id: int, start: Any, end: Any) -> list[tuple[Any, ...]]:
-    """Open records added from `start` to before `end` (instants): (id, added at)."""
-    return list(
-        Person.objects.open()
-        .filter(place_id=place_id, created_at__gte=start, created_at__lt=end)
-        .order_by()
-        .values_list("pk", "created_at")
-    )
-
-
 def closed_between(place_id: int, after: Any, until: Any) -> list[tuple[Any, ...]]:
     """Records closed after `after` up to `until`: (id, closed on, reason code)."""
     return list(

@@ -5,9 +5,11 @@ Each is seen by whoever may see the person it is about (people/scoping.py).
 
 from __future__ import annotations
 
+from typing import Any
+
 from dsr.core.door import Door
 from dsr.people.scoping import visible
-from dsr.risk.models import Rating, Review, Signal, SignificantEvent
+from dsr.risk.models import Rating, RatingContext, Review, Signal, SignificantEvent
 
 ABOUT_PERSON = "person__place_id"  # ratings, reviews and events have no place of their own
 
@@ -35,4 +37,21 @@ def open_signal_explanations(place_id: int) -> list[tuple[int, str]]:
         .filter(place_id=place_id, person__status="open")
         .order_by("fired_on", "id")
         .values_list("person_id", "explanation")
+    )
+
+
+def joined_between(place_id: int, after: Any, until: Any) -> list[tuple[int, Any]]:
+    """Open records whose initial rating (the day they joined the register, whenever the
+    record was typed in) falls after `after` up to `until`: (person id, that day). For a
+    tracker meeting's agenda (meetings/services.py), never shown as they are."""
+    return list(
+        Rating.objects.filter(
+            context=RatingContext.INITIAL,
+            person__place_id=place_id,
+            person__status="open",
+            decided_on__gt=after,
+            decided_on__lte=until,
+        )
+        .order_by()
+        .values_list("person_id", "decided_on")
     )
