@@ -6,6 +6,7 @@ Views load through the door, check, call one service, redirect.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error, posted
 from dsr.core.models import StaleVersion
-from dsr.core.routing import redirect_to
+from dsr.core.routing import RecordId, redirect_to
 from dsr.meetings import presenters, services
 from dsr.meetings.forms import AttendeeForm, ConfirmForm, DiscussionForm, MeetingForm, ReasonForm
 from dsr.meetings.models import AgendaItem, Attendee, Meeting, MeetingStatus
@@ -314,7 +315,7 @@ def item_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
     if not person_id:
         # Someone is added from their record; this page says so (and how to find them).
         return render(request, "meetings/item_choose.jinja", {"meeting": meeting})
-    if not person_id.isascii() or not person_id.isdigit():
+    if not re.fullmatch(RecordId.regex, person_id):  # as an id in an address is read
         raise Http404("Not found")
     person = PEOPLE.get(viewer, int(person_id), purpose="agenda item form")
     form = ReasonForm(posted(request))

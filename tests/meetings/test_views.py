@@ -237,3 +237,12 @@ def test_a_person_in_the_meeting_reads_in_a_bounded_number_of_queries(coordinato
 
     read(few)()  # the navigation's My work count, kept a minute
     assert count_queries(read(many)) == count_queries(read(few)) <= 25
+
+
+@time_machine.travel(DAY)
+def test_an_impossible_person_id_to_add_is_a_plain_404(coordinator, place_a):
+    meeting = prepared(place_a, date(2026, 3, 9))
+    for bad in ("9" * 5000, "99999999999999999999", "١٢", "-1", "1e5"):
+        url = meeting_at(meeting, "meetings:item_new")
+        assert coordinator.get(url, {"person": bad}).status_code == 404, bad
+        assert coordinator.post(url, {"person": bad, "reason": "x"}).status_code == 404, bad
