@@ -247,7 +247,8 @@ Key = tuple[str, int]  # ("person", id) or ("referral", id)
 
 def gather(meeting: Meeting) -> dict[Key, list[agenda.Reason]]:
     """Everyone the rules put on the meeting's agenda, with their reasons: one query per
-    rule, however many people the place holds (tests/meetings/test_queries.py)."""
+    rule, however many people the place holds (tests/meetings/test_views.py: an agenda of
+    200 reads as one of 3 does)."""
     place_id = meeting.place_id
     policy = meeting.place.settings
     window = window_of(meeting)
