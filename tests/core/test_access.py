@@ -201,9 +201,8 @@ def build_world(person, *, partner, keyworker) -> World:
     allocation = keywork.allocate_keyworker(person=person, keyworker=keyworker, by=SYSTEM)
     admission = admit(person)
     from dsr.meetings import services as meetings
-    from tests.meetings.factories import finish, item_for, prepared, start
-
     from dsr.meetings.models import Meeting
+    from tests.meetings.factories import finish, item_for, prepared, start
 
     # One meeting a day in a place: a second world in the place meets the day before.
     held = Meeting.objects.filter(place=person.place).count()

@@ -5,15 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('places', '0005_setting_ranges_and_organisations_in_use'),
+        ("places", "0005_setting_ranges_and_organisations_in_use"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='placesettings',
-            name='meeting_lookahead_days',
-            field=models.PositiveSmallIntegerField(default=28, help_text='Days after a tracker meeting within which a review or C(E)TR falling due puts the person on its agenda', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(120)]),
+            model_name="placesettings",
+            name="meeting_lookahead_days",
+            field=models.PositiveSmallIntegerField(
+                default=28,
+                help_text="Days after a tracker meeting within which a review or C(E)TR falling due puts the person on its agenda",
+                validators=[
+                    django.core.validators.MinValueValidator(1),
+                    django.core.validators.MaxValueValidator(120),
+                ],
+            ),
         ),
     ]
