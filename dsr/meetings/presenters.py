@@ -48,10 +48,6 @@ def line(viewer: Viewer, item: AgendaItem) -> Line:
     return Line(item=item, identity=identity, reasons=_reasons(item))
 
 
-def described(viewer: Viewer, item: AgendaItem) -> Line:
-    return line(viewer, item)
-
-
 def _agenda(viewer: Viewer, meeting: Meeting) -> Any:
     return (
         AGENDA.list(viewer, purpose=PURPOSE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 
 from dsr.accounts.models import User
@@ -62,9 +62,11 @@ AGENDA: Door[AgendaItem] = Door(
 
 def withheld_count(viewer: Viewer, meeting: Meeting) -> int:
     """How many of a meeting's items the viewer's door does not reach: a number, never a
-    person (a partner's pack says that the rest of the agenda is not theirs)."""
-    live = meeting.items.filter(removed=False)
-    return live.count() - live.filter(_items_for(viewer.membership)).count()
+    person (a partner's pack says that the rest of the agenda is not theirs). One query."""
+    counts = meeting.items.filter(removed=False).aggregate(
+        live=Count("pk"), seen=Count("pk", filter=_items_for(viewer.membership))
+    )
+    return int(counts["live"] - counts["seen"])
 
 
 def team_of(viewer: Viewer) -> Any:
@@ -85,6 +87,8 @@ def team_of(viewer: Viewer) -> Any:
 
 def place_in_agenda(meeting: Meeting, item: AgendaItem) -> tuple[int, int]:
     """Where an item stands among the items on the agenda: (its number, how many). Numbers,
-    never a person."""
-    live = meeting.items.filter(removed=False)
-    return live.filter(position__lt=item.position).count() + 1, live.count()
+    never a person; one query."""
+    counts = meeting.items.filter(removed=False).aggregate(
+        before=Count("pk", filter=Q(position__lt=item.position)), live=Count("pk")
+    )
+    return int(counts["before"]) + 1, int(counts["live"])

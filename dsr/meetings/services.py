@@ -107,7 +107,7 @@ def schedule_meeting(
     _member(chair, place.pk, field="chair", label="chair")
     _member(minute_taker, place.pk, field="minute_taker", label="minute-taker")
     with transaction.atomic():
-        # One at a time per place: the place's settings row is the queue.
+        # One at a time per place: the place's row is the queue.
         Place.objects.select_for_update().filter(pk=place.pk).first()
         if Meeting.objects.filter(place=place, held_on=held_on).exists():
             raise ValidationError({"held_on": "There is already a meeting on that date"})

@@ -362,7 +362,7 @@ def item_remove(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResp
     return render(
         request,
         "meetings/item_remove.jinja",
-        {"form": form, "meeting": meeting, "item": presenters.described(viewer, item)},
+        {"form": form, "meeting": meeting, "item": presenters.line(viewer, item)},
     )
 
 
