@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import F, Q
 
 from dsr.actions.models import ActionStatus
@@ -30,13 +31,14 @@ from dsr.core.door import Viewer
 from dsr.hospital.scoping import ADMISSIONS
 from dsr.keywork.scoping import current_keyworker
 from dsr.meetings.models import Meeting, MeetingStatus
-from dsr.meetings.scoping import AGENDA, withheld_count
+from dsr.meetings.scoping import AGENDA, reach
 from dsr.people.sharing import Audience, Channel, Identity, identify, shareable
 from dsr.risk.models import RiskRating
 
 PACK = "pack"
 MINUTES = "minutes"
 MARKING = "OFFICIAL-SENSITIVE"
+PART_SIZE = 50  # people a printable page holds
 RESTRICTED_NOTE = (
     "Consent withdrawn: the record is restricted and no details about this person are included."
 )
@@ -144,6 +146,7 @@ class Pack:
     attendees: list[Attending]
     entries: list[Entry]
     withheld: int  # items the reader's door does not reach
+    seen: int  # items it reaches: all in `entries`, or a printable page's part of them
     previous_held_on: date | None = None
     previous_decisions: list[Earlier] = field(default_factory=list)
     previous_actions: list[ActionLine] = field(default_factory=list)
@@ -183,29 +186,47 @@ def minutes_ready(meeting: Meeting) -> bool:
     return meeting.status == MeetingStatus.FINISHED
 
 
-def build_pack(viewer: Viewer, meeting: Meeting, *, purpose: str) -> Pack:
+def build_pack(
+    viewer: Viewer, meeting: Meeting, *, purpose: str, part: Page[Any] | None = None
+) -> Pack:
     if not pack_ready(meeting):
         raise ValueError("The agenda has not been prepared")
-    return _build(viewer, meeting, kind=PACK, purpose=purpose)
+    return _build(viewer, meeting, kind=PACK, purpose=purpose, part=part)
 
 
-def build_minutes(viewer: Viewer, meeting: Meeting, *, purpose: str) -> Pack:
+def build_minutes(
+    viewer: Viewer, meeting: Meeting, *, purpose: str, part: Page[Any] | None = None
+) -> Pack:
     if not minutes_ready(meeting):
         raise ValueError("The meeting has not finished")
-    return _build(viewer, meeting, kind=MINUTES, purpose=purpose)
+    return _build(viewer, meeting, kind=MINUTES, purpose=purpose, part=part)
 
 
-def _build(viewer: Viewer, meeting: Meeting, *, kind: str, purpose: str) -> Pack:
+def printable_part(viewer: Viewer, meeting: Meeting, number: Any) -> Page[Any]:
+    """Which of the items the viewer sees a printable page holds, `PART_SIZE` at a time (a
+    page of counts, no one's data; the Word document holds them all). One query."""
+    seen, _ = reach(viewer, meeting)
+    return Paginator(range(seen), PART_SIZE).get_page(number)
+
+
+def _build(
+    viewer: Viewer, meeting: Meeting, *, kind: str, purpose: str, part: Page[Any] | None
+) -> Pack:
     audience = Audience.of(viewer, Channel.MEETING_PACK)
     minutes = kind == MINUTES
+    first = 1
     with viewer.one_event(purpose, exported=True):
-        items = list(
+        chosen = (
             AGENDA.list(viewer, purpose=purpose)
             .filter(meeting_id=meeting.pk, removed=False)
             .select_related("person", "referral", "rating")
             .annotate(keyworker_name=current_keyworker("person_id"))
             .order_by("position", "id")
         )
+        if part is not None and part.paginator.count:
+            first = part.start_index()
+            chosen = chosen[first - 1 : part.end_index()]
+        items = list(chosen)
         identities = {
             item.person_id: identify(item.person, audience) for item in items if item.person_id
         }
@@ -215,8 +236,9 @@ def _build(viewer: Viewer, meeting: Meeting, *, kind: str, purpose: str) -> Pack
         stays = {} if minutes else _stays(viewer, purpose, shared)
         entries = [
             _entry(number, item, identities, actions, stays, minutes=minutes)
-            for number, item in enumerate(items, start=1)
+            for number, item in enumerate(items, start=first)
         ]
+        seen, withheld = reach(viewer, meeting)
         built = Pack(
             kind=kind,
             meeting_id=meeting.pk,
@@ -231,9 +253,10 @@ def _build(viewer: Viewer, meeting: Meeting, *, kind: str, purpose: str) -> Pack
                 for a in meeting.attendees.select_related("user", "organisation")
             ],
             entries=entries,
-            withheld=withheld_count(viewer, meeting),
+            withheld=withheld,
+            seen=seen,
         )
-        if not minutes and meeting.previous_id is not None:
+        if not minutes and meeting.previous_id is not None and first == 1:
             _add_previous(viewer, purpose, meeting, built, audience)
     return built
 

@@ -39,8 +39,11 @@ def _page(request: HttpRequest, meeting_id: int, kind: str) -> HttpResponse:
             {"meeting": meeting, "kind": kind, "message": NOT_YET[kind]},
             status=404,
         )
-    built = build(viewer, meeting, purpose=f"meeting {kind} (printable page)")
-    return render(request, f"meetings/{kind}.jinja", {"meeting": meeting, "pack": built})
+    part = pack.printable_part(viewer, meeting, request.GET.get("page"))
+    built = build(viewer, meeting, purpose=f"meeting {kind} (printable page)", part=part)
+    return render(
+        request, f"meetings/{kind}.jinja", {"meeting": meeting, "pack": built, "part": part}
+    )
 
 
 def _document(request: HttpRequest, meeting_id: int, kind: str) -> HttpResponse:

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Paginator
+
 from dsr.actions.models import ActionStatus
 from dsr.actions.scoping import ACTIONS
 from dsr.core.access import Permission, allows
@@ -15,10 +17,11 @@ from dsr.hospital.scoping import ADMISSIONS
 from dsr.keywork.scoping import ALLOCATIONS
 from dsr.meetings.agenda import by_coordinator
 from dsr.meetings.models import AgendaItem, Attendee, Meeting, MeetingStatus
-from dsr.meetings.scoping import AGENDA, place_in_agenda, withheld_count
+from dsr.meetings.scoping import AGENDA, agenda_counts, place_in_agenda
 from dsr.people import sharing
 
 PURPOSE = "tracker meeting"
+PAGE_SIZE = 50  # agenda items a page
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,17 @@ def _agenda(viewer: Viewer, meeting: Meeting) -> Any:
     )
 
 
-def meeting_page(viewer: Viewer, meeting: Meeting) -> dict[str, Any]:
+def meeting_page(viewer: Viewer, meeting: Meeting, page_number: Any = None) -> dict[str, Any]:
+    """The meeting, and its agenda a page of `PAGE_SIZE` at a time (a place's agenda can
+    run to hundreds): the page's audited read names the people it shows."""
+    agenda = _agenda(viewer, meeting)
+    counts = agenda_counts(viewer, meeting)
+    paginator = Paginator(agenda.filter(removed=False), PAGE_SIZE)
+    paginator.count = counts.seen  # counted with the others: no query of its own
     with viewer.one_event(PURPOSE):
-        items = list(_agenda(viewer, meeting))
+        page = paginator.get_page(page_number)
+        items = list(page.object_list)
+        removed = list(agenda.filter(removed=True))
         previous_items: list[AgendaItem] = []
         still_open: list[Any] = []
         if meeting.previous_id is not None:
@@ -78,20 +89,20 @@ def meeting_page(viewer: Viewer, meeting: Meeting) -> dict[str, Any]:
                 .select_related("person", "owner_user", "owner_organisation")
                 .order_by("due_on", "id")
             )
-    on = [line(viewer, i) for i in items if not i.removed]
-    waiting = [entry.pk for entry in on if not entry.item.is_discussed]
-    off = [line(viewer, i) for i in items if i.removed]
     audience = sharing.Audience.of(viewer)
     return {
         "meeting": meeting,
         "attendees": list(
             Attendee.objects.filter(meeting=meeting).select_related("user", "organisation")
         ),
-        "on": on,
-        "off": off,
-        "discussed": sum(1 for entry in on if entry.item.is_discussed),
-        "next_to_discuss": waiting[0] if waiting else None,
-        "withheld": withheld_count(viewer, meeting),
+        "page": page,
+        "on": [line(viewer, i) for i in items],
+        "first_number": page.start_index(),
+        "seen": counts.seen,
+        "off": [line(viewer, i) for i in removed],
+        "discussed": counts.discussed,
+        "next_to_discuss": counts.next_to_discuss,
+        "withheld": counts.withheld,
         "previous": meeting.previous,
         "previous_items": [line(viewer, i) for i in previous_items],
         "still_open": [

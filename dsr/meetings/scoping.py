@@ -1,4 +1,4 @@
-"""The doors to tracker meetings' agendas (ADR 0009, ADR 0027).
+"""The doors to tracker meetings' agendas (ADR 0009, ADR 0025).
 
 A meeting itself (its date, place and attendees) is about no one: it is found within the
 URL's place, or 404. Its agenda items are care data: each is seen by whoever may see the
@@ -9,6 +9,7 @@ yet on the register by whoever may see the referral (referrals/scoping.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q
@@ -60,13 +61,47 @@ AGENDA: Door[AgendaItem] = Door(
 )
 
 
-def withheld_count(viewer: Viewer, meeting: Meeting) -> int:
-    """How many of a meeting's items the viewer's door does not reach: a number, never a
-    person (a partner's pack says that the rest of the agenda is not theirs). One query."""
+def reach(viewer: Viewer, meeting: Meeting) -> tuple[int, int]:
+    """How many of a meeting's items the viewer's door reaches, and how many it does not:
+    numbers, never a person (a partner's pack says that the rest of the agenda is not
+    theirs). One query."""
     counts = meeting.items.filter(removed=False).aggregate(
         live=Count("pk"), seen=Count("pk", filter=_items_for(viewer.membership))
     )
-    return int(counts["live"] - counts["seen"])
+    return int(counts["seen"]), int(counts["live"] - counts["seen"])
+
+
+@dataclass(frozen=True)
+class AgendaCounts:
+    """Numbers about a meeting's agenda as one viewer sees it: never a person."""
+
+    seen: int  # items on the agenda the viewer's door reaches
+    discussed: int  # of those, discussed
+    withheld: int  # items on the agenda it does not reach
+    next_to_discuss: int | None  # the first seen item still to discuss (its id)
+
+
+def agenda_counts(viewer: Viewer, meeting: Meeting) -> AgendaCounts:
+    """The agenda's numbers for a page that shows it a part at a time. Two queries."""
+    seen = _items_for(viewer.membership)
+    live = meeting.items.filter(removed=False)
+    counts = live.aggregate(
+        live=Count("pk"),
+        seen=Count("pk", filter=seen),
+        discussed=Count("pk", filter=seen & Q(discussed_at__isnull=False)),
+    )
+    waiting = (
+        live.filter(seen, discussed_at__isnull=True)
+        .order_by("position", "id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return AgendaCounts(
+        seen=int(counts["seen"]),
+        discussed=int(counts["discussed"]),
+        withheld=int(counts["live"] - counts["seen"]),
+        next_to_discuss=waiting,
+    )
 
 
 def team_of(viewer: Viewer) -> Any:

@@ -129,7 +129,7 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     return render(
         request,
         "meetings/meeting.jinja",
-        presenters.meeting_page(viewer, meeting),
+        presenters.meeting_page(viewer, meeting, request.GET.get("page")),
     )
 
 

@@ -497,3 +497,45 @@ def test_the_pack_and_minutes_take_as_many_queries_for_40_people_as_for_5(
     for route in routes:
         assert counts["few", route] == counts["many", route], route
         assert counts["many", route] <= 30, route
+
+
+def test_a_long_pack_prints_fifty_people_a_page_and_the_word_document_holds_them_all(
+    coordinator, place_a
+):
+    with on("2026-01-20"):
+        prepared(place_a, LAST)
+    with on("2026-02-20"):
+        for _ in range(120):
+            factories.make_person(place_a, rating="R")
+        meeting = prepared(place_a, MEETING)
+    order = list(
+        AgendaItem.objects.filter(meeting=meeting, removed=False)
+        .order_by("position", "id")
+        .values_list("person_id", flat=True)
+    )
+    assert len(order) == 120
+
+    def exported(route, **query):
+        before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+        response = coordinator.get(at(meeting, route), query)
+        event = AuditEvent.objects.get(id__gt=before, action="exported")
+        shown = set(AuditShown.objects.filter(event=event).values_list("person_id", flat=True))
+        return response, shown
+
+    with on("2026-02-26"):
+        response, shown = exported("meetings:pack")
+        body = html.unescape(response.content.decode())
+        assert "This page holds items 1 to 50 of 120" in body
+        assert "part 1 of 3; the Word document holds them all" in body
+        assert shown == set(order[:50])
+        assert "From the last meeting (2 February 2026)" in body
+        response, shown = exported("meetings:pack", page="3")
+        body = html.unescape(response.content.decode())
+        assert "This page holds items 101 to 120 of 120" in body
+        assert "From the last meeting" not in body  # the first part has it
+        assert '<ol class="nhsuk-list nhsuk-list--number" id="agenda-list" start="101">' in body
+        assert re.search(r">\s*101\. ", body)  # numbered as in the whole pack
+        assert shown == set(order[100:])
+        response, shown = exported("meetings:pack_docx")
+        assert shown == set(order)
+        assert "120. " in docx_text(response)

@@ -180,8 +180,42 @@ def test_the_agenda_page_reads_in_a_bounded_number_of_queries(coordinator, place
         return lambda: coordinator.get(url)
 
     read(few)()  # the navigation's My work count, kept a minute, is not the agenda's
-    assert count_queries(read(many)) == count_queries(read(few)) <= 18
+    assert count_queries(read(many)) == count_queries(read(few)) <= 19
     assert AgendaItem.objects.filter(meeting=many).count() >= 200
+
+
+@time_machine.travel(DAY)
+def test_a_long_agenda_is_shown_fifty_at_a_time_and_each_page_records_only_its_people(
+    coordinator, place_a
+):
+    from dsr.core.models import AuditEvent, AuditShown
+
+    people(place_a, *"RB" * 60)
+    meeting = prepared(place_a, date(2026, 3, 9))
+    url = meeting_at(meeting, "meetings:meeting")
+    order = list(
+        AgendaItem.objects.filter(meeting=meeting, removed=False)
+        .order_by("position", "id")
+        .values_list("person_id", flat=True)
+    )
+    assert len(order) == 120
+
+    def shown_on(page):
+        before = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+        body = coordinator.get(url, {"page": page}).content.decode()
+        event = AuditEvent.objects.get(id__gt=before, changes__page="tracker meeting")
+        return body, set(AuditShown.objects.filter(event=event).values_list("person_id", flat=True))
+
+    body, shown = shown_on(1)
+    assert "120 items. This page shows 1 to 50." in body
+    assert shown == set(order[:50])
+    assert "Page 2 of 3" in body
+    body, shown = shown_on(3)
+    assert "This page shows 101 to 120." in body
+    assert shown == set(order[100:])
+    assert "Page 2 of 3" in body and "Page 4" not in body
+    _, shown = shown_on("9999")  # past the end: the last page, as the register's list does
+    assert shown == set(order[100:])
 
 
 @time_machine.travel(DAY)

@@ -27,6 +27,7 @@ def _pack(entries: list[pack.Entry], **extra) -> pack.Pack:
         attendees=[pack.Attending(label=ODD, absent=False)],
         entries=entries,
         withheld=0,
+        seen=len(entries),
         **extra,
     )
 
