@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -88,33 +88,8 @@ def record(
         request_id=context.request_id,
     )
     # No savepoint: the event belongs to the caller's transaction, all or nothing.
-    with transaction.atomic(savepoint=False):
-        chain.append([event])
-        if shown:
-            _insert_shown(event.pk, shown)
+    chain.append([event], shown=shown)
     return event
-
-
-SHOWN_TABLE = AuditShown._meta.db_table
-
-
-def _insert_shown(event_id: int, people: list[int]) -> None:
-    """One row per person shown, in one statement and without a model per row: a register
-    page shows fifty people, and building fifty AuditShown objects cost more than the
-    insert (`make bench`)."""
-    people = [int(p) for p in people]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"INSERT INTO {SHOWN_TABLE} (event_id, person_id)"  # noqa: S608
-                " SELECT %s, unnest(%s::bigint[])",
-                [event_id, people],
-            )
-        else:
-            cursor.executemany(
-                f"INSERT INTO {SHOWN_TABLE} (event_id, person_id) VALUES (%s, %s)",  # noqa: S608
-                [(event_id, p) for p in people],
-            )
 
 
 def _jsonable(value: Any) -> Any:
