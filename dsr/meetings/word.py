@@ -10,8 +10,11 @@ person, each starting on a new page; actions as tables.
 
 from __future__ import annotations
 
+import functools
 import re
+import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 from typing import Any
@@ -21,7 +24,6 @@ from django.http import HttpResponse
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
-from lxml import etree
 
 from dsr.core import nhs_number
 from dsr.meetings.pack import MARKING, RESTRICTED_NOTE, ActionLine, Entry, Pack, rating_label
@@ -41,7 +43,6 @@ def _marking(paragraph: Any) -> None:
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 # Characters XML 1.0 cannot hold (control characters pasted from other systems): dropped,
 # as a Word document cannot carry them.
 NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -65,19 +66,16 @@ def _run(text: str, *, bold: bool = False) -> str:
 
 
 class Writer:
-    """The body as WordprocessingML text, parsed once at the end and put before the body's
-    section properties. python-docx's objects took about 20 ms a person (a style looked up,
-    the body scanned and a table's cells walked for each block): a pack of 1,550 people
-    outlasted the worker timeout (make bench). The styles are python-docx's default
-    template's, looked up once."""
+    """The body as WordprocessingML text, put into the template's package as it is written
+    out (`Template.package`). python-docx's objects took about 20 ms a person (a style
+    looked up, the body scanned and a table's cells walked for each block): a pack of 1,550
+    people outlasted the worker timeout (make bench); parsing the text into a tree to save
+    it through python-docx held the whole document in memory twice."""
 
-    STYLES = ("Title", "Heading 1", "Heading 2", "List Bullet", "Caption")
-
-    def __init__(self, document: Any) -> None:
-        self.document = document
-        self.ids = {name: document.styles[name].style_id for name in self.STYLES}
-        self.table_style = document.styles["Table Grid"].style_id
-        self.width = document._block_width.twips
+    def __init__(self, template: Template) -> None:
+        self.ids = template.styles
+        self.table_style = template.styles["Table Grid"]
+        self.width = template.width
         self.blocks: list[str] = []
 
     def para(self, text: str = "", style: str = "", *, new_page: bool = False) -> None:
@@ -131,14 +129,6 @@ class Writer:
             self.blocks.append(
                 f"<w:p>{_run(f'{key}: ', bold=True)}{_run(value or 'Not recorded')}</w:p>"
             )
-
-    def finish(self) -> None:
-        """Put the blocks into the document, before its closing section properties."""
-        body = etree.fromstring(f'<w:body xmlns:w="{W}">{"".join(self.blocks)}</w:body>')
-        end = self.document.element.body.sectPr
-        for block in list(body):
-            end.addprevious(block)
-        self.blocks = []
 
 
 def _person(doc: Writer, entry: Entry, *, minutes: bool) -> None:
@@ -218,12 +208,62 @@ def _nhs(number: str) -> str:
     return nhs_number.display(number) if number else ""
 
 
-def document_bytes(pack: Pack) -> bytes:
+STYLES = ("Title", "Heading 1", "Heading 2", "List Bullet", "Caption", "Table Grid")
+BODY = "DSR-BODY-GOES-HERE"
+
+
+@dataclass(frozen=True)
+class Template:
+    """python-docx's default document, marked in its page header and footer, as the parts
+    of its package; the body is a placeholder paragraph that each document replaces."""
+
+    parts: list[tuple[zipfile.ZipInfo, bytes]]
+    before: bytes  # word/document.xml up to the placeholder paragraph
+    after: bytes  # and after it
+    styles: dict[str, str]  # style name: id
+    width: int  # the text block's width, in twentieths of a point
+
+    def package(self, blocks: list[str]) -> bytes:
+        out = BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+            for info, data in self.parts:
+                if info.filename == "word/document.xml":
+                    with package.open(info.filename, "w") as body:
+                        body.write(self.before)
+                        for block in blocks:
+                            body.write(block.encode())
+                        body.write(self.after)
+                else:
+                    package.writestr(info, data)
+        return out.getvalue()
+
+
+@functools.cache
+def template() -> Template:
     document = Document()
-    doc = Writer(document)
     section = document.sections[0]
     _marking(section.header.paragraphs[0])
     _marking(section.footer.paragraphs[0])
+    document.add_paragraph(BODY)
+    saved = BytesIO()
+    document.save(saved)
+    with zipfile.ZipFile(saved) as package:
+        parts = [(info, package.read(info)) for info in package.infolist()]
+    xml = dict((info.filename, data) for info, data in parts)["word/document.xml"]
+    marker = xml.index(BODY.encode())
+    start = xml.rindex(b"<w:p>", 0, marker)
+    end = xml.index(b"</w:p>", marker) + len(b"</w:p>")
+    return Template(
+        parts=parts,
+        before=xml[:start],
+        after=xml[end:],
+        styles={name: document.styles[name].style_id for name in STYLES},
+        width=document._block_width.twips,
+    )
+
+
+def document_bytes(pack: Pack) -> bytes:
+    doc = Writer(template())
     doc.marking()
     doc.heading(f"{pack.title}: {_on(pack.held_on)}", level=0)
     doc.facts(
@@ -260,10 +300,7 @@ def document_bytes(pack: Pack) -> bytes:
     for entry in pack.entries:
         _person(doc, entry, minutes=pack.is_minutes)
     doc.marking()
-    doc.finish()
-    out = BytesIO()
-    document.save(out)
-    return out.getvalue()
+    return template().package(doc.blocks)
 
 
 def _previous(doc: Writer, pack: Pack) -> None:
