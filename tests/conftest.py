@@ -79,7 +79,7 @@ def signed_in_client(user) -> Client:
 
     device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="dsr.accounts.backends.SessionUserBackend")
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session[SIGNED_IN_AT] = time.time()

@@ -27,7 +27,7 @@ from dsr.core import audit, validation
 from dsr.core.access import IDP_MFA
 from dsr.core.models import AuditAction
 
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "dsr.accounts.backends.SessionUserBackend"
 
 
 def _context(request: HttpRequest, user: User | None, label: str = "") -> audit.Context:

@@ -4,18 +4,44 @@ Sessions live in the database, so any app server serves any session (docs/deploy
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.apps import apps
 from django.contrib import auth
 from django.contrib.sessions.backends.db import SessionStore as DBStore
+from django.core.exceptions import SuspiciousOperation
+from django.utils import timezone
 
 
 class SessionStore(DBStore):
+    """`loaded_user`: the user the session row names, read with it in one query, for the
+    authentication middleware (dsr/accounts/middleware.py); None when it names no one."""
+
+    loaded_user: Any = None
+
     @classmethod
     def get_model_class(cls) -> Any:
         # By name: the model names this store as its own, so neither imports the other.
         return apps.get_model("accounts", "UserSession")
+
+    def _get_session_from_db(self) -> Any:
+        # Django's own read of the row (expired or tampered sessions are none), with its
+        # user joined in: every signed-in page would otherwise read the user separately.
+        try:
+            row = (
+                self.model.objects.select_related("user")
+                .filter(session_key=self.session_key, expire_date__gt=timezone.now())
+                .get()
+            )
+        except (self.model.DoesNotExist, SuspiciousOperation) as e:
+            if isinstance(e, SuspiciousOperation):
+                logger = logging.getLogger(f"django.security.{e.__class__.__name__}")
+                logger.warning(str(e))
+            self._session_key = None
+            return None
+        self.loaded_user = row.user
+        return row
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
         instance: Any = super().create_model_instance(data)

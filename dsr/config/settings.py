@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dsr.accounts.backends.SessionUserMiddleware",  # Django's, one query fewer
     "django_otp.middleware.OTPMiddleware",
     "dsr.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -153,7 +153,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "dsr.accounts.backends.SessionUserBackend",  # the model backend (accounts/backends.py)
 ]
 PASSWORD_HASHERS = ["dsr.accounts.hashers.Argon2idHasher"]  # RFC 9106: t=3, m=64 MiB, p=4
 AUTH_PASSWORD_VALIDATORS = [
