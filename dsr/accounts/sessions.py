@@ -28,13 +28,14 @@ class SessionStore(DBStore):
     def _get_session_from_db(self) -> Any:
         # Django's own read of the row (expired or tampered sessions are none), with its
         # user joined in: every signed-in page would otherwise read the user separately.
+        model: Any = self.model  # accounts.UserSession
         try:
             row = (
-                self.model.objects.select_related("user")
+                model.objects.select_related("user")
                 .filter(session_key=self.session_key, expire_date__gt=timezone.now())
                 .get()
             )
-        except (self.model.DoesNotExist, SuspiciousOperation) as e:
+        except (model.DoesNotExist, SuspiciousOperation) as e:
             if isinstance(e, SuspiciousOperation):
                 logger = logging.getLogger(f"django.security.{e.__class__.__name__}")
                 logger.warning(str(e))

@@ -196,7 +196,7 @@ def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None) 
             " SELECT id, unnest(%s::bigint[]) FROM added)"
         )
         params.append(people)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in COLUMNS)
+    names = ", ".join(connection.ops.quote_name(str(f.column)) for f in COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH added AS (INSERT INTO {EVENTS} ({names}) VALUES "  # noqa: S608
