@@ -17,7 +17,7 @@ from dsr.hospital.scoping import ADMISSIONS
 from dsr.keywork.scoping import ALLOCATIONS
 from dsr.meetings.agenda import by_coordinator
 from dsr.meetings.models import AgendaItem, Attendee, Meeting, MeetingStatus
-from dsr.meetings.scoping import AGENDA, agenda_counts, place_in_agenda
+from dsr.meetings.scoping import AGENDA, agenda_counts, agenda_part, place_in_agenda
 from dsr.people import sharing
 
 PURPOSE = "tracker meeting"
@@ -65,11 +65,13 @@ def meeting_page(viewer: Viewer, meeting: Meeting, page_number: Any = None) -> d
     run to hundreds): the page's audited read names the people it shows."""
     agenda = _agenda(viewer, meeting)
     counts = agenda_counts(viewer, meeting)
-    paginator = Paginator(agenda.filter(removed=False), PAGE_SIZE)
-    paginator.count = counts.seen  # counted with the others: no query of its own
+    page = Paginator(range(counts.seen), PAGE_SIZE).get_page(page_number)  # counts only
+    start, stop = max(page.start_index() - 1, 0), page.end_index()
     with viewer.one_event(PURPOSE):
-        page = paginator.get_page(page_number)
-        items = list(page.object_list)
+        if counts.whole:  # found by the agenda's order, read through the door
+            items = list(agenda.filter(removed=False, pk__in=agenda_part(meeting, start, stop)))
+        else:
+            items = list(agenda.filter(removed=False)[start:stop])
         removed = list(agenda.filter(removed=True))
         previous_items: list[AgendaItem] = []
         still_open: list[Any] = []
