@@ -31,7 +31,7 @@ from dsr.core.door import Viewer
 from dsr.hospital.scoping import ADMISSIONS
 from dsr.keywork.scoping import current_keyworker
 from dsr.meetings.models import Meeting, MeetingStatus
-from dsr.meetings.scoping import AGENDA, reach
+from dsr.meetings.scoping import AGENDA, agenda_part, reach
 from dsr.people.sharing import Audience, Channel, Identity, identify, shareable
 from dsr.risk.models import RiskRating
 
@@ -205,8 +205,14 @@ def build_minutes(
 def printable_part(viewer: Viewer, meeting: Meeting, number: Any) -> Page[Any]:
     """Which of the items the viewer sees a printable page holds, `PART_SIZE` at a time (a
     page of counts, no one's data; the Word document holds them all). One query."""
-    seen, _ = reach(viewer, meeting)
+    seen, _ = _reach(viewer, meeting)
     return Paginator(range(seen), PART_SIZE).get_page(number)
+
+
+def _reach(viewer: Viewer, meeting: Meeting) -> tuple[int, int]:
+    """The agenda's numbers for this reader, counted once a request (the part and the
+    pack both need them)."""
+    return viewer.keep(("agenda reach", meeting.pk), lambda: reach(viewer, meeting))  # type: ignore[no-any-return]
 
 
 def _build(
@@ -215,6 +221,7 @@ def _build(
     audience = Audience.of(viewer, Channel.MEETING_PACK)
     minutes = kind == MINUTES
     first = 1
+    seen, withheld = _reach(viewer, meeting)
     with viewer.one_event(purpose, exported=True):
         chosen = (
             AGENDA.list(viewer, purpose=purpose)
@@ -225,7 +232,10 @@ def _build(
         )
         if part is not None and part.paginator.count:
             first = part.start_index()
-            chosen = chosen[first - 1 : part.end_index()]
+            if withheld:
+                chosen = chosen[first - 1 : part.end_index()]
+            else:  # the reader sees it all: the agenda's order finds the part (scoping.py)
+                chosen = chosen.filter(pk__in=agenda_part(meeting, first - 1, part.end_index()))
         items = list(chosen)
         identities = {
             item.person_id: identify(item.person, audience) for item in items if item.person_id
@@ -238,7 +248,6 @@ def _build(
             _entry(number, item, identities, actions, stays, minutes=minutes)
             for number, item in enumerate(items, start=first)
         ]
-        seen, withheld = reach(viewer, meeting)
         built = Pack(
             kind=kind,
             meeting_id=meeting.pk,
