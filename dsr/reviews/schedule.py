@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import F
+from django.db.models import Count, F, Window
 
 from dsr.actions.models import Action
 from dsr.actions.scoping import ACTIONS
@@ -236,7 +236,9 @@ def sections(viewer: Any) -> list[Section]:
     found = []
     with viewer.one_event(PURPOSE):  # the page is one read of everyone it shows
         for key, title, query, row in SECTIONS:
-            rows = [row(r) for r in query(viewer, PURPOSE)[:SHOWN]]
-            total = len(rows) if len(rows) < SHOWN else query(viewer, PURPOSE).count()
-            found.append(Section(key, title, rows, total))
+            # How many are due in all, counted by the query that finds the soonest: one
+            # query a section, not two (make bench: the counts were a third of the SQL).
+            soonest = list(query(viewer, PURPOSE).annotate(in_all=Window(Count("pk")))[:SHOWN])
+            total = soonest[0].in_all if soonest else 0
+            found.append(Section(key, title, [row(r) for r in soonest], total))
     return found
