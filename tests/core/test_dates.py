@@ -22,6 +22,13 @@ def test_today_is_the_date_in_london():
     assert dates.today() == date(2026, 7, 1)
 
 
+def test_today_in_winter_is_the_date_in_greenwich():
+    with time_machine.travel("2026-12-31 23:30:00+00:00", tick=False):
+        assert dates.today() == date(2026, 12, 31)
+    with time_machine.travel("2027-01-01 00:00:00+00:00", tick=False):
+        assert dates.today() == date(2027, 1, 1)
+
+
 def test_working_days_between_skips_weekends_and_bank_holidays():
     # Received Friday 19 December 2025: Monday 22nd is 1 working day on; Christmas Day,
     # Boxing Day and the weekend do not count, so Monday 29th is only the 4th.
