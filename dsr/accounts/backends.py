@@ -1,4 +1,5 @@
-"""The model backend, given the user the session row was read with (one query, not two).
+"""The model backend and the OTP middleware, given the user and the authenticator the
+session row was read with (one query, not three).
 
 Every signed-in page needs its user. The session store reads the session row with its user
 joined in (dsr/accounts/sessions.py `loaded_user`); while the authentication middleware
@@ -18,6 +19,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
 
 # Set only while `_user` runs: nothing carries from one request to the next.
 _LOADED: ContextVar[Any] = ContextVar("dsr_session_user", default=None)
@@ -47,3 +50,25 @@ class SessionUserMiddleware(AuthenticationMiddleware):
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
         request.user = SimpleLazyObject(lambda: _user(request))  # type: ignore[assignment]
+
+
+class SessionDeviceMiddleware(OTPMiddleware):
+    """django-otp's middleware, given the authenticator the session row was read with
+    when it is the one the session names. django-otp's own checks still decide: the device
+    must be the user's and confirmed, or the session is not verified (`_finalize_device`)."""
+
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
+        self._init_user_fields(user)
+        if user.is_authenticated:
+            named = request.session.get(DEVICE_ID_SESSION_KEY)
+            loaded = getattr(request.session, "loaded_device", None)
+            if not named:
+                device = None
+            elif loaded is not None and self._normalize_persistent_id(named) == (
+                loaded.persistent_id
+            ):
+                device = loaded
+            else:
+                device = self._device_from_persistent_id(named)
+            user.otp_device = self._finalize_device(request, user, device)
+        return user

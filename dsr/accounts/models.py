@@ -80,6 +80,18 @@ class UserSession(AbstractBaseSession):
     user = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.CASCADE, related_name="sessions"
     )
+    # The second factor that verified the session, read with the row (as its user is) for
+    # the OTP middleware (dsr/accounts/backends.py). A reference for that read, not a
+    # constraint: a device deleted while a session names it leaves the session to be
+    # refused by the middleware's own checks, never a failed save.
+    device = models.ForeignKey(
+        "otp_totp.TOTPDevice",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
 
     @classmethod
     def get_session_store_class(cls) -> Any:

@@ -12,6 +12,7 @@ from django.contrib import auth
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.core.exceptions import SuspiciousOperation
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
 
 
 class SessionStore(DBStore):
@@ -19,6 +20,7 @@ class SessionStore(DBStore):
     authentication middleware (dsr/accounts/middleware.py); None when it names no one."""
 
     loaded_user: Any = None
+    loaded_device: Any = None
 
     @classmethod
     def get_model_class(cls) -> Any:
@@ -31,7 +33,7 @@ class SessionStore(DBStore):
         model: Any = self.model  # accounts.UserSession
         try:
             row = (
-                model.objects.select_related("user")
+                model.objects.select_related("user", "device")
                 .filter(session_key=self.session_key, expire_date__gt=timezone.now())
                 .get()
             )
@@ -42,6 +44,7 @@ class SessionStore(DBStore):
             self._session_key = None
             return None
         self.loaded_user = row.user
+        self.loaded_device = row.device
         return row
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
@@ -51,7 +54,20 @@ class SessionStore(DBStore):
             instance.user_id = int(user_id) if user_id is not None else None
         except (TypeError, ValueError):
             instance.user_id = None
+        instance.device_id = _totp_device_id(data.get(DEVICE_ID_SESSION_KEY))
         return instance
+
+
+TOTP = "otp_totp.totpdevice/"
+
+
+def _totp_device_id(persistent_id: Any) -> int | None:
+    """The id of the authenticator app a session's persistent device id names, if it is one."""
+    if isinstance(persistent_id, str) and persistent_id.startswith(TOTP):
+        number = persistent_id.removeprefix(TOTP)
+        if number.isascii() and number.isdigit() and len(number) < 19:
+            return int(number)
+    return None
 
 
 def end_sessions(user_id: int) -> int:

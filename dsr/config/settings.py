@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "dsr.accounts.backends.SessionUserMiddleware",  # Django's, one query fewer
-    "django_otp.middleware.OTPMiddleware",
+    "dsr.accounts.backends.SessionDeviceMiddleware",  # django-otp's, one query fewer
     "dsr.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "dsr.work.navigation.FreshCountMiddleware",

@@ -76,3 +76,66 @@ def test_outside_a_request_the_backend_reads_the_user_by_id(cast):
     assert backends.SessionUserBackend().get_user(user.pk) == user
     User.objects.filter(pk=user.pk).update(is_active=False)
     assert backends.SessionUserBackend().get_user(user.pk) is None
+
+
+# The second factor, read with the session row ------------------------------------------
+
+DEVICES = "otp_totp_totpdevice"
+
+
+def _device_of(user):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.get(user=user)
+
+
+def test_a_signed_in_page_reads_its_second_factor_with_the_session(client_for, place_a):
+    client = client_for(Role.COORDINATOR)
+    client.get(at(place_a, "register:list"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(at(place_a, "register:list")).status_code == 200
+    assert not [q for q in queries.captured_queries if f'FROM "{DEVICES}"' in q["sql"]]
+    (session_read,) = [q["sql"] for q in queries.captured_queries if "usersession" in q["sql"]]
+    assert f'JOIN "{DEVICES}"' in session_read
+
+
+def test_an_authenticator_unconfirmed_in_the_database_no_longer_verifies_the_session(
+    client_for, cast, place_a
+):
+    client = client_for(Role.COORDINATOR)
+    assert client.get(at(place_a, "register:list")).status_code == 200
+    type(_device_of(cast[Role.COORDINATOR])).objects.filter(user=cast[Role.COORDINATOR]).update(
+        confirmed=False
+    )
+    assert client.get(at(place_a, "register:list")).status_code == 302
+
+
+def test_an_authenticator_deleted_or_moved_to_another_user_no_longer_verifies_it(
+    client_for, cast, place_a
+):
+    keyworker = client_for(Role.KEYWORKER)
+    coordinator = client_for(Role.COORDINATOR)
+    device = _device_of(cast[Role.COORDINATOR])
+    type(device).objects.filter(pk=device.pk).update(user=cast[Role.VIEWER])
+    assert coordinator.get(at(place_a, "register:list")).status_code == 302
+    _device_of(cast[Role.KEYWORKER]).delete()  # the session row still names it
+    assert keyworker.get(at(place_a, "register:list")).status_code == 302
+    assert keyworker.get(at(place_a, "register:list")).status_code == 302  # and saves
+
+
+@pytest.mark.parametrize(
+    "named, found",
+    [
+        ("otp_totp.totpdevice/12", 12),
+        ("otp_totp.totpdevice/١٢", None),  # non-ASCII digits name no row
+        ("otp_totp.totpdevice/" + "9" * 40, None),
+        ("otp_static.staticdevice/12", None),
+        ("otp_totp.totpdevice/-1", None),
+        (None, None),
+        (12, None),
+    ],
+)
+def test_only_an_authenticator_apps_plain_id_is_carried_on_the_session_row(named, found):
+    from dsr.accounts.sessions import _totp_device_id
+
+    assert _totp_device_id(named) == found
