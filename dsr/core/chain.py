@@ -190,12 +190,12 @@ def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None) 
         params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in COLUMNS]
     params += [head.length, head.head, head.key_id, head.seal, head.pk]
     also = ""
-    if people:
+    if people:  # the last event's: a key rotation may go before it in the same append
         also = (
             f", shown AS (INSERT INTO {SHOWN} (event_id, person_id)"  # noqa: S608
-            " SELECT id, unnest(%s::bigint[]) FROM added)"
+            " SELECT id, unnest(%s::bigint[]) FROM added WHERE seq = %s)"
         )
-        params.append(people)
+        params += [people, events[-1].seq]
     names = ", ".join(connection.ops.quote_name(str(f.column)) for f in COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(

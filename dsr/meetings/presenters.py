@@ -99,7 +99,6 @@ def meeting_page(viewer: Viewer, meeting: Meeting, page_number: Any = None) -> d
         ),
         "page": page,
         "on": [line(viewer, i) for i in items],
-        "first_number": page.start_index(),
         "seen": counts.seen,
         "off": [line(viewer, i) for i in removed],
         "discussed": counts.discussed,

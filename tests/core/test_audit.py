@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, connections, transaction
 
 from dsr.core import audit, chain
-from dsr.core.models import AuditAction, AuditChain, AuditEvent
+from dsr.core.models import AuditAction, AuditChain, AuditEvent, AuditShown
 from dsr.core.verify import verify
 from dsr.people import services
 from tests import factories
@@ -106,6 +106,25 @@ def test_a_new_key_is_recorded_in_the_chain_and_old_events_still_verify(place_a,
     # a server that has lost the old key cannot vouch for the old events, and says so
     settings.AUDIT_KEYS = ["2027:a-brand-new-audit-key-" + "y" * 32]
     assert any("key this server does not hold" in p.kind for p in verify().problems)
+
+
+def test_a_list_read_just_after_a_new_key_names_its_people_once_on_itself(place_a, settings):
+    people = [factories.make_person(place_a).pk for _ in range(2)]
+    settings.AUDIT_KEYS = [*settings.AUDIT_KEYS, "2027:a-brand-new-audit-key-" + "y" * 32]
+    listed = audit.record_listed(
+        context=SYSTEM,
+        page="register",
+        object_type="Person",
+        person_ids=people,
+        place_id=place_a.pk,
+    )
+    rotation = AuditEvent.objects.get(action="key_rotated", chain=chain.chain_for(place_a.pk))
+    assert rotation.seq == listed.seq - 1  # the rotation went first, in the same append
+    assert sorted(
+        AuditShown.objects.filter(event=listed).values_list("person_id", flat=True)
+    ) == sorted(people)
+    assert not AuditShown.objects.filter(event=rotation).exists()
+    assert verify().intact
 
 
 @pytest.mark.django_db(transaction=True)
