@@ -16,8 +16,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 
 
 class SessionStore(DBStore):
-    """`loaded_user`: the user the session row names, read with it in one query, for the
-    authentication middleware (dsr/accounts/middleware.py); None when it names no one."""
+    """`loaded_user` and `loaded_device`: the user the session row names and the
+    authenticator that verified it, read with the row in one query, for the authentication
+    and OTP middleware (dsr/accounts/backends.py); None when it names none."""
 
     loaded_user: Any = None
     loaded_device: Any = None
@@ -29,7 +30,8 @@ class SessionStore(DBStore):
 
     def _get_session_from_db(self) -> Any:
         # Django's own read of the row (expired or tampered sessions are none), with its
-        # user joined in: every signed-in page would otherwise read the user separately.
+        # user and authenticator joined in: every signed-in page would otherwise read each
+        # separately.
         model: Any = self.model  # accounts.UserSession
         try:
             row = (

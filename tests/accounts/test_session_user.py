@@ -1,7 +1,8 @@
-"""The session and its user read in one query (dsr/accounts/backends.py), with Django's own
-checks still deciding who is signed in: an account made inactive or a password changed
-behind the session's back signs it out on its next page; a session signed in by a backend
-no longer configured is no one's."""
+"""The session, its user and its authenticator read in one query (dsr/accounts/backends.py),
+with Django's and django-otp's own checks still deciding who is signed in: an account made
+inactive or a password changed behind the session's back signs it out on its next page; a
+session signed in by a backend no longer configured is no one's; an authenticator
+unconfirmed, deleted or moved to another user no longer verifies the session."""
 
 from __future__ import annotations
 
