@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +30,21 @@ SYSTEM = "system"
 LEGACY = "legacy"  # events written before chains were keyed and split (plain SHA-256)
 
 
-def chain_for(place_id: int | None) -> str:
-    return f"place:{place_id}" if place_id is not None else SYSTEM
+def chain_for(place_id: int | None, lane: int | None = None) -> str:
+    """The chain a process writes a place's events to: one of the place's lanes
+    (`AUDIT_CHAIN_LANES`), chosen by the process, so that the workers serving one busy place
+    do not all queue on one chain's head. Each lane is a whole chain: keyed, sealed,
+    checkpointed and verified like any other. Events with no place: the system chain."""
+    if place_id is None:
+        return SYSTEM
+    if lane is None:
+        lane = os.getpid() % max(1, settings.AUDIT_CHAIN_LANES)
+    return f"place:{place_id}" if lane == 0 else f"place:{place_id}.{lane}"
+
+
+def belongs(key: str, place_id: int | None) -> bool:
+    """Whether a chain is one that holds this place's events (any of its lanes)."""
+    return key.split(".", 1)[0] == chain_for(place_id, lane=0)
 
 
 @dataclass(frozen=True)

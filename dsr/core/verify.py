@@ -117,7 +117,7 @@ def _walk(key: str, signer: chain.Keys, problems: list[Problem]) -> tuple[int, s
             intact = True
         else:
             intact = chain.signature(event, signer.by_id[event.key_id]) == event.hash
-            if chain.chain_for(event.place_id) != key:
+            if not chain.belongs(key, event.place_id):
                 problems.append(Problem(key, MOVED, event.id))
         if not intact:
             keyless = not legacy and _keyless(event) == event.hash

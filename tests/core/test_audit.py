@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection, connections, transaction
 
 from dsr.core import audit, chain
 from dsr.core.models import AuditAction, AuditChain, AuditEvent, AuditShown
-from dsr.core.verify import verify
+from dsr.core.verify import verify, write_checkpoint
 from dsr.people import services
 from tests import factories
 from tests.factories import SYSTEM
@@ -40,6 +40,47 @@ def test_each_place_has_its_own_chain_and_events_without_a_place_the_system_chai
             AuditEvent.objects.filter(chain=key).order_by("seq").values_list("seq", flat=True)
         )
         assert seqs == list(range(1, length + 1)), key
+
+
+def test_a_places_events_spread_over_its_lanes_each_a_whole_verified_chain(
+    place_a, place_b, monkeypatch, settings, tmp_path
+):
+    """Processes writing for one place append to its lanes (AUDIT_CHAIN_LANES), so they do
+    not all queue on one head; each lane is a chain of its own, checkpointed and verified."""
+    settings.AUDIT_CHAIN_LANES = 4
+    for pid in (8, 9, 10, 11, 12):  # five processes: lanes 0, 1, 2, 3 and 0 again
+        monkeypatch.setattr(chain.os, "getpid", lambda pid=pid: pid)
+        audit.record(
+            context=SYSTEM, action=AuditAction.VIEWED, object_type="Test", place_id=place_a.pk
+        )
+    written = AuditEvent.objects.filter(object_type="Test").order_by("id")
+    base = f"place:{place_a.pk}"
+    assert [e.chain for e in written] == [base, f"{base}.1", f"{base}.2", f"{base}.3", base]
+    lanes = set(AuditChain.objects.filter(key__startswith=base).values_list("key", flat=True))
+    assert lanes == {base, f"{base}.1", f"{base}.2", f"{base}.3"}
+    assert all(chain.belongs(key, place_a.pk) for key in lanes)
+    assert not any(chain.belongs(key, place_b.pk) for key in lanes)
+    points = tmp_path / "checkpoints.jsonl"
+    assert lanes <= {p["chain"] for p in write_checkpoint(points)}
+    assert verify(points).intact
+
+
+def test_one_lane_a_place_keeps_a_single_chain(place_a, monkeypatch, settings):
+    settings.AUDIT_CHAIN_LANES = 1
+    for pid in (5, 6, 7):
+        monkeypatch.setattr(chain.os, "getpid", lambda pid=pid: pid)
+        assert chain.chain_for(place_a.pk) == f"place:{place_a.pk}"
+
+
+def test_an_event_filed_in_another_places_lane_is_caught(place_a, place_b, monkeypatch):
+    monkeypatch.setattr(chain.os, "getpid", lambda: 1)
+    event = audit.record(
+        context=SYSTEM, action=AuditAction.VIEWED, object_type="Test", place_id=place_a.pk
+    )
+    assert event.chain == f"place:{place_a.pk}.1"
+    assert chain.belongs(event.chain, place_a.pk)
+    assert not chain.belongs(event.chain, place_b.pk)
+    assert not chain.belongs(f"place:{place_a.pk}0.1", place_a.pk)  # not a prefix match
 
 
 def test_verify_audit_command_succeeds_on_an_intact_trail(place_a, capsys):
