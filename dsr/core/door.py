@@ -185,6 +185,7 @@ class Door(Generic[M]):
         related: Sequence[str] = (),
         about_people: bool = True,
         admit: Callable[[Viewer, Any, str], str] | None = None,
+        viewers_place: bool = False,
     ) -> None:
         self.model = model
         self.object_type = model.__name__
@@ -199,6 +200,10 @@ class Door(Generic[M]):
         # viewer for this purpose ("" when it is not): a withdrawn-consent person's pages go
         # to coordinators only (people/sharing.py).
         self._admit = admit
+        # True: a record's `place` is always the viewer's (the scope says so), so `get`
+        # gives it the place the viewer's membership already holds, with its settings,
+        # rather than reading them again with the record.
+        self._viewers_place = viewers_place
         DOORS[model] = self
 
     def person_of(self, obj: Any) -> int | None:
@@ -248,10 +253,15 @@ class Door(Generic[M]):
         permission: access.Permission | None = None,
     ) -> M:
         """One record the viewer may see (and, given `permission`, act on), audited `viewed`."""
-        obj = self._scoped(viewer).filter(pk=pk).select_related(*self._related).first()
+        found = self._scoped(viewer).filter(pk=pk)
+        if self._related or not self._viewers_place:  # no names: every required relation
+            found = found.select_related(*self._related)
+        obj = found.first()
         if obj is None:
             self._deny_if_exists(viewer, pk)
             raise Http404("Not found")
+        if self._viewers_place and obj.place_id == viewer.membership.place_id:
+            obj.place = viewer.membership.place
         if permission is not None and not access.allows(viewer.membership, permission, obj):
             viewer.deny(
                 reason=f"object rule: {permission}",

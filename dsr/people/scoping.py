@@ -65,8 +65,8 @@ PEOPLE: Door[Person] = Door(
     Person,
     scope=people_for,
     person="pk",
-    related=["place__settings"],
     admit=sharing.withheld,
+    viewers_place=True,  # people_for: the viewer's place only
 )
 NETWORK: Door[NetworkMember] = Door(
     NetworkMember,

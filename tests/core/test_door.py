@@ -281,3 +281,18 @@ def test_a_page_of_several_lists_is_one_read_of_everyone_it_showed(client_for, c
     assert len(listed) == 1
     assert {flagged.pk, owned.pk} <= set(listed[0].changes["shown"])
     assert AuditShown.objects.filter(event=listed[0], person_id=owned.pk).exists()
+
+
+def test_a_person_comes_with_the_place_their_viewer_already_holds(cast, place_a, person_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    membership = Membership.objects.select_related("place__settings").get(
+        user=cast[Role.COORDINATOR]
+    )
+    viewer = Viewer.acting_for(membership, label="t")
+    with CaptureQueriesContext(connection) as queries:
+        person = PEOPLE.get(viewer, person_a.pk, purpose="record")
+        person.place.settings  # noqa: B018 - read: nothing more is asked of the database
+    assert person.place is membership.place
+    assert not [q for q in queries.captured_queries if "places_place" in q["sql"]]
