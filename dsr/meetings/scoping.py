@@ -61,14 +61,23 @@ AGENDA: Door[AgendaItem] = Door(
 )
 
 
-def reach(viewer: Viewer, meeting: Meeting) -> tuple[int, int]:
-    """How many of a meeting's items the viewer's door reaches, and how many it does not:
-    numbers, never a person (a partner's pack says that the rest of the agenda is not
-    theirs). One query."""
+def _counted(viewer: Viewer, meeting: Meeting) -> dict[str, int]:
+    """How many items are on the agenda, how many of them the viewer's door reaches, and how
+    many of those were discussed: numbers, never a person. One query."""
+    seen = _items_for(viewer.membership)
     counts = meeting.items.filter(removed=False).aggregate(
-        live=Count("pk"), seen=Count("pk", filter=_items_for(viewer.membership))
+        live=Count("pk"),
+        seen=Count("pk", filter=seen),
+        discussed=Count("pk", filter=seen & Q(discussed_at__isnull=False)),
     )
-    return int(counts["seen"]), int(counts["live"] - counts["seen"])
+    return {key: int(value) for key, value in counts.items()}
+
+
+def reach(viewer: Viewer, meeting: Meeting) -> tuple[int, int]:
+    """How many of a meeting's items the viewer's door reaches, and how many it does not
+    (a partner's pack says that the rest of the agenda is not theirs). One query."""
+    counts = _counted(viewer, meeting)
+    return counts["seen"], counts["live"] - counts["seen"]
 
 
 @dataclass(frozen=True)
@@ -88,20 +97,16 @@ class AgendaCounts:
 
 def agenda_counts(viewer: Viewer, meeting: Meeting) -> AgendaCounts:
     """The agenda's numbers for a page that shows it a part at a time. Two queries."""
-    seen = _items_for(viewer.membership)
+    counts = _counted(viewer, meeting)
     live = meeting.items.filter(removed=False)
-    counts = live.aggregate(
-        live=Count("pk"),
-        seen=Count("pk", filter=seen),
-        discussed=Count("pk", filter=seen & Q(discussed_at__isnull=False)),
-    )
     # A viewer who sees the whole agenda: its order alone finds the next (the visibility
     # rule costs a look at each item's person: make bench, 1,500 items).
-    waiting = live if counts["seen"] == counts["live"] else live.filter(seen)
+    whole = counts["seen"] == counts["live"]
+    waiting = live if whole else live.filter(_items_for(viewer.membership))
     return AgendaCounts(
-        seen=int(counts["seen"]),
-        discussed=int(counts["discussed"]),
-        withheld=int(counts["live"] - counts["seen"]),
+        seen=counts["seen"],
+        discussed=counts["discussed"],
+        withheld=counts["live"] - counts["seen"],
         next_to_discuss=waiting.filter(discussed_at__isnull=True)
         .order_by("position", "id")
         .values_list("pk", flat=True)
