@@ -9,11 +9,11 @@ from django.db.models import Count, Exists, OuterRef, Q
 
 from dsr.actions.models import Action, ActionUpdate
 from dsr.core.door import Door
-from dsr.people.scoping import visible
+from dsr.people.scoping import follows_person, visible
 
 ACTIONS: Door[Action] = Door(
     Action,
-    scope=lambda m: Action.objects.filter(visible(m, own_place="place_id")),
+    **follows_person(Action, own_place="place_id"),
     related=["person", "owner_user", "owner_organisation"],
 )
 ACTION_UPDATES: Door[ActionUpdate] = Door(

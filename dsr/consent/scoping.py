@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from dsr.consent.models import Consent, Withdrawal
 from dsr.core.door import Door
-from dsr.people.scoping import visible
+from dsr.people.scoping import follows_person
 
 CONSENTS: Door[Consent] = Door(
     Consent,
-    scope=lambda m: Consent.objects.filter(visible(m, own_place="place_id")),
+    **follows_person(Consent, own_place="place_id"),
     related=["person"],
 )
 WITHDRAWALS: Door[Withdrawal] = Door(
     Withdrawal,
-    scope=lambda m: Withdrawal.objects.filter(visible(m, own_place="place_id")),
+    **follows_person(Withdrawal, own_place="place_id"),
     related=["person"],
 )

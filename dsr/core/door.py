@@ -9,7 +9,9 @@ viewer may see (place, role, care network) and records the read in the same call
 - `door.list(viewer, purpose=...)`: a queryset to filter, sort and paginate; when its rows
   are fetched, the people they concern are audited `listed` (one event for the fetch).
 - `door.about(viewer, person, purpose=...)`: the records about one person already read
-  through a door, audited `viewed` against that person.
+  through a door, audited `viewed` against that person. When that person is the very
+  object the people door gave this viewer, a door with an `about_scope` applies it: the
+  same rule with the person's part (their place, their care network) taken as checked.
 
 A person is recorded once per purpose in a request, so a page composed of panels (the
 person page) leaves one event, however many doors it reads through.
@@ -44,6 +46,9 @@ class Viewer:
     recorded: set[tuple[str, int | str]] = field(default_factory=set)
     # What this request has read already and will read again (panels that share a list).
     kept: dict[Any, Any] = field(default_factory=dict)
+    # The people the people door gave this viewer (`Door.get`), by id: the very objects,
+    # so that `Door.about` may apply a rule it has already checked (`about_scope`).
+    people: dict[int, Any] = field(default_factory=dict)
     # Inside `one_event`: what the lists fetched showed, written as one event at its end.
     _batch: dict[str, Any] | None = None
 
@@ -186,6 +191,7 @@ class Door(Generic[M]):
         about_people: bool = True,
         admit: Callable[[Viewer, Any, str], str] | None = None,
         viewers_place: bool = False,
+        about_scope: Callable[[Any, Any], models.QuerySet[M]] | None = None,
     ) -> None:
         self.model = model
         self.object_type = model.__name__
@@ -204,6 +210,11 @@ class Door(Generic[M]):
         # gives it the place the viewer's membership already holds, with its settings,
         # rather than reading them again with the record.
         self._viewers_place = viewers_place
+        # `about_scope(membership, person)`: the scope's rule for the records about one
+        # person whom the people door has given this viewer, with what that door checked
+        # (the person's place and care network) taken as read rather than joined again:
+        # the same rows, one join fewer for each panel of the person page (ADR 0027).
+        self._about_scope = about_scope
         DOORS[model] = self
 
     def person_of(self, obj: Any) -> int | None:
@@ -238,10 +249,13 @@ class Door(Generic[M]):
     def about(self, viewer: Viewer, person: Any, *, purpose: str, **within: Any) -> Any:
         """The records about `person` (got through a door), audited against that person;
         `within` narrows them further (the updates of one action)."""
-        return (
-            self._scoped(viewer)
-            .filter(**{self._person: person.pk}, **within)
-            .audited(Read(self, viewer, purpose, person_id=person.pk))
+        found: Any
+        if self._about_scope is not None and viewer.people.get(person.pk) is person:
+            found = self._about_scope(viewer.membership, person)
+        else:
+            found = self._scoped(viewer)
+        return found.filter(**{self._person: person.pk}, **within).audited(
+            Read(self, viewer, purpose, person_id=person.pk)
         )
 
     def get(
@@ -276,6 +290,8 @@ class Door(Generic[M]):
             )
             raise Http404("Not found")
         self.record_view(viewer, self.person_of(obj), purpose, obj=obj)
+        if self._person == "pk":  # the people door: this viewer may see this person
+            viewer.people[obj.pk] = obj
         return obj
 
     def record_view(self, viewer: Viewer, person_id: int | None, purpose: str, *, obj: Any) -> None:

@@ -16,7 +16,12 @@ VISITS_SHOWN = 10
 def _hospital(viewer: Any, person: Any) -> dict[str, Any]:
     stays = list(ADMISSIONS.about(viewer, person, purpose=PURPOSE)[:STAYS])
     current = next((s for s in stays if s.is_current), None)
-    visits = list(VISITS.about(viewer, person, purpose=PURPOSE)[:VISITS_SHOWN]) if stays else []
+    # The visits of the current stay (none is read for a person who is not in hospital).
+    visits = (
+        list(VISITS.about(viewer, person, purpose=PURPOSE, admission=current)[:VISITS_SHOWN])
+        if current is not None
+        else []
+    )
     latest = stays[0] if stays else None
     red_until = None
     if latest is not None and not latest.is_current:
@@ -26,7 +31,7 @@ def _hospital(viewer: Any, person: Any) -> dict[str, Any]:
     return {
         "current": current,
         "earlier": [s for s in stays if not s.is_current],
-        "visits": [v for v in visits if current is not None and v.admission_id == current.pk],
+        "visits": visits,
         "latest": latest,
         "red_until": red_until,
     }

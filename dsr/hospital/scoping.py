@@ -9,16 +9,16 @@ from django.db.models import Exists, OuterRef, Q
 
 from dsr.core.door import Door
 from dsr.hospital.models import Admission, OversightVisit
-from dsr.people.scoping import visible
+from dsr.people.scoping import follows_person
 
 ADMISSIONS: Door[Admission] = Door(
     Admission,
-    scope=lambda m: Admission.objects.filter(visible(m, own_place="place_id")),
+    **follows_person(Admission, own_place="place_id"),
     related=["person", "person__place__settings"],
 )
 VISITS: Door[OversightVisit] = Door(
     OversightVisit,
-    scope=lambda m: OversightVisit.objects.filter(visible(m, own_place="place_id")),
+    **follows_person(OversightVisit, own_place="place_id"),
     related=["admission", "person"],
 )
 

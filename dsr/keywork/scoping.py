@@ -9,16 +9,16 @@ from django.db.models import OuterRef, Subquery
 
 from dsr.core.door import Door
 from dsr.keywork.models import Allocation, Contact
-from dsr.people.scoping import visible
+from dsr.people.scoping import follows_person
 
 ALLOCATIONS: Door[Allocation] = Door(
     Allocation,
-    scope=lambda m: Allocation.objects.filter(visible(m, own_place="place_id")),
+    **follows_person(Allocation, own_place="place_id"),
     related=["person", "keyworker"],
 )
 CONTACTS: Door[Contact] = Door(
     Contact,
-    scope=lambda m: Contact.objects.filter(visible(m, own_place="place_id")),
+    **follows_person(Contact, own_place="place_id"),
 )
 
 

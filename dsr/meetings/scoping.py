@@ -19,6 +19,7 @@ from dsr.accounts.models import User
 from dsr.core.access import ACCESS, Permission
 from dsr.core.door import Door, Viewer
 from dsr.meetings.models import AgendaItem, Meeting
+from dsr.people import sharing
 from dsr.people.scoping import visible
 from dsr.referrals.scoping import REFERRALS
 
@@ -42,19 +43,34 @@ def get_meeting(viewer: Viewer, pk: Any) -> Meeting:
     return meeting
 
 
+def _about_referral(membership: Any) -> Q:
+    return Q(referral__isnull=False, meeting__place_id=membership.place_id) & Q(
+        referral__in=REFERRALS.within(membership)
+    )
+
+
 def _items_for(membership: Any) -> Q:
     about_person = Q(person__isnull=False) & visible(
         membership, person="person", own_place="meeting__place_id"
     )
-    about_referral = Q(referral__isnull=False, meeting__place_id=membership.place_id) & Q(
-        referral__in=REFERRALS.within(membership)
-    )
-    return about_person | about_referral
+    return about_person | _about_referral(membership)
+
+
+def _items_about(membership: Any, person: Any) -> Any:
+    """`_items_for` for the items about a person the people door has given the viewer
+    (core/door.py `about_scope`): the person's part of the rule holds already, so every
+    item of the place about them is seen, unless their details may not be shared with this
+    viewer, when only the items the referral's rule shows are."""
+    audience = sharing.Audience.of_membership(membership)
+    if person.place_id == membership.place_id and sharing.may_share(person, audience):
+        return AgendaItem.objects.filter(meeting__place_id=membership.place_id)
+    return AgendaItem.objects.filter(_about_referral(membership))
 
 
 AGENDA: Door[AgendaItem] = Door(
     AgendaItem,
     scope=lambda m: AgendaItem.objects.filter(_items_for(m)),
+    about_scope=_items_about,
     place="meeting__place_id",
     related=["meeting", "person", "referral"],
     about_people=False,

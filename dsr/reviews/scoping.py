@@ -10,12 +10,12 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from dsr.actions.models import ActionStatus
 from dsr.core import dates
 from dsr.core.door import Door
-from dsr.people.scoping import visible
+from dsr.people.scoping import follows_person, visible
 from dsr.reviews.models import LIVE, Cetr, Recommendation
 
 CETRS: Door[Cetr] = Door(
     Cetr,
-    scope=lambda m: Cetr.objects.filter(visible(m, own_place="place_id")),
+    **follows_person(Cetr, own_place="place_id"),
     related=["person", "person__place__settings", "admission", "task"],
 )
 RECOMMENDATIONS: Door[Recommendation] = Door(

@@ -8,25 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 from dsr.core.door import Door
-from dsr.people.scoping import visible
+from dsr.people.scoping import follows_person
 from dsr.risk.models import Rating, RatingContext, Review, Signal, SignificantEvent
 
 ABOUT_PERSON = "person__place_id"  # ratings, reviews and events have no place of their own
 
-RATINGS: Door[Rating] = Door(
-    Rating, scope=lambda m: Rating.objects.filter(visible(m)), place=ABOUT_PERSON
-)
-REVIEWS: Door[Review] = Door(
-    Review, scope=lambda m: Review.objects.filter(visible(m)), place=ABOUT_PERSON
-)
+RATINGS: Door[Rating] = Door(Rating, **follows_person(Rating), place=ABOUT_PERSON)
+REVIEWS: Door[Review] = Door(Review, **follows_person(Review), place=ABOUT_PERSON)
 EVENTS: Door[SignificantEvent] = Door(
     SignificantEvent,
-    scope=lambda m: SignificantEvent.objects.filter(visible(m)),
+    **follows_person(SignificantEvent),
     place=ABOUT_PERSON,
 )
-SIGNALS: Door[Signal] = Door(
-    Signal, scope=lambda m: Signal.objects.filter(visible(m, own_place="place_id"))
-)
+SIGNALS: Door[Signal] = Door(Signal, **follows_person(Signal, own_place="place_id"))
 
 
 def open_signal_explanations(place_id: int) -> list[tuple[int, str]]:

@@ -204,3 +204,34 @@ def test_pages_of_a_stay_open_for_a_coordinator(coordinator, place_a, name):
     with time_machine.travel(MONDAY):
         stay = admit(factories.make_person(place_a))
         assert coordinator.get(at(stay, name)).status_code == 200
+
+
+def test_the_person_page_shows_the_visits_of_the_current_stay_only(coordinator, place_a):
+    """However many visits earlier stays had, the current stay's are shown; once the person
+    is discharged no visit is listed (and none is read)."""
+    with time_machine.travel("2026-01-20 10:00:00+00:00"):
+        person = factories.make_person(place_a)
+        first = admit(person, admitted_on=date(2026, 1, 2))
+        for day in range(2, 14):  # more than the panel lists
+            hospital.record_visit(
+                admission=first,
+                visited_on=date(2026, 1, day),
+                visited_by="Ms Earlierstay",
+                findings="F",
+                by=SYSTEM,
+            )
+        discharge(first, on=date(2026, 1, 14))
+    with time_machine.travel(MONDAY):
+        stay = admit(person, admitted_on=date(2026, 2, 27))
+        hospital.record_visit(
+            admission=stay,
+            visited_on=date(2026, 3, 1),
+            visited_by="Mr Currentstay",
+            findings="F",
+            by=SYSTEM,
+        )
+        page = coordinator.get(at(person, "register:person")).content.decode()
+        assert "Mr Currentstay" in page and "Ms Earlierstay" not in page
+        discharge(stay, on=date(2026, 3, 2))
+        page = coordinator.get(at(person, "register:person")).content.decode()
+        assert 'id="oversight-visits"' not in page
