@@ -17,23 +17,35 @@ from tests import factories
 def _reset_past_the_truncate_triggers():
     """Transactional tests end with Django's flush, a TRUNCATE of every table, which the
     care and audit tables refuse (ADR 0012). The test database, and only it, is reset past
-    them: django-pgtrigger's `ignore`, around the flush alone. Application code never calls
-    it (tests/core/test_immutability.py)."""
-    import pgtrigger
+    them: the flush's transaction first sets django-pgtrigger's `pgtrigger.ignore` to the
+    TRUNCATE triggers (what `pgtrigger.ignore` does, as a statement of its own: with
+    parameters bound on the server, its way of prefixing every statement cannot run).
+    Application code never ignores a trigger (tests/core/test_immutability.py)."""
     from django.apps import apps
+    from django.db import transaction
     from django.db.backends.postgresql.operations import DatabaseOperations
 
-    truncate_triggers = [
-        f"{model._meta.label}:{trigger.name}"
+    ignored = [
+        name
         for model in apps.get_models()
         for trigger in getattr(model._meta, "triggers", [])
         if "TRUNCATE" in str(trigger.operation)
+        # django-pgtrigger matches either form (its `ignore` sets both)
+        for name in (f"{model._meta.db_table}:{trigger.get_pgid(model)}", trigger.get_pgid(model))
     ]
     original = DatabaseOperations.execute_sql_flush
 
     def execute_sql_flush(self, sql_list):  # type: ignore[no-untyped-def]
-        with pgtrigger.ignore(*truncate_triggers):
-            return original(self, sql_list)
+        connection = self.connection
+        with (
+            transaction.atomic(using=connection.alias, savepoint=False),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(
+                "SELECT set_config('pgtrigger.ignore', %s, true)", ["{" + ",".join(ignored) + "}"]
+            )
+            for sql in sql_list:
+                cursor.execute(sql)
 
     DatabaseOperations.execute_sql_flush = execute_sql_flush
     yield

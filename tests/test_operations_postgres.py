@@ -269,3 +269,20 @@ def test_two_app_servers_share_sessions_and_keep_the_audit_chains_whole(tmp_path
     positions = set(created.values_list("chain", "seq"))
     assert len(positions) == 24  # one position each in one of the place's chains (its lanes)
     assert all(chain.belongs(key, place.pk) for key, _ in positions)
+
+
+def test_a_statement_run_again_on_a_connection_is_parsed_and_planned_once_for_it():
+    """DB_PREPARE_THRESHOLD (default 2): parameters go apart from the statement, and one the
+    connection has run twice is kept prepared, whatever the parameters (docs/deploy.md)."""
+    from dsr.people.models import Person
+
+    place = factories.make_place()
+    people = [factories.make_person(place) for _ in range(3)]
+    for person in people:  # three people: the same statement with three parameters
+        assert Person.objects.filter(pk=person.pk).count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['SELECT COUNT(*) AS "__count" FROM "people_person" WHERE "people_person"."id" = $1'],
+        )
+        assert cursor.fetchone()[0] == 1

@@ -45,6 +45,18 @@ HEALTH = (
 )
 
 
+def test_postgresql_binds_parameters_on_the_server_unless_turned_off():
+    show = (
+        "from django.conf import settings\n"
+        "o = settings.DATABASES['default']['OPTIONS']\n"
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))\n"
+    )
+    url = "postgres://dsr@127.0.0.1:1/dsr"  # settings only: nothing connects
+    assert run_python(show, DATABASE_URL=url).stdout.split() == ["True", "2"]
+    off = run_python(show, DATABASE_URL=url, DB_PREPARE_THRESHOLD="0")
+    assert off.stdout.split() == ["None", "None"], off.stderr
+
+
 # --- Health ---------------------------------------------------------------------------------
 
 

@@ -149,6 +149,16 @@ else:
             f" -c random_page_cost={float(os.environ.get('DB_RANDOM_PAGE_COST', 1.1))}"
         )
     }
+    prepare_after = int(os.environ.get("DB_PREPARE_THRESHOLD", 2))
+    if prepare_after > 0:
+        # Parameters sent apart from the statement, and a statement a connection has run
+        # `prepare_after` times kept prepared on it: PostgreSQL parses and plans each of a
+        # page's statements once per connection, not on every request. 0 turns it off (a
+        # pooler in transaction mode without prepared-statement support): docs/deploy.md.
+        DATABASES["default"]["OPTIONS"] |= {
+            "server_side_binding": True,
+            "prepare_threshold": prepare_after,
+        }
 # A connection that died (a database restart) is replaced, not used for a 500.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -386,7 +386,9 @@ def prepare_agenda(*, meeting: Meeting, by: audit.Context) -> Meeting:
         for position, (_, item) in enumerate(ordered, start=1):
             item.position = position
             (kept if item.pk else fresh).append(item)
-        AgendaItem.objects.bulk_create(fresh)
+        # In batches: with parameters bound on the server, one statement holds at most
+        # 65,535 of them (a national agenda of thousands of items would be more).
+        AgendaItem.objects.bulk_create(fresh, batch_size=500)
         if kept:
             AgendaItem.objects.bulk_update(
                 kept,
