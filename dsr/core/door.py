@@ -213,7 +213,7 @@ class Door(Generic[M]):
         # `about_scope(membership, person)`: the scope's rule for the records about one
         # person whom the people door has given this viewer, with what that door checked
         # (the person's place and care network) taken as read rather than joined again:
-        # the same rows, one join fewer for each panel of the person page (ADR 0027).
+        # the same rows, one join fewer for each panel of the person page (ADR 0028).
         self._about_scope = about_scope
         DOORS[model] = self
 

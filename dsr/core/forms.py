@@ -183,7 +183,7 @@ class NHSBoundField(BoundField):
             isinstance(v, str | int) and not isinstance(v, bool) for v in attributes.values()
         ):
             return None
-        field_id, help_text, errors = params["id"], self.help_text, self.errors
+        field_id, help_text, errors = params["id"] or params["name"], self.help_text, self.errors
         group, classes, described = "nhsuk-form-group", "nhsuk-input", []
         if errors:
             group += " nhsuk-form-group--error"

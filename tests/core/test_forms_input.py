@@ -105,3 +105,11 @@ def test_a_text_input_is_the_nhs_macros_markup(form_class, name):
     filled.add_error(name, "Enter a <real> value & try again")
     assert 'id="id_' in str(filled[name]) and "nhsuk-input--error" in str(filled[name])
     assert _normal(filled[name]) == _normal(_by_macro(filled[name]))
+
+
+def test_a_form_without_ids_names_its_input_as_the_macro_does():
+    from dsr.register.forms import RegisterFilterForm
+
+    form = RegisterFilterForm({"q": AWKWARD}, auto_id=False)
+    assert 'id="q"' in str(form["q"])
+    assert _normal(form["q"]) == _normal(_by_macro(form["q"]))
