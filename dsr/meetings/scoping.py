@@ -19,8 +19,7 @@ from dsr.accounts.models import User
 from dsr.core.access import ACCESS, Permission
 from dsr.core.door import Door, Viewer
 from dsr.meetings.models import AgendaItem, Meeting
-from dsr.people import sharing
-from dsr.people.scoping import visible
+from dsr.people.scoping import still_visible, visible
 from dsr.referrals.scoping import REFERRALS
 
 
@@ -61,8 +60,7 @@ def _items_about(membership: Any, person: Any) -> Any:
     (core/door.py `about_scope`): the person's part of the rule holds already, so every
     item of the place about them is seen, unless their details may not be shared with this
     viewer, when only the items the referral's rule shows are."""
-    audience = sharing.Audience.of_membership(membership)
-    if person.place_id == membership.place_id and sharing.may_share(person, audience):
+    if still_visible(membership, person):
         return AgendaItem.objects.filter(meeting__place_id=membership.place_id)
     return AgendaItem.objects.filter(_about_referral(membership))
 

@@ -34,6 +34,14 @@ def visible(membership: Any, *, person: str = "person", own_place: str = "") -> 
     return rule & sharing.shareable(sharing.Audience.of_membership(membership), person=person)
 
 
+def still_visible(membership: Any, person: Any) -> bool:
+    """`visible`'s part about the person, for a person the people door has given this
+    membership (which checked their place and care network in the database): their place,
+    and sharing asked of them as read (`may_share`, which `shareable` mirrors)."""
+    audience = sharing.Audience.of_membership(membership)
+    return bool(person.place_id == membership.place_id and sharing.may_share(person, audience))
+
+
 def follows_person(model: type[Any], *, own_place: str = "") -> dict[str, Any]:
     """A door's rules for records seen by whoever may see their person (`visible`), as
     `Door(model, **follows_person(model, ...))`: `scope` for any read, and `about_scope`
@@ -47,8 +55,7 @@ def follows_person(model: type[Any], *, own_place: str = "") -> dict[str, Any]:
         return manager.filter(visible(membership, own_place=own_place))
 
     def about_scope(membership: Any, person: Any) -> Any:
-        audience = sharing.Audience.of_membership(membership)
-        if person.place_id != membership.place_id or not sharing.may_share(person, audience):
+        if not still_visible(membership, person):
             return manager.none()
         return manager.filter(**{own_place: membership.place_id}) if own_place else manager.all()
 
