@@ -16,6 +16,8 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 
 
 class StaleVersion(Exception):
@@ -75,7 +77,26 @@ class ImmutableQuerySet(CareQuerySet):
         raise TypeError(f"{self.model.__name__} is a dated record and is never changed")
 
 
-class Versioned(models.Model):
+_LABELS: dict[Any, dict[Any, Any]] = {}
+
+
+class Labelled(models.Model):
+    """`get_<field>_display()` looked up in a table made once a field. Django's own builds
+    a dict of the field's choices at every call, and a register page calls it dozens of
+    times (ADR 0029); the label given is the same (tests/core/test_compiled.py)."""
+
+    class Meta:
+        abstract = True
+
+    def _get_FIELD_display(self, field: Any) -> Any:
+        labels = _LABELS.get(field)
+        if labels is None:
+            labels = _LABELS[field] = dict(make_hashable(field.flatchoices))
+        value = getattr(self, field.attname)
+        return force_str(labels.get(make_hashable(value), value), strings_only=True)
+
+
+class Versioned(Labelled):
     """An editable care record: optimistic version check, never hard-deleted."""
 
     version = models.PositiveIntegerField(default=1)
@@ -107,7 +128,7 @@ class Versioned(models.Model):
         self.refresh_from_db()
 
 
-class Immutable(models.Model):
+class Immutable(Labelled):
     """A dated decision or fact: written once, never changed or deleted."""
 
     objects = ImmutableQuerySet.as_manager()

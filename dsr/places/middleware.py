@@ -11,7 +11,18 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from dsr.core.compiled import Compiled
 from dsr.places.models import Membership
+
+# Every signed-in page reads them before its view runs: the SQL is written once (ADR 0029).
+_MEMBERSHIPS = Compiled(
+    lambda user_id: (
+        Membership.objects.filter(user_id=user_id, is_active=True)
+        .select_related("place", "place__settings")
+        .order_by("place__name")
+    ),
+    int,
+)
 
 
 class MembershipsMiddleware:
@@ -23,9 +34,5 @@ class MembershipsMiddleware:
         request.membership = None  # type: ignore[attr-defined]
         request.memberships = []  # type: ignore[attr-defined]
         if request.user.is_authenticated:
-            request.memberships = list(  # type: ignore[attr-defined]
-                Membership.objects.filter(user=request.user, is_active=True)
-                .select_related("place", "place__settings")
-                .order_by("place__name")
-            )
+            request.memberships = _MEMBERSHIPS(request.user.pk)  # type: ignore[attr-defined]
         return self.get_response(request)

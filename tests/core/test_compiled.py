@@ -1,0 +1,161 @@
+"""Queries written once (core/compiled.py): the same objects as the ORM's own, one query a
+call, and every query that could come out wrong refused the first time it is written."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from dsr.accounts.models import UserSession
+from dsr.accounts.sessions import SessionStore
+from dsr.core import compiled
+from dsr.core.access import Role
+from dsr.core.compiled import Compiled
+from dsr.places import services as places
+from dsr.places.middleware import _MEMBERSHIPS
+from dsr.places.models import Membership, Place
+from tests import factories
+from tests.factories import SYSTEM
+
+
+def memberships_by_orm(user_id: int) -> list[Membership]:
+    return list(
+        Membership.objects.filter(user_id=user_id, is_active=True)
+        .select_related("place", "place__settings")
+        .order_by("place__name")
+    )
+
+
+def values(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.fixture
+def two_places(db):
+    north, south, west = (factories.make_place(n) for n in ("North", "South", "West"))
+    south.settings.keyworker_contact_days = 17
+    south.settings.save()
+    user = factories.make_user(place=south, role=Role.COORDINATOR)
+    for place in (north, west):
+        places.grant_membership(user=user, place=place, role=Role.KEYWORKER, by=SYSTEM)
+    Membership.objects.filter(user=user, place=west).update(is_active=False)
+    other = factories.make_user(place=west, role=Role.PARTNER)
+    return user, other
+
+
+def test_the_same_objects_as_the_orm_with_their_relations_and_no_more_queries(
+    two_places, django_assert_num_queries
+):
+    user, other = two_places
+    for who in (user, other):
+        expected = memberships_by_orm(who.pk)
+        with django_assert_num_queries(1):
+            got = _MEMBERSHIPS(who.pk)
+            # The places and their policies came with the row: no query reads them.
+            seen = [(m.place.name, m.place.settings.keyworker_contact_days) for m in got]
+        assert [values(m) for m in got] == [values(m) for m in expected]
+        assert seen == [(m.place.name, m.place.settings.keyworker_contact_days) for m in expected]
+        assert all(not m._state.adding and m._state.db == "default" for m in got)
+    assert [m.place.name for m in _MEMBERSHIPS(user.pk)] == ["North", "South"]  # West ended
+    assert _MEMBERSHIPS(user.pk + other.pk + 1000) == []
+
+
+def test_the_sql_is_written_once_a_connection(two_places, monkeypatch):
+    user, other = two_places
+    query = Compiled(lambda pk: Place.objects.filter(pk=pk), int)
+    written = []
+    original = Compiled._write
+    monkeypatch.setattr(
+        Compiled, "_write", lambda self, *a: written.append(1) or original(self, *a)
+    )
+    ids = list(Membership.objects.filter(user=user).values_list("place_id", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        names = [query(pk)[0].name for pk in ids]
+    assert len(written) == 1
+    assert sorted(names) == ["North", "South", "West"]
+    # Each call ran the one SQL with its own value.
+    ran = [q["sql"] for q in queries.captured_queries]
+    assert len(ran) == 3 and all(str(pk) in sql for pk, sql in zip(ids, ran, strict=True))
+    assert len({sql.replace(str(pk), "?") for pk, sql in zip(ids, ran, strict=True)}) == 1
+
+
+def test_a_session_row_comes_with_its_user_or_with_none_and_expired_rows_are_not_read(db):
+    user = factories.make_user(place=factories.make_place(), role=Role.COORDINATOR)
+    soon = timezone.now() + timedelta(minutes=5)
+    UserSession.objects.create(session_key="k" * 32, session_data="", expire_date=soon, user=user)
+    UserSession.objects.create(session_key="n" * 32, session_data="", expire_date=soon)
+    UserSession.objects.create(
+        session_key="x" * 32, session_data="", expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    store = SessionStore("k" * 32)
+    assert store._get_session_from_db() is not None
+    assert store.loaded_user == user and store.loaded_user.email == user.email
+    nobody = SessionStore("n" * 32)
+    assert nobody._get_session_from_db() is not None and nobody.loaded_user is None
+    for key in ("x" * 32, "q" * 32):  # expired; never there
+        store = SessionStore(key)
+        assert store._get_session_from_db() is None and store.session_key is None
+
+
+@pytest.mark.parametrize(
+    ("build", "kinds", "why"),
+    [
+        # The ORM rewrites the value (wraps it in %), so the stand-in is not found as it is.
+        (lambda name: Place.objects.filter(name__icontains=name), (str,), "parameter"),
+        (lambda name: Place.objects.all(), (str,), "parameter"),  # the value is not used
+        (lambda pk: Place.objects.filter(pk=pk).annotate(n=Count("memberships")), (int,), "no"),
+        (lambda pk: Place.objects.filter(pk=pk).prefetch_related("memberships"), (int,), "no"),
+        (lambda pk: Place.objects.filter(pk=pk).values("name"), (int,), "model objects"),
+    ],
+)
+def test_a_query_that_could_come_out_wrong_is_refused_when_first_written(db, build, kinds, why):
+    with pytest.raises(ValueError, match=why):
+        Compiled(build, *kinds)(*[k() for k in kinds])
+
+
+def test_values_are_checked_before_any_sql(db, django_assert_num_queries):
+    query = Compiled(lambda pk: Place.objects.filter(pk=pk), int)
+    with django_assert_num_queries(0):
+        for wrong in [(True,), ("1",), (1.0,), (), (1, 2)]:
+            with pytest.raises(TypeError):
+                query(*wrong)
+    with pytest.raises(TypeError):
+        Compiled(lambda when: Place.objects.filter(created_at=when), float)
+
+
+def test_a_value_that_looks_like_a_stand_in_is_only_a_value(db):
+    """The stand-ins are values too: passing one finds nothing rather than anything."""
+    query = Compiled(lambda name: Place.objects.filter(name=name), str)
+    place = factories.make_place()
+    Place.objects.filter(pk=place.pk).update(name=compiled._stand_in(str, 0))
+    assert [p.name for p in query(compiled._stand_in(str, 0))] == [compiled._stand_in(str, 0)]
+    assert query("Nowhere") == []
+
+
+def test_labels_of_care_records_are_djangos_labels():
+    """core/models.py `Labelled`: for every choice of every care record, and a value not
+    among them, the label Django's own get_<field>_display gives."""
+    from django.apps import apps
+    from django.db import models
+
+    from dsr.core.models import Labelled
+
+    checked = 0
+    for model in apps.get_models():
+        if not issubclass(model, Labelled):
+            continue
+        assert model._get_FIELD_display is Labelled._get_FIELD_display
+        for field in model._meta.concrete_fields:
+            if not field.choices:
+                continue
+            for value in [*(v for v, _ in field.flatchoices), "not-a-choice", None]:
+                obj = model(**{field.attname: value})
+                ours = getattr(obj, f"get_{field.name}_display")()
+                assert ours == models.Model._get_FIELD_display(obj, field), (model, field, value)
+                checked += 1
+    assert checked > 100
