@@ -183,6 +183,10 @@ LOGIN_REDIRECT_URL = "home"
 
 # Sessions: database-backed, 15 minutes idle (renewed at most once a minute),
 # 10 hours absolute (SessionLifetimeMiddleware).
+# Under test, every query written once a shape (core/compiled.py) is also written whole by
+# the ORM, and the two must be the same SQL with the same values.
+DSR_CHECK_SHAPES = env_bool("DSR_CHECK_SHAPES", env_bool("DSR_TESTING"))
+
 SESSION_ENGINE = "dsr.accounts.sessions"  # database sessions that know their user
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 15 * 60))
 SESSION_SAVE_EVERY_REQUEST = False

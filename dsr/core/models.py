@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 
+from dsr.core.compiled import ShapedModelIterable
+
 
 class StaleVersion(Exception):
     """Someone else saved the record after this user loaded it."""
@@ -39,6 +41,11 @@ class CareQuerySet(models.QuerySet):  # type: ignore[type-arg]
     """
 
     _read: ReadRecorder | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The SQL around the WHERE written once a shape (core/compiled.py, ADR 0029).
+        self._iterable_class = ShapedModelIterable
 
     def _clone(self) -> Self:
         clone = super()._clone()  # type: ignore[misc]

@@ -3,11 +3,14 @@ call, and every query that could come out wrong refused the first time it is wri
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.models import Count
+from django.db import connection, connections
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+from django.db.models.query import ModelIterable
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -16,9 +19,11 @@ from dsr.accounts.sessions import SessionStore
 from dsr.core import compiled
 from dsr.core.access import Role
 from dsr.core.compiled import Compiled
+from dsr.people.models import Person
 from dsr.places import services as places
 from dsr.places.middleware import _MEMBERSHIPS
 from dsr.places.models import Membership, Place
+from dsr.risk.models import Rating
 from tests import factories
 from tests.factories import SYSTEM
 
@@ -159,3 +164,116 @@ def test_labels_of_care_records_are_djangos_labels():
                 assert ours == models.Model._get_FIELD_display(obj, field), (model, field, value)
                 checked += 1
     assert checked > 100
+
+
+# Queries written once a shape (core/compiled.py ShapedModelIterable).
+
+
+def by_orm(queryset) -> list:
+    """The same queryset through Django's own ModelIterable."""
+    plain = queryset._chain()
+    plain._iterable_class = ModelIterable
+    return list(plain)
+
+
+def same(got: list, expected: list) -> bool:
+    def row(obj):
+        related = {
+            name: values(cached) if cached is not None else None
+            for name, cached in sorted(obj._state.fields_cache.items())
+        }
+        return (type(obj), values(obj), related, obj.get_deferred_fields())
+
+    return [row(o) for o in got] == [row(o) for o in expected]
+
+
+@pytest.fixture
+def registers(db):
+    north, south = factories.make_place("North"), factories.make_place("South")
+    for place, names in ((north, ["Ash", "Birch", "Cedar"]), (south, ["Dale", "Elm"])):
+        for name in names:
+            factories.make_person(place, family_name=name)
+    return north, south
+
+
+QUERIES = {
+    "filter": lambda place: Person.objects.filter(place=place),
+    "related, ordered, sliced": lambda place: (
+        Person.objects.filter(place_id=place.pk)
+        .select_related("place")
+        .order_by("-family_name")[:2]
+    ),
+    "only some columns": lambda place: Person.objects.filter(place=place).only(
+        "family_name", "date_of_birth"
+    ),
+    "across a join": lambda place: Rating.objects.filter(
+        person__place=place, person__family_name__gte="B"
+    ).select_related("person", "decided_by"),
+    "a subquery": lambda place: Person.objects.filter(
+        pk__in=Rating.objects.filter(person__place=place).values("person_id")
+    ),
+    "or and not": lambda place: Person.objects.filter(
+        Q(place=place) & (Q(family_name="Ash") | ~Q(family_name__startswith="C"))
+    ),
+    "first": lambda place: [Person.objects.filter(place=place).first()],
+}
+
+
+@pytest.mark.parametrize("name", QUERIES)
+def test_a_shape_gives_each_query_its_own_rows_as_the_orm_does(registers, name, settings):
+    """The second place's query has the first's shape: its SQL around the WHERE is kept,
+    its WHERE its own. Each gets exactly the ORM's rows, and never the other place's."""
+    settings.DSR_CHECK_SHAPES = False  # compared here by their rows, not their SQL
+    build = QUERIES[name]
+    kept = len(compiled._shapes(connections["default"]))
+    for place in registers:
+        queryset = build(place)
+        if name == "first":
+            got, expected = queryset, by_orm(Person.objects.filter(place=place).order_by("pk")[:1])
+        else:
+            got, expected = list(queryset), by_orm(queryset)
+        assert got and same(got, expected), name
+        assert all(getattr(o, "place_id", place.pk) == place.pk for o in got)
+    assert len(compiled._shapes(connections["default"])) == kept + 1  # both places: one shape
+
+
+def test_a_shape_is_one_query_as_the_orm_is_and_none_when_no_one_can_match(
+    registers, django_assert_num_queries
+):
+    north, _ = registers
+    list(Person.objects.filter(place=north))  # the shape is kept
+    with django_assert_num_queries(1):
+        assert len(list(Person.objects.filter(place=north))) == 3
+    with django_assert_num_queries(0):
+        assert list(Person.objects.filter(place=north, pk__in=[])) == []
+        assert list(Person.objects.none()) == []
+
+
+def test_a_query_with_expressions_beyond_its_where_is_written_whole(registers):
+    north, _ = registers
+    ordered = Person.objects.filter(place=north).order_by(Lower("family_name").desc())
+    counted = Person.objects.filter(place=north).annotate(n_ratings=Count("ratings"))
+    assert compiled.shape_of(ordered.query) is None
+    assert compiled.shape_of(counted.query) is None
+    assert [p.family_name for p in ordered] == ["Cedar", "Birch", "Ash"]
+    assert {p.n_ratings for p in counted} == {1}
+
+
+def test_under_test_a_shaped_query_is_held_to_the_orms_own_sql(registers, monkeypatch):
+    """DSR_CHECK_SHAPES (on under test): the check itself fails on a wrong cut."""
+    north, south = registers
+    list(Person.objects.filter(place=north))
+    key = compiled.shape_of(Person.objects.filter(place=south).query)
+    kept = compiled._shapes(connections["default"])
+    monkeypatch.setitem(kept, key, replace(kept[key], after=kept[key].after + " AND 1 = 1"))
+    with pytest.raises(AssertionError, match="differs from the ORM"):
+        list(Person.objects.filter(place=south))
+
+
+def test_shapes_kept_are_bounded(registers, monkeypatch, settings):
+    settings.DSR_CHECK_SHAPES = False
+    north, _ = registers
+    monkeypatch.setattr(compiled, "KEPT_SHAPES", 3)
+    for n in range(1, 8):  # each slice is a shape of its own
+        assert len(list(Person.objects.filter(place=north).order_by("pk")[:n])) == min(n, 3)
+    assert len(compiled._shapes(connections["default"])) <= 3
