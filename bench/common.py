@@ -70,13 +70,15 @@ def app_environment(database_url: str) -> dict[str, str]:
     """Production-like settings for the served app and for in-process measurements.
 
     DSR_TESTING=1 only for plain HTTP on 127.0.0.1 (and a fixed key); DEBUG off;
-    DSR_DEMO unset, so signing in needs the TOTP second factor.
+    DSR_DEMO unset, so signing in needs the TOTP second factor; DSR_CHECK_SHAPES off, as in
+    production (under test it writes every shaped query twice: ADR 0029).
     """
     env = dict(os.environ)
     for name in ("DSR_DEMO", "DEBUG", "DSR_SECURE", "SECRET_KEY", "CSRF_TRUSTED_ORIGINS"):
         env.pop(name, None)
     env.update(
         DSR_TESTING="1",
+        DSR_CHECK_SHAPES="0",
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=database_url,
         DJANGO_SETTINGS_MODULE=SETTINGS_MODULE,

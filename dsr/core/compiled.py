@@ -22,7 +22,11 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from enum import Enum
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet
@@ -147,22 +151,27 @@ class Compiled(Generic[M]):
 # ordering, deferred fields, slice, ...), except the WHERE. The first query of a shape is
 # written by the ORM as usual, and what surrounds its WHERE is kept; later queries of that
 # shape have only their WHERE written by the ORM (with their own values and subqueries) and
-# put between the two. A state holding anything but plain data (an annotation, an extra, a
-# filtered relation, a combinator, FOR UPDATE, an EXPLAIN) is not a shape: the ORM writes
-# that query whole, as it would anyway.
+# put between the two. An annotation or an ordering expression is part of the key, its
+# values included, and its values are kept with the shape. A state holding anything that
+# cannot be frozen into plain data (a filtered relation, an EXPLAIN, an object of our own),
+# a combinator or FOR UPDATE is not a shape: the ORM writes that query whole, as always.
 
 
 class _NotAShape(Exception):
     pass
 
 
-_ATOMS = (str, int, bool, float, type(None))
+_VALUES = (date, datetime, time, timedelta, Decimal, UUID)
 
 
 def _freeze(value: Any) -> Any:
+    """Plain data for a part of a query's state, such that two parts freeze alike only when
+    they write the same SQL; raises _NotAShape for anything it cannot vouch for."""
     kind = type(value)
-    if kind in _ATOMS:
+    if kind is str or kind is int or value is None:
         return value
+    if kind is bool or kind is float:  # True == 1 == 1.0: their SQL may differ
+        return (kind.__name__, value)
     if kind is tuple or kind is list:
         return (kind.__name__, *(_freeze(v) for v in value))
     if kind is set or kind is frozenset:
@@ -173,10 +182,23 @@ def _freeze(value: Any) -> Any:
         if value.filtered_relation is not None:
             raise _NotAShape
         return (kind.__name__, _freeze(vars(value)))
-    if isinstance(value, Field | ForeignObjectRel) or (
-        isinstance(value, type) and issubclass(value, Model)
+    if isinstance(value, ForeignObjectRel) or (
+        isinstance(value, Field) and getattr(value, "model", None) is not None
     ):
-        return ("obj", id(value))  # one object a process: its identity is the whole of it
+        return ("field", id(value))  # a model's own: one object a process
+    if isinstance(value, Field):  # an expression's output field, made afresh each time
+        _, path, args, kwargs = value.deconstruct()
+        return ("new field", path, _freeze(args), _freeze(kwargs))
+    if isinstance(value, type):
+        return ("class", id(value))  # a model, a lookup, a field class: one a process
+    if isinstance(value, Enum):
+        return ("enum", id(kind), _freeze(value.value))
+    if kind in _VALUES:
+        return (kind.__name__, value, getattr(value, "tzinfo", None))
+    if kind.__module__.startswith("django.db.models.") and hasattr(value, "__dict__"):
+        # An expression, a lookup, a WHERE node, a subquery's Query: its class and all its
+        # state, values included (an annotation's values are part of its shape).
+        return ("expr", id(kind), _freeze(vars(value)))
     raise _NotAShape
 
 
@@ -197,12 +219,15 @@ def shape_of(query: Any) -> Any:
 class _Shape:
     before: str  # the SQL up to and including " WHERE "
     after: str  # the SQL after the WHERE
+    params_before: tuple[Any, ...]  # an annotation's values: the same for the whole shape
+    params_after: tuple[Any, ...]
     compiler: Any
     converters: dict[int, Any]
     start: int
     end: int
     init_list: list[str]
     populators: list[RelatedPopulator]
+    annotations: tuple[tuple[str, int], ...]
     model: type[Model]
 
 
@@ -221,33 +246,35 @@ _SHAPES: weakref.WeakKeyDictionary[Any, OrderedDict[Any, Any]] = weakref.WeakKey
 
 
 def _cut(query: Any, using: str) -> Any:
-    """The ORM writes the query whole (on a copy: writing adds select_related's joins) and
-    its WHERE alone; the whole is cut around the WHERE, or the shape is given up."""
+    """The ORM writes the query whole (on a copy: writing adds select_related's joins), and
+    the whole is cut around its WHERE, or the shape is given up."""
     compiler = query.chain().get_compiler(using=using)
     try:
         sql, params = compiler.as_sql()
-        where, where_params = query.get_compiler(using=using).compile(query.where)
     except (EmptyResultSet, FullResultSet):
         return _UNSHAPED
-    marker = f" WHERE {where}"
-    if not where or sql.count(marker) != 1 or tuple(params) != tuple(where_params):
-        return _UNSHAPED  # values outside the WHERE, or a WHERE not found once
-    before, after = sql.split(marker)
+    cut = _cut_around_where(query, using, sql, params)
+    if cut is _UNSHAPED:
+        return _UNSHAPED
+    before, after, params_before, params_after = cut
     select, klass_info = compiler.select, compiler.klass_info
     columns = [s[0] for s in select[: compiler.col_count]]
-    if compiler.annotation_col_map or klass_info is None or compiler.has_composite_fields(columns):
+    if klass_info is None or compiler.has_composite_fields(columns):
         return _UNSHAPED
     fields = klass_info["select_fields"]
     start, end = fields[0], fields[-1] + 1
     shape = _Shape(
-        before=before + " WHERE ",
+        before=before,
         after=after,
+        params_before=params_before,
+        params_after=params_after,
         compiler=compiler,
         converters=compiler.get_converters(columns),
         start=start,
         end=end,
         init_list=[f[0].target.attname for f in select[start:end]],
         populators=_related_populators(klass_info, select, using),
+        annotations=tuple(compiler.annotation_col_map.items()),
         model=klass_info["model"],
     )
     # What is kept is the shape, not the query: its values (whom it was about, what was
@@ -282,14 +309,13 @@ class ShapedModelIterable(ModelIterable):
         if shape is _UNSHAPED:
             yield from super().__iter__()
             return
-        try:
-            where, params = query.get_compiler(using=using).compile(query.where)
-        except EmptyResultSet:
-            return  # as the ORM: no one can match, so no query
-        except FullResultSet:
+        assembled = _assemble(query, using, shape)
+        if assembled is None:
             yield from super().__iter__()
             return
-        sql = f"{shape.before}{where}{shape.after}"
+        if not assembled:
+            return  # as the ORM: no one can match, so no query
+        sql, params = assembled
         if settings.DSR_CHECK_SHAPES:
             _check(query, using, sql, params)
         with connection.cursor() as cursor:
@@ -301,6 +327,8 @@ class ShapedModelIterable(ModelIterable):
             obj = shape.model.from_db(using, shape.init_list, row[shape.start : shape.end])
             for populator in shape.populators:
                 populator.populate(row, obj)
+            for name, position in shape.annotations:
+                setattr(obj, name, row[position])
             yield obj
 
 
@@ -309,3 +337,97 @@ def _check(query: Any, using: str, sql: str, params: Any) -> None:
     expected, expected_params = query.chain().get_compiler(using=using).as_sql()
     if (expected, tuple(expected_params)) != (sql, tuple(params)):
         raise AssertionError(f"Shaped SQL differs from the ORM's:\n{sql}\n{expected}")
+
+
+@dataclass(frozen=True)
+class _CountShape:
+    before: str
+    after: str
+    params_before: tuple[Any, ...]
+    params_after: tuple[Any, ...]
+
+
+def _cut_around_where(query: Any, using: str, sql: str, params: Any) -> Any:
+    """(before, after, values before, values after) of a query's SQL around its WHERE, or
+    _UNSHAPED when its WHERE is not found once or its values do not line up."""
+    try:
+        where, where_params = query.get_compiler(using=using).compile(query.where)
+    except (EmptyResultSet, FullResultSet):
+        return _UNSHAPED
+    marker = f" WHERE {where}"
+    if not where or sql.count(marker) != 1:
+        return _UNSHAPED
+    before, after = sql.split(marker)
+    # Django writes each value as %s and a literal % as %%: the values before the WHERE are
+    # the select list's and the joins' (an annotation's), those after it the ordering's.
+    ahead = before.replace("%%", "").count("%s")
+    params, where_params = tuple(params), tuple(where_params)
+    if params[ahead : ahead + len(where_params)] != where_params:
+        return _UNSHAPED
+    return before + " WHERE ", after, params[:ahead], params[ahead + len(where_params) :]
+
+
+def shaped_count(queryset: Any, count: Callable[[], int]) -> int:
+    """`count()` of a care records' queryset, its SQL written once a shape as its rows' are.
+    The first count of a shape is the ORM's own (`count`), its SQL kept as it ran."""
+    query = queryset.query
+    key = shape_of(query)
+    if key is None:
+        return count()
+    using = queryset.db
+    connection = connections[using]
+    kept = _shapes(connection)
+    key = ("count", key)
+    shape = kept.get(key)
+    if shape is None or (settings.DSR_CHECK_SHAPES and shape is not _UNSHAPED):
+        ran: list[tuple[str, Any]] = []
+
+        def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            ran.append((sql, params))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(capture):
+            result = count()
+        if shape is not None:  # under test: the ORM's count ran, and held to the shape's
+            _check_count(query, using, shape, ran)
+            return result
+        cut: Any = _cut_around_where(query, using, *ran[0]) if len(ran) == 1 else _UNSHAPED
+        kept[key] = _UNSHAPED if cut is _UNSHAPED else _CountShape(*cut)
+        while len(kept) > KEPT_SHAPES:
+            kept.popitem(last=False)
+        return result
+    kept.move_to_end(key)
+    if shape is _UNSHAPED:
+        return count()
+    sql_params = _assemble(query, using, shape)
+    if sql_params is None:
+        return count()
+    if not sql_params:
+        return 0  # as the ORM: no one can match, so no query
+    with connection.cursor() as cursor:
+        cursor.execute(*sql_params)
+        return int(cursor.fetchone()[0])
+
+
+def _assemble(query: Any, using: str, shape: Any) -> tuple[str, tuple[Any, ...]] | None | tuple[()]:
+    """The shape's SQL with this query's WHERE: () when it cannot match, None when it has none."""
+    try:
+        where, params = query.get_compiler(using=using).compile(query.where)
+    except EmptyResultSet:
+        return ()
+    except FullResultSet:
+        return None
+    return (
+        f"{shape.before}{where}{shape.after}",
+        (*shape.params_before, *params, *shape.params_after),
+    )
+
+
+def _check_count(query: Any, using: str, shape: _CountShape, ran: list[tuple[str, Any]]) -> None:
+    assembled = _assemble(query, using, shape)
+    if assembled is None:
+        return  # no WHERE: the ORM's count is the one that ran
+    expected = [(sql, tuple(params)) for sql, params in ran]
+    ours = [(assembled[0], tuple(assembled[1]))] if assembled else []
+    if ours != expected:
+        raise AssertionError(f"Shaped count differs from the ORM's:\n{ours}\n{expected}")

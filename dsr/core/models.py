@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 
-from dsr.core.compiled import ShapedModelIterable
+from dsr.core.compiled import ShapedModelIterable, shaped_count
 
 
 class StaleVersion(Exception):
@@ -46,6 +46,11 @@ class CareQuerySet(models.QuerySet):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
         # The SQL around the WHERE written once a shape (core/compiled.py, ADR 0029).
         self._iterable_class = ShapedModelIterable
+
+    def count(self) -> int:
+        if self._result_cache is not None:  # type: ignore[attr-defined]
+            return len(self._result_cache)  # type: ignore[attr-defined]
+        return shaped_count(self, super().count)
 
     def _clone(self) -> Self:
         clone = super()._clone()  # type: ignore[misc]

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
-from django.db.models import Count, Q
+from django.db.models import Count, FilteredRelation, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.db.models.query import ModelIterable
 from django.test.utils import CaptureQueriesContext
@@ -249,14 +249,35 @@ def test_a_shape_is_one_query_as_the_orm_is_and_none_when_no_one_can_match(
         assert list(Person.objects.none()) == []
 
 
-def test_a_query_with_expressions_beyond_its_where_is_written_whole(registers):
+def test_expressions_beyond_the_where_are_part_of_the_shape_values_and_all(registers, settings):
+    """An annotation or an ordering expression is in the key with its values: the same
+    expression with another value (True where 1 was) is another shape, never the first's."""
+    settings.DSR_CHECK_SHAPES = False  # compared here by their rows
+    north, south = registers
+    ordered = [
+        Person.objects.filter(place=place).order_by(Lower("family_name").desc())
+        for place in registers
+    ]
+    assert [p.family_name for p in ordered[0]] == ["Cedar", "Birch", "Ash"]
+    assert [p.family_name for p in ordered[1]] == ["Elm", "Dale"]
+    for value in (1, True, 2, "1", 1.0):
+        tagged = list(Person.objects.filter(place=south).annotate(tag=Value(value)))
+        assert [type(p.tag) for p in tagged] == [type(value)] * 2 and tagged[0].tag == value
+    for place, count in ((north, 1), (south, 1)):
+        counted = Person.objects.filter(place=place).annotate(n_ratings=Count("ratings"))
+        assert compiled.shape_of(counted.query) is not None
+        assert {p.n_ratings for p in counted} == {count}
+        assert same(list(counted), by_orm(counted))
+
+
+def test_what_cannot_be_frozen_is_written_whole(registers):
     north, _ = registers
-    ordered = Person.objects.filter(place=north).order_by(Lower("family_name").desc())
-    counted = Person.objects.filter(place=north).annotate(n_ratings=Count("ratings"))
-    assert compiled.shape_of(ordered.query) is None
-    assert compiled.shape_of(counted.query) is None
-    assert [p.family_name for p in ordered] == ["Cedar", "Birch", "Ash"]
-    assert {p.n_ratings for p in counted} == {1}
+    with_relation = Person.objects.annotate(
+        mine=FilteredRelation("ratings", condition=Q(ratings__rating="G"))
+    ).filter(place=north, mine__isnull=False)
+    assert compiled.shape_of(with_relation.query) is None
+    assert len(list(with_relation)) == 3
+    assert compiled.shape_of(Person.objects.filter(place=north).select_for_update().query) is None
 
 
 def test_under_test_a_shaped_query_is_held_to_the_orms_own_sql(registers, monkeypatch):
@@ -277,3 +298,31 @@ def test_shapes_kept_are_bounded(registers, monkeypatch, settings):
     for n in range(1, 8):  # each slice is a shape of its own
         assert len(list(Person.objects.filter(place=north).order_by("pk")[:n])) == min(n, 3)
     assert len(compiled._shapes(connections["default"])) <= 3
+
+
+def test_a_count_is_written_once_a_shape_and_counts_as_the_orm_does(
+    registers, settings, django_assert_num_queries
+):
+    settings.DSR_CHECK_SHAPES = False
+    north, south = registers
+    for place, expected in ((north, 3), (south, 2), (north, 3)):
+        with django_assert_num_queries(1):
+            assert Person.objects.filter(place=place).count() == expected
+        rated = Person.objects.filter(place=place, ratings__rating="G").annotate(n=Count("pk"))
+        assert rated.count() == QuerySet.count(rated) == expected
+    with django_assert_num_queries(0):
+        assert Person.objects.filter(place=north, pk__in=[]).count() == 0
+    fetched = Person.objects.filter(place=north)
+    list(fetched)
+    with django_assert_num_queries(0):
+        assert fetched.count() == 3  # as the ORM: the rows already read are counted
+
+
+def test_under_test_a_shaped_count_is_held_to_the_orms_own(registers, monkeypatch):
+    north, south = registers
+    Person.objects.filter(place=north).count()
+    key = ("count", compiled.shape_of(Person.objects.filter(place=south).query))
+    kept = compiled._shapes(connections["default"])
+    monkeypatch.setitem(kept, key, replace(kept[key], after=kept[key].after + " AND 1 = 1"))
+    with pytest.raises(AssertionError, match="count differs from the ORM"):
+        Person.objects.filter(place=south).count()
