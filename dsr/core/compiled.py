@@ -31,7 +31,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
-from django.db.models import Field, ForeignObjectRel, Model, QuerySet
+from django.db.models import DEFERRED, Field, ForeignObjectRel, Model, QuerySet
 from django.db.models.query import ModelIterable, RelatedPopulator, get_related_populators
 from django.db.models.sql import Query
 from django.db.models.sql.datastructures import BaseTable, Join
@@ -229,6 +229,9 @@ class _Shape:
     populators: list[RelatedPopulator]
     annotations: tuple[tuple[str, int], ...]
     model: type[Model]
+    # With fields deferred (`only()`): for each of the model's fields, its place in the row,
+    # or None. Model.from_db would look each one up in init_list, for every row.
+    layout: tuple[int | None, ...] | None
 
 
 _UNSHAPED = object()  # a shape the ORM's own SQL could not be cut around its WHERE
@@ -276,11 +279,19 @@ def _cut(query: Any, using: str) -> Any:
         populators=_related_populators(klass_info, select, using),
         annotations=tuple(compiler.annotation_col_map.items()),
         model=klass_info["model"],
+        layout=_layout(klass_info["model"], [f[0].target.attname for f in select[start:end]]),
     )
     # What is kept is the shape, not the query: its values (whom it was about, what was
     # searched for) are not kept in the process. Converting rows needs the compiler only.
     compiler.query = None
     return shape
+
+
+def _layout(model: type[Model], init_list: list[str]) -> tuple[int | None, ...] | None:
+    fields = model._meta.concrete_fields
+    if len(init_list) == len(fields):
+        return None
+    return tuple(init_list.index(f.attname) if f.attname in init_list else None for f in fields)
 
 
 class ShapedModelIterable(ModelIterable):
@@ -323,8 +334,14 @@ class ShapedModelIterable(ModelIterable):
             rows: Any = cursor.fetchall()
         if shape.converters:
             rows = shape.compiler.apply_converters(rows, shape.converters)
+        start, layout = shape.start, shape.layout
         for row in rows:
-            obj = shape.model.from_db(using, shape.init_list, row[shape.start : shape.end])
+            values = (
+                row[start : shape.end]
+                if layout is None
+                else [DEFERRED if i is None else row[start + i] for i in layout]
+            )
+            obj = shape.model.from_db(using, shape.init_list, values)
             for populator in shape.populators:
                 populator.populate(row, obj)
             for name, position in shape.annotations:

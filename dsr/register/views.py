@@ -30,6 +30,7 @@ from dsr.people.scoping import PEOPLE
 from dsr.people.transitions import transitions_for
 from dsr.register.forms import SORTS, NewPersonForm, RegisterFilterForm, parse_date_query
 from dsr.register.panels import transitions_and_plans
+from dsr.register.rows import register_rows
 from dsr.register.services import add_to_register, open_transition_plan
 from dsr.risk.scoping import SIGNALS
 
@@ -134,7 +135,7 @@ def register_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "shown": shown,
-            "flags": flags,
+            "rows": register_rows(shown, flags, request.place.pk),  # type: ignore[attr-defined]
             "query": query,
             "status": status,
             "filtered": bool(terms) or status != Status.OPEN,
