@@ -51,17 +51,79 @@ def _stand_in(kind: type, index: int) -> int | str:
 
 
 @dataclass(frozen=True)
-class _Plan:
-    sql: str
-    params: tuple[Any, ...]
-    slots: tuple[tuple[int, int], ...]  # (position in params, which value)
-    compiler: Any
+class _Objects:
+    """How a query's rows become model objects, as Django's ModelIterable makes them: the
+    model's own columns through `from_db`, select_related's through Django's populators,
+    annotations set on each. Taken from the compiler that wrote the query."""
+
+    compiler: Any  # for its converters only (its query is dropped: see `of`)
     converters: dict[int, Any]
+    model: type[Model]
     start: int
     end: int
     init_list: list[str]
     populators: list[RelatedPopulator]
-    model: type[Model]
+    annotations: tuple[tuple[str, int], ...]
+    # With fields deferred (`only()`): for each of the model's fields, its place in the row,
+    # or None. Model.from_db would look each one up in init_list, for every row.
+    layout: tuple[int | None, ...] | None
+
+    @classmethod
+    def of(cls, compiler: Any, using: str) -> _Objects | None:
+        """None when the rows are not one model's objects (or a composite key's)."""
+        select, klass_info = compiler.select, compiler.klass_info
+        columns = [s[0] for s in select[: compiler.col_count]]
+        if klass_info is None or compiler.has_composite_fields(columns):
+            return None
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        init_list = [f[0].target.attname for f in select[start:end]]
+        model = klass_info["model"]
+        concrete = model._meta.concrete_fields
+        objects = cls(
+            compiler=compiler,
+            converters=compiler.get_converters(columns),
+            model=model,
+            start=start,
+            end=end,
+            init_list=init_list,
+            populators=_related_populators(klass_info, select, using),
+            annotations=tuple(compiler.annotation_col_map.items()),
+            layout=None
+            if len(init_list) == len(concrete)
+            else tuple(
+                init_list.index(f.attname) if f.attname in init_list else None for f in concrete
+            ),
+        )
+        # What is kept is how to build objects, not the query: its values (whom it was
+        # about, what was searched for) are not kept in the process.
+        compiler.query = None
+        return objects
+
+    def build(self, rows: Any, using: str) -> Any:
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        start, layout = self.start, self.layout
+        for row in rows:
+            values = (
+                row[start : self.end]
+                if layout is None
+                else [DEFERRED if i is None else row[start + i] for i in layout]
+            )
+            obj = self.model.from_db(using, self.init_list, values)
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            yield obj
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, int], ...]  # (position in params, which value)
+    objects: _Objects
 
 
 class Compiled(Generic[M]):
@@ -89,16 +151,8 @@ class Compiled(Generic[M]):
             params[position] = values[which]
         with connection.cursor() as cursor:
             cursor.execute(plan.sql, params)
-            rows: Any = cursor.fetchall()
-        if plan.converters:
-            rows = plan.compiler.apply_converters(rows, plan.converters)
-        objects = []
-        for row in rows:
-            obj = plan.model.from_db(using, plan.init_list, row[plan.start : plan.end])
-            for populator in plan.populators:
-                populator.populate(row, obj)
-            objects.append(obj)
-        return objects  # type: ignore[return-value]
+            rows = cursor.fetchall()
+        return list(plan.objects.build(rows, using))
 
     def _write(self, connection: Any, using: str) -> _Plan:
         stand_ins = [_stand_in(kind, i) for i, kind in enumerate(self.kinds)]
@@ -106,7 +160,7 @@ class Compiled(Generic[M]):
         query = queryset.query
         if queryset._prefetch_related_lookups or query.annotation_select or query.extra_select:
             raise ValueError("A compiled query takes no prefetches, annotations or extras")
-        if queryset._fields is not None or queryset._iterable_class.__name__ != "ModelIterable":
+        if queryset._fields is not None or not issubclass(queryset._iterable_class, ModelIterable):
             raise ValueError("A compiled query returns model objects")
         compiler = query.get_compiler(using=using)
         sql, params = compiler.as_sql()
@@ -121,21 +175,10 @@ class Compiled(Generic[M]):
         for param in params:
             if isinstance(param, str) and "\x1fdsr-compiled-" in param and param not in stand_ins:
                 raise ValueError("A value reaches the SQL rewritten")
-        select, klass_info = compiler.select, compiler.klass_info
-        fields = klass_info["select_fields"]
-        start, end = fields[0], fields[-1] + 1
-        plan = _Plan(
-            sql=sql,
-            params=tuple(params),
-            slots=tuple(slots),
-            compiler=compiler,
-            converters=compiler.get_converters([s[0] for s in select[: compiler.col_count]]),
-            start=start,
-            end=end,
-            init_list=[f[0].target.attname for f in select[start:end]],
-            populators=_related_populators(klass_info, select, using),
-            model=klass_info["model"],
-        )
+        objects = _Objects.of(compiler, using)
+        if objects is None:
+            raise ValueError("A compiled query returns model objects")
+        plan = _Plan(sql=sql, params=tuple(params), slots=tuple(slots), objects=objects)
         with self._lock:
             self._plans[connection] = plan
         return plan
@@ -221,17 +264,7 @@ class _Shape:
     after: str  # the SQL after the WHERE
     params_before: tuple[Any, ...]  # an annotation's values: the same for the whole shape
     params_after: tuple[Any, ...]
-    compiler: Any
-    converters: dict[int, Any]
-    start: int
-    end: int
-    init_list: list[str]
-    populators: list[RelatedPopulator]
-    annotations: tuple[tuple[str, int], ...]
-    model: type[Model]
-    # With fields deferred (`only()`): for each of the model's fields, its place in the row,
-    # or None. Model.from_db would look each one up in init_list, for every row.
-    layout: tuple[int | None, ...] | None
+    objects: _Objects | None  # None for a count
 
 
 _UNSHAPED = object()  # a shape the ORM's own SQL could not be cut around its WHERE
@@ -259,39 +292,8 @@ def _cut(query: Any, using: str) -> Any:
     cut = _cut_around_where(query, using, sql, params)
     if cut is _UNSHAPED:
         return _UNSHAPED
-    before, after, params_before, params_after = cut
-    select, klass_info = compiler.select, compiler.klass_info
-    columns = [s[0] for s in select[: compiler.col_count]]
-    if klass_info is None or compiler.has_composite_fields(columns):
-        return _UNSHAPED
-    fields = klass_info["select_fields"]
-    start, end = fields[0], fields[-1] + 1
-    shape = _Shape(
-        before=before,
-        after=after,
-        params_before=params_before,
-        params_after=params_after,
-        compiler=compiler,
-        converters=compiler.get_converters(columns),
-        start=start,
-        end=end,
-        init_list=[f[0].target.attname for f in select[start:end]],
-        populators=_related_populators(klass_info, select, using),
-        annotations=tuple(compiler.annotation_col_map.items()),
-        model=klass_info["model"],
-        layout=_layout(klass_info["model"], [f[0].target.attname for f in select[start:end]]),
-    )
-    # What is kept is the shape, not the query: its values (whom it was about, what was
-    # searched for) are not kept in the process. Converting rows needs the compiler only.
-    compiler.query = None
-    return shape
-
-
-def _layout(model: type[Model], init_list: list[str]) -> tuple[int | None, ...] | None:
-    fields = model._meta.concrete_fields
-    if len(init_list) == len(fields):
-        return None
-    return tuple(init_list.index(f.attname) if f.attname in init_list else None for f in fields)
+    objects = _Objects.of(compiler, using)
+    return _UNSHAPED if objects is None else _Shape(*_parts(cut), objects=objects)
 
 
 class ShapedModelIterable(ModelIterable):
@@ -331,22 +333,9 @@ class ShapedModelIterable(ModelIterable):
             _check(query, using, sql, params)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            rows: Any = cursor.fetchall()
-        if shape.converters:
-            rows = shape.compiler.apply_converters(rows, shape.converters)
-        start, layout = shape.start, shape.layout
-        for row in rows:
-            values = (
-                row[start : shape.end]
-                if layout is None
-                else [DEFERRED if i is None else row[start + i] for i in layout]
-            )
-            obj = shape.model.from_db(using, shape.init_list, values)
-            for populator in shape.populators:
-                populator.populate(row, obj)
-            for name, position in shape.annotations:
-                setattr(obj, name, row[position])
-            yield obj
+            rows = cursor.fetchall()
+        assert shape.objects is not None  # a count's shape is kept under a key of its own
+        yield from shape.objects.build(rows, using)
 
 
 def _check(query: Any, using: str, sql: str, params: Any) -> None:
@@ -356,12 +345,9 @@ def _check(query: Any, using: str, sql: str, params: Any) -> None:
         raise AssertionError(f"Shaped SQL differs from the ORM's:\n{sql}\n{expected}")
 
 
-@dataclass(frozen=True)
-class _CountShape:
-    before: str
-    after: str
-    params_before: tuple[Any, ...]
-    params_after: tuple[Any, ...]
+def _parts(cut: Any) -> tuple[str, str, tuple[Any, ...], tuple[Any, ...]]:
+    before, after, params_before, params_after = cut
+    return before, after, params_before, params_after
 
 
 def _cut_around_where(query: Any, using: str, sql: str, params: Any) -> Any:
@@ -409,7 +395,7 @@ def shaped_count(queryset: Any, count: Callable[[], int]) -> int:
             _check_count(query, using, shape, ran)
             return result
         cut: Any = _cut_around_where(query, using, *ran[0]) if len(ran) == 1 else _UNSHAPED
-        kept[key] = _UNSHAPED if cut is _UNSHAPED else _CountShape(*cut)
+        kept[key] = _UNSHAPED if cut is _UNSHAPED else _Shape(*_parts(cut), objects=None)
         while len(kept) > KEPT_SHAPES:
             kept.popitem(last=False)
         return result
@@ -440,7 +426,7 @@ def _assemble(query: Any, using: str, shape: Any) -> tuple[str, tuple[Any, ...]]
     )
 
 
-def _check_count(query: Any, using: str, shape: _CountShape, ran: list[tuple[str, Any]]) -> None:
+def _check_count(query: Any, using: str, shape: _Shape, ran: list[tuple[str, Any]]) -> None:
     assembled = _assemble(query, using, shape)
     if assembled is None:
         return  # no WHERE: the ORM's count is the one that ran

@@ -11,9 +11,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from dsr.config.jinja2 import age, due_tag, format_date, rating_tag
 from dsr.core import nhs_number
 from dsr.core.routing import fast_reverse
+from dsr.core.tags import age, due_tag, format_date, rating_tag
 
 _CELL = (
     '<td class="nhsuk-table__cell">'

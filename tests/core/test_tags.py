@@ -1,4 +1,4 @@
-"""The tags the register's rows are written with (config/jinja2.py), markup exactly."""
+"""The tags the register's rows are written with (core/tags.py), markup exactly."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from dsr.config.jinja2 import due_tag, rating_tag
 from dsr.core import dates
+from dsr.core.tags import due_tag, rating_tag
 
 
 def test_a_due_date_is_flagged_overdue_or_due_today_and_shown_escaped():
