@@ -6,9 +6,14 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 
+from dsr.core.compiled import ShapedQuerySet
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    def get_queryset(self) -> Any:
+        return ShapedQuerySet(self.model, using=self._db)  # SQL written once a shape (ADR 0029)
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         if not email:

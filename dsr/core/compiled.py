@@ -434,3 +434,18 @@ def _check_count(query: Any, using: str, shape: _Shape, ran: list[tuple[str, Any
     ours = [(assembled[0], tuple(assembled[1]))] if assembled else []
     if ours != expected:
         raise AssertionError(f"Shaped count differs from the ORM's:\n{ours}\n{expected}")
+
+
+class ShapedQuerySet(QuerySet):  # type: ignore[type-arg]
+    """A queryset whose objects and counts are written once a shape. Care records' querysets
+    are (core/models.py CareQuerySet), and so are the users, places, organisations and risk
+    factors that pages read beside them."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._iterable_class = ShapedModelIterable
+
+    def count(self) -> int:
+        if self._result_cache is not None:
+            return len(self._result_cache)
+        return shaped_count(self, super().count)

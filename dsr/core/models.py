@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 
-from dsr.core.compiled import ShapedModelIterable, shaped_count
+from dsr.core.compiled import ShapedQuerySet
 
 
 class StaleVersion(Exception):
@@ -32,8 +32,9 @@ class ReadRecorder(Protocol):
     def record(self, rows: Sequence[Any]) -> None: ...
 
 
-class CareQuerySet(models.QuerySet):  # type: ignore[type-arg]
-    """A queryset of care records: never deleted in bulk; reads through a door are audited.
+class CareQuerySet(ShapedQuerySet):
+    """A queryset of care records: never deleted in bulk; reads through a door are audited;
+    its SQL written once a shape (core/compiled.py, ADR 0029).
 
     A door (core/door.py) hands out querysets carrying a `Read`: when such a queryset's rows
     are fetched, the read is recorded in the audit trail. Querysets made by services
@@ -41,16 +42,6 @@ class CareQuerySet(models.QuerySet):  # type: ignore[type-arg]
     """
 
     _read: ReadRecorder | None = None
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The SQL around the WHERE written once a shape (core/compiled.py, ADR 0029).
-        self._iterable_class = ShapedModelIterable
-
-    def count(self) -> int:
-        if self._result_cache is not None:  # type: ignore[attr-defined]
-            return len(self._result_cache)  # type: ignore[attr-defined]
-        return shaped_count(self, super().count)
 
     def _clone(self) -> Self:
         clone = super()._clone()  # type: ignore[misc]

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from dsr.core.access import Role
+from dsr.core.compiled import ShapedQuerySet
 from dsr.core.models import Versioned, one_of
 
 
@@ -17,6 +18,8 @@ class Place(models.Model):
     name = models.CharField(max_length=120, unique=True)
     icb_name = models.CharField("ICB", max_length=160, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ShapedQuerySet.as_manager()  # SQL written once a shape (ADR 0029)
 
     class Meta:
         ordering = ["name"]
@@ -172,6 +175,8 @@ class Organisation(models.Model):
     # longer offered for new ones (managed by the place admin).
     is_active = models.BooleanField(default=True)
 
+    objects = ShapedQuerySet.as_manager()  # SQL written once a shape (ADR 0029)
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -194,6 +199,8 @@ class Membership(models.Model):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
     )
     is_active = models.BooleanField(default=True)
+
+    objects = ShapedQuerySet.as_manager()  # SQL written once a shape (ADR 0029)
 
     class Meta:
         constraints = [

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from dsr.core.compiled import ShapedQuerySet
 from dsr.core.models import (
     CareQuerySet,
     Immutable,
@@ -67,6 +68,8 @@ class RiskFactor(models.Model):
     label = models.CharField(max_length=200)
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(default=True)
+
+    objects = ShapedQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]
