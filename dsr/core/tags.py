@@ -4,6 +4,7 @@ config/jinja2.py) and the register's rows written in Python use (register/rows.p
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from django.utils import timezone
 from markupsafe import Markup, escape
@@ -15,7 +16,13 @@ def format_date(value: date | datetime | None, fmt: str = "%-d %B %Y") -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = timezone.localtime(value)
+        return timezone.localtime(value).strftime(fmt)
+    return _date_text(value, fmt)
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: date, fmt: str) -> str:
+    """A date as text: a page writes dozens, and the same ones page after page."""
     return value.strftime(fmt)
 
 

@@ -59,13 +59,24 @@ def born_between(policy: Policy, age: int, today: date) -> tuple[date, date]:
     return dates.add_years(today, -age), dates.add_years(window_end, -age)
 
 
+Window = tuple[str, int, str, str, date, date]  # key, age, short, plan, born from, born to
+
+
+def windows(policy: Policy, today: date) -> list[Window]:
+    """Each transition with the dates of birth it flags today: once a page, not once a row."""
+    return [(*age, *born_between(policy, age[1], today)) for age in _ages(policy)]
+
+
+def flagged(windows: list[Window], born: date) -> list[Transition]:
+    return [
+        Transition(key, age, dates.add_years(born, age), short, plan)
+        for key, age, short, plan, first, last in windows
+        if first <= born <= last
+    ]
+
+
 def transitions_for(policy: Policy, born: date, today: date) -> list[Transition]:
-    found = []
-    for key, age, short, plan in _ages(policy):
-        first, last = born_between(policy, age, today)
-        if first <= born <= last:
-            found.append(Transition(key, age, dates.add_years(born, age), short, plan))
-    return found
+    return flagged(windows(policy, today), born)
 
 
 def approaching(policy: Policy, today: date, *, born: str = "date_of_birth") -> Q:

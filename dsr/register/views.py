@@ -24,10 +24,9 @@ from dsr.core.forms import Form, add_service_error
 from dsr.core.panels import panels_for
 from dsr.core.routing import redirect_to
 from dsr.people import services as people
-from dsr.people import sharing
+from dsr.people import sharing, transitions
 from dsr.people.choices import Status
 from dsr.people.scoping import PEOPLE
-from dsr.people.transitions import transitions_for
 from dsr.register.forms import SORTS, NewPersonForm, RegisterFilterForm, parse_date_query
 from dsr.register.panels import transitions_and_plans
 from dsr.register.rows import register_rows
@@ -123,8 +122,9 @@ def register_list(request: HttpRequest) -> HttpResponse:
     shown = list(page.object_list)  # the fetch that records who was shown
     policy = request.place.settings  # type: ignore[attr-defined]
     # Approaching 18 or 25 (issue 10, part 6): from the date of birth, no query.
+    approaching = transitions.windows(policy, today)
     flags = {
-        p.pk: transitions_for(policy, p.date_of_birth, today)
+        p.pk: transitions.flagged(approaching, p.date_of_birth)
         for p in shown
         if p.status == Status.OPEN
     }

@@ -32,3 +32,23 @@ def test_a_rating_is_a_coloured_tag():
         == rating_tag("?")
         == Markup('<strong class="nhsuk-tag nhsuk-tag--grey">Not rated</strong>')
     )
+
+
+def test_dates_are_written_the_same_however_often_asked():
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from dsr.core.tags import format_date
+
+    days = [date(2024, 2, 29), date(2026, 12, 1), date(1999, 1, 9)]
+    for _ in range(2):  # the second time from the kept table
+        assert [format_date(d) for d in days] == [
+            "29 February 2024",
+            "1 December 2026",
+            "9 January 1999",
+        ]
+        assert format_date(days[0], "%d/%m/%Y") == "29/02/2024"
+    # A time is written in the register's time zone, never kept.
+    late = datetime(2026, 6, 30, 23, 30, tzinfo=ZoneInfo("UTC"))
+    assert format_date(late) == "1 July 2026"
+    assert format_date(None) == ""
