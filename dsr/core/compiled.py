@@ -268,7 +268,7 @@ class _Shape:
 
 
 _UNSHAPED = object()  # a shape the ORM's own SQL could not be cut around its WHERE
-KEPT_SHAPES = 2000  # a connection's; a slice (a page of a list) is part of a shape
+KEPT_SHAPES = 500  # a connection's; a slice (a page of a list) is a shape of its own
 
 
 def _shapes(connection: Any) -> OrderedDict[Any, Any]:
