@@ -55,6 +55,9 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 
+# Both are pure (the bank holidays are fixed), and a referral queue asks them twice a row,
+# for the same few weeks of dates page after page: kept.
+@lru_cache(maxsize=4096)
 def add_working_days(start: date, days: int) -> date:
     """The date `days` working days after `start` (England & Wales bank holidays skipped)."""
     current = start
@@ -66,6 +69,7 @@ def add_working_days(start: date, days: int) -> date:
     return current
 
 
+@lru_cache(maxsize=4096)
 def working_days_between(start: date, end: date) -> int:
     """Working days after `start` up to and including `end` (0 when `end` is not later): a
     referral received on Friday is 1 working day old on Monday, and still 0 on Saturday."""
