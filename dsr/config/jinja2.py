@@ -95,6 +95,20 @@ def _icon(env: Environment, name: str) -> Markup:
 
 
 @pass_environment
+def skip_link(env: Environment) -> Markup:
+    """The NHS skip link every page opens with, from nhsuk-frontend-jinja's own macro, once a
+    process: it is the same on every page, and a macro call a page was a cost (make bench)."""
+    if not _SKIP_LINK:
+        macro = env.get_template("nhsuk/components/skip-link/macro.jinja").module.skipLink  # type: ignore[attr-defined]
+        link = macro({"href": "#maincontent", "text": "Skip to main content"})
+        _SKIP_LINK.append(Markup(str(link)))  # noqa: S704 - the package's markup
+    return _SKIP_LINK[0]
+
+
+_SKIP_LINK: list[Markup] = []
+
+
+@pass_environment
 def pagination_links(
     env: Environment, previous: dict[str, str] | None, after: dict[str, str] | None
 ) -> Markup:
@@ -285,6 +299,7 @@ def environment(**options: Any) -> Environment:
         rating_tag=rating_tag,
         due_tag=due_tag,
         pagination_links=pagination_links,
+        skip_link=skip_link,
         who=who,
         page_header=page_header,
         page_footer=page_footer,

@@ -52,3 +52,15 @@ def test_dates_are_written_the_same_however_often_asked():
     late = datetime(2026, 6, 30, 23, 30, tzinfo=ZoneInfo("UTC"))
     assert format_date(late) == "1 July 2026"
     assert format_date(None) == ""
+
+
+def test_the_skip_link_is_the_nhs_components_own():
+    from django.template import engines
+
+    env = engines["jinja2"].env
+    expected = env.from_string(
+        '{% from "nhsuk/components/skip-link/macro.jinja" import skipLink %}'
+        '{{ skipLink({"href": "#maincontent", "text": "Skip to main content"}) }}'
+    ).render()
+    page = env.from_string("{{ skip_link() }}").render()
+    assert page == expected and 'href="#maincontent"' in page
