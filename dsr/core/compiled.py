@@ -278,6 +278,23 @@ def _shapes(connection: Any) -> OrderedDict[Any, Any]:
     return kept
 
 
+def _kept(connection: Any, key: Any) -> Any:
+    """The connection's shape of this key (now its most recently used), or None."""
+    kept = _shapes(connection)
+    shape = kept.get(key)
+    if shape is not None:
+        kept.move_to_end(key)
+    return shape
+
+
+def _keep(connection: Any, key: Any, shape: Any) -> Any:
+    kept = _shapes(connection)
+    kept[key] = shape
+    while len(kept) > KEPT_SHAPES:
+        kept.popitem(last=False)
+    return shape
+
+
 _SHAPES: weakref.WeakKeyDictionary[Any, OrderedDict[Any, Any]] = weakref.WeakKeyDictionary()
 
 
@@ -289,11 +306,8 @@ def _cut(query: Any, using: str) -> Any:
         sql, params = compiler.as_sql()
     except (EmptyResultSet, FullResultSet):
         return _UNSHAPED
-    cut = _cut_around_where(query, using, sql, params)
-    if cut is _UNSHAPED:
-        return _UNSHAPED
     objects = _Objects.of(compiler, using)
-    return _UNSHAPED if objects is None else _Shape(*_parts(cut), objects=objects)
+    return _UNSHAPED if objects is None else _cut_around_where(query, using, sql, params, objects)
 
 
 class ShapedModelIterable(ModelIterable):
@@ -311,14 +325,7 @@ class ShapedModelIterable(ModelIterable):
             yield from super().__iter__()
             return
         connection = connections[using]
-        kept = _shapes(connection)
-        shape = kept.get(key)
-        if shape is None:
-            shape = kept[key] = _cut(query, using)
-            while len(kept) > KEPT_SHAPES:
-                kept.popitem(last=False)
-        else:
-            kept.move_to_end(key)
+        shape = _kept(connection, key) or _keep(connection, key, _cut(query, using))
         if shape is _UNSHAPED:
             yield from super().__iter__()
             return
@@ -345,14 +352,12 @@ def _check(query: Any, using: str, sql: str, params: Any) -> None:
         raise AssertionError(f"Shaped SQL differs from the ORM's:\n{sql}\n{expected}")
 
 
-def _parts(cut: Any) -> tuple[str, str, tuple[Any, ...], tuple[Any, ...]]:
-    before, after, params_before, params_after = cut
-    return before, after, params_before, params_after
-
-
-def _cut_around_where(query: Any, using: str, sql: str, params: Any) -> Any:
-    """(before, after, values before, values after) of a query's SQL around its WHERE, or
-    _UNSHAPED when its WHERE is not found once or its values do not line up."""
+def _cut_around_where(
+    query: Any, using: str, sql: str, params: Any, objects: _Objects | None = None
+) -> Any:
+    """The shape of a query's SQL, cut around its WHERE (`objects`: how its rows become
+    objects; none for a count), or _UNSHAPED when its WHERE is not found once or its values
+    do not line up."""
     try:
         where, where_params = query.get_compiler(using=using).compile(query.where)
     except (EmptyResultSet, FullResultSet):
@@ -367,7 +372,13 @@ def _cut_around_where(query: Any, using: str, sql: str, params: Any) -> Any:
     params, where_params = tuple(params), tuple(where_params)
     if params[ahead : ahead + len(where_params)] != where_params:
         return _UNSHAPED
-    return before + " WHERE ", after, params[:ahead], params[ahead + len(where_params) :]
+    return _Shape(
+        before=before + " WHERE ",
+        after=after,
+        params_before=params[:ahead],
+        params_after=params[ahead + len(where_params) :],
+        objects=objects,
+    )
 
 
 def shaped_count(queryset: Any, count: Callable[[], int]) -> int:
@@ -379,9 +390,8 @@ def shaped_count(queryset: Any, count: Callable[[], int]) -> int:
         return count()
     using = queryset.db
     connection = connections[using]
-    kept = _shapes(connection)
     key = ("count", key)
-    shape = kept.get(key)
+    shape = _kept(connection, key)
     if shape is None or (settings.DSR_CHECK_SHAPES and shape is not _UNSHAPED):
         ran: list[tuple[str, Any]] = []
 
@@ -394,12 +404,12 @@ def shaped_count(queryset: Any, count: Callable[[], int]) -> int:
         if shape is not None:  # under test: the ORM's count ran, and held to the shape's
             _check_count(query, using, shape, ran)
             return result
-        cut: Any = _cut_around_where(query, using, *ran[0]) if len(ran) == 1 else _UNSHAPED
-        kept[key] = _UNSHAPED if cut is _UNSHAPED else _Shape(*_parts(cut), objects=None)
-        while len(kept) > KEPT_SHAPES:
-            kept.popitem(last=False)
+        _keep(
+            connection,
+            key,
+            _cut_around_where(query, using, *ran[0]) if len(ran) == 1 else _UNSHAPED,
+        )
         return result
-    kept.move_to_end(key)
     if shape is _UNSHAPED:
         return count()
     sql_params = _assemble(query, using, shape)
