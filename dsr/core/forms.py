@@ -15,7 +15,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.forms.boundfield import BoundField
 from django.template import engines
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from markupsafe import Markup, escape
 
@@ -147,13 +147,14 @@ class NHSBoundField(BoundField):
                 " ".join(str(e) for e in self.errors),
             )
             described.append(f"{field_id}-error")
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (value, Markup(" selected") if str(value) == current else "", text)
+        # As format_html_join would write them, without its per-option format and marking.
+        options = mark_safe(  # noqa: S308 - every value and label escaped
+            "".join(
+                f'<option value="{conditional_escape(value)}"'
+                f"{' selected' if str(value) == current else ''}>"
+                f"{conditional_escape(text)}</option>"
                 for value, text in self.field.choices  # type: ignore[attr-defined]
-            ),
+            )
         )
         return format_html(
             '<div class="nhsuk-form-group{}"><label class="nhsuk-label nhsuk-label--s" for="{}">'
