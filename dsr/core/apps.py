@@ -6,4 +6,9 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from dsr.core import checks  # noqa: F401 - registers the deployment checks
+        from dsr.core import (
+            checks,  # noqa: F401 - registers the deployment checks
+            timestamps,
+        )
+
+        timestamps.connect()
