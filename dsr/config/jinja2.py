@@ -27,7 +27,7 @@ from dsr.core import dates, nhs_number
 from dsr.core.access import Permission, role_has
 from dsr.core.forms import error_summary
 from dsr.core.routing import absolute, place_routes, url_in
-from dsr.core.tags import age, due_tag, format_date, rating_tag
+from dsr.core.tags import age, due_tag, format_date, rating_tag, working_days_ago
 from dsr.people import sharing
 
 
@@ -216,13 +216,6 @@ def who(context: Any, person: Any) -> sharing.Identity:
 def days_ago(day: date) -> str:
     days = (dates.today() - day).days
     return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
-
-
-def working_days_ago(days: int, since: date) -> str:
-    """A referral's age: "today", or in working days (a weekend does not count)."""
-    if since == dates.today():
-        return "today"
-    return f"{days} working day{'s' if days != 1 else ''} ago"
 
 
 def membership_allows(membership: Any, permission: str) -> bool:

@@ -26,6 +26,13 @@ def _date_text(value: date, fmt: str) -> str:
     return value.strftime(fmt)
 
 
+def working_days_ago(days: int, since: date) -> str:
+    """A referral's age: "today", or in working days (a weekend does not count)."""
+    if since == dates.today():
+        return "today"
+    return f"{days} working day{'s' if days != 1 else ''} ago"
+
+
 def age(value: date | None) -> str:
     if value is None:
         return ""

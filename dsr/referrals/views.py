@@ -30,6 +30,7 @@ from dsr.referrals.forms import (
     ReferralForm,
 )
 from dsr.referrals.models import OPEN_STATUSES, Referral
+from dsr.referrals.rows import queue_rows
 from dsr.referrals.scoping import DECISIONS, REFERRALS
 from dsr.register.forms import NewPersonForm
 from dsr.risk.forms import RatingFields
@@ -117,6 +118,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": rows,
+            "rows_html": queue_rows(rows, request.place.pk),  # type: ignore[attr-defined]
             "status": status,
             "query": query,
             "policy": policy,
