@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from datetime import date, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +27,14 @@ from dsr.core import dates, nhs_number
 from dsr.core.access import Permission, role_has
 from dsr.core.forms import error_summary
 from dsr.core.routing import absolute, place_routes, url_in
-from dsr.core.tags import age, due_tag, format_date, rating_tag, working_days_ago
+from dsr.core.tags import (
+    age,
+    days_ago,
+    due_tag,
+    format_date,
+    rating_tag,
+    working_days_ago,
+)
 from dsr.people import sharing
 
 
@@ -211,11 +218,6 @@ def who(context: Any, person: Any) -> sharing.Identity:
     return sharing.identify(
         person, sharing.Audience.of_membership(getattr(request, "membership", None))
     )
-
-
-def days_ago(day: date) -> str:
-    days = (dates.today() - day).days
-    return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
 
 
 def membership_allows(membership: Any, permission: str) -> bool:

@@ -26,6 +26,11 @@ def _date_text(value: date, fmt: str) -> str:
     return value.strftime(fmt)
 
 
+def days_ago(day: date) -> str:
+    days = (dates.today() - day).days
+    return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+
+
 def working_days_ago(days: int, since: date) -> str:
     """A referral's age: "today", or in working days (a weekend does not count)."""
     if since == dates.today():
@@ -39,6 +44,13 @@ def age(value: date | None) -> str:
     years = dates.age_on(value, dates.today())
     return f"{years} year{'s' if years != 1 else ''}"
 
+
+# The opening of a cell of an NHS responsive table, up to its heading's text: the rows the
+# busiest tables write in Python (register/rows.py, referrals/rows.py, keywork/rows.py).
+TABLE_CELL = (
+    '<td class="nhsuk-table__cell">'
+    '<span class="nhsuk-table-responsive__heading" aria-hidden="true">'
+)
 
 # Tags a page shows many times (a register page: twice a row), written in Python rather
 # than as Jinja macros: a macro call costs far more than a function's (`make bench`).

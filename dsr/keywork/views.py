@@ -24,6 +24,7 @@ from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to
 from dsr.keywork import services
 from dsr.keywork.forms import AllocateForm, ContactForm, EndAllocationForm
+from dsr.keywork.rows import caseload_rows
 from dsr.keywork.scoping import (
     ALLOCATIONS,
     CONTACTS,
@@ -286,5 +287,11 @@ def caseload(request: HttpRequest, keyworker_id: int) -> HttpResponse:
     return render(
         request,
         "keywork/caseload.jinja",
-        {"keyworker": keyworker, "rows": rows, "counts": counts, "policy": policy},
+        {
+            "keyworker": keyworker,
+            "rows": rows,
+            "rows_html": caseload_rows(rows, viewer.membership.place_id),
+            "counts": counts,
+            "policy": policy,
+        },
     )

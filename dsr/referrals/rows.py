@@ -12,12 +12,8 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from dsr.core.routing import url_in
-from dsr.core.tags import format_date, working_days_ago
+from dsr.core.tags import TABLE_CELL, format_date, working_days_ago
 
-_CELL = (
-    '<td class="nhsuk-table__cell">'
-    '<span class="nhsuk-table-responsive__heading" aria-hidden="true">'
-)
 STATUS_TAG = {
     "new": "nhsuk-tag--blue",
     "more_info": "nhsuk-tag--yellow",
@@ -60,16 +56,16 @@ def queue_rows(referrals: Iterable[Any], place_id: int) -> Markup:
         )
         rows.append(
             '\n    <tr class="nhsuk-table__row">\n      '
-            f'{_CELL}Reference </span><a class="dsr-nowrap" href="{href}">'
+            f'{TABLE_CELL}Reference </span><a class="dsr-nowrap" href="{href}">'
             f"{escape(r.reference)}</a></td>\n      "
-            f"{_CELL}Child or young person </span>{escape(r.family_name.upper())},"
+            f"{TABLE_CELL}Child or young person </span>{escape(r.family_name.upper())},"
             f' {escape(r.given_name)}<br><span class="nhsuk-u-font-size-16">Born'
             f" {escape(format_date(r.date_of_birth))}</span></td>\n      "
-            f"{_CELL}From </span>{escape(r.get_source_display())}{organisation}</td>\n      "
-            f'{_CELL}Received </span><span class="dsr-nowrap">'
+            f"{TABLE_CELL}From </span>{escape(r.get_source_display())}{organisation}</td>\n      "
+            f'{TABLE_CELL}Received </span><span class="dsr-nowrap">'
             f"{escape(format_date(r.received_on))}</span>{waited}</td>\n      "
-            f"{_CELL}First contact </span>{_first_contact(r)}</td>\n      "
-            f'{_CELL}Status </span><strong class="nhsuk-tag {STATUS_TAG.get(r.status, "")}">'
+            f"{TABLE_CELL}First contact </span>{_first_contact(r)}</td>\n      "
+            f'{TABLE_CELL}Status </span><strong class="nhsuk-tag {STATUS_TAG.get(r.status, "")}">'
             f"{escape(r.get_status_display())}</strong></td>\n    </tr>"
         )
     return Markup("".join(rows))  # noqa: S704 - every value from the record is escaped above

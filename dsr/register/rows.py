@@ -13,12 +13,9 @@ from markupsafe import Markup, escape
 
 from dsr.core import nhs_number
 from dsr.core.routing import fast_reverse
+from dsr.core.tags import TABLE_CELL as _CELL
 from dsr.core.tags import age, due_tag, format_date, rating_tag
 
-_CELL = (
-    '<td class="nhsuk-table__cell">'
-    '<span class="nhsuk-table-responsive__heading" aria-hidden="true">'
-)
 RESTRICTED = ' <strong class="nhsuk-tag nhsuk-tag--pink">Restricted</strong>'
 REVIEW_NOW = ' <strong class="nhsuk-tag nhsuk-tag--yellow">Review now</strong>'
 
