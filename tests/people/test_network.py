@@ -218,3 +218,35 @@ def test_circumstances_keep_their_history_and_show_the_latest(client_for, person
     assert "Significant concerns" not in page.split('id="standings"')[1].split("</dl>")[0]
     history = client.get(at(person_a, "people:circumstances")).content.decode()
     assert "Excluded" in history and "Back part-time" in history
+
+
+def test_each_member_is_shown_with_their_role_tags_and_how_to_reach_them(client_for, person_a):
+    people.add_network_member(
+        person=person_a,
+        name="Dr Siân O’Brien <b>",
+        job_title="Consultant",
+        is_lead=True,
+        phone="01632 960 001",
+        email="sian@nhs.example",
+        started_on=dates.today(),
+        by=SYSTEM,
+    )
+    people.add_network_member(
+        person=person_a,
+        kind="family",
+        name="Sam Okafor",
+        relationship="parent",
+        parental_responsibility=True,
+        phone="01632 960 002",
+        started_on=dates.today(),
+        by=SYSTEM,
+    )
+    coordinator = client_for(Role.COORDINATOR)
+    for page in (at(person_a, "register:person"), at(person_a, "people:network")):
+        html = coordinator.get(page).content.decode()
+        assert "<strong>Dr Siân O’Brien &lt;b&gt;</strong>, Consultant" in html
+        assert "nhsuk-tag--blue" in html and "Lead professional" in html
+        assert '<span class="dsr-nowrap">01632 960 001</span> · ' in html
+        assert '<span class="dsr-break">sian@nhs.example</span>' in html
+        assert "<strong>Sam Okafor</strong>, parent" in html
+        assert "Parental responsibility" in html and "nhsuk-tag--aqua-green" in html
