@@ -6,7 +6,6 @@ contact due, due today and overdue. Whitespace between tags apart, they must be 
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,13 +15,10 @@ from django.template import engines
 
 from dsr.core import dates
 from dsr.keywork.rows import caseload_rows
+from tests.register.test_rows import _normal
 
 TEMPLATE = (Path(__file__).parent / "caseload_rows.jinja").read_text()
 TODAY = dates.today()
-
-
-def _normal(html: str) -> str:
-    return re.sub(r">\s+<", "><", html.strip())
 
 
 def allocation(pk: int, *, person=None, **values):

@@ -6,7 +6,6 @@ today. Whitespace between tags apart, they must be the same."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,13 +15,10 @@ from django.template import engines
 
 from dsr.core import dates
 from dsr.referrals.rows import queue_rows
+from tests.register.test_rows import _normal
 
 TEMPLATE = (Path(__file__).parent / "queue_rows.jinja").read_text()
 LABELS = {"new": "New", "more_info": "Waiting for more information", "accepted": "Accepted"}
-
-
-def _normal(html: str) -> str:
-    return re.sub(r">\s+<", "><", html.strip())
 
 
 def referral(pk: int, **values):
