@@ -295,7 +295,12 @@ class AuditEvent(models.Model):
                 fields=["chain", "seq"],
                 condition=~models.Q(chain="legacy"),
                 name="audit_one_event_per_position",
-            )
+            ),
+            # Positions start at 1 (verify_audit also names any row before that).
+            models.CheckConstraint(
+                condition=models.Q(seq__gte=1) | models.Q(chain="legacy"),
+                name="audit_positions_start_at_one",
+            ),
         ]
         triggers = immutable_triggers("audit")
 

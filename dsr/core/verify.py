@@ -8,6 +8,7 @@ tell an edit from a deletion, a forgery or a truncation.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ from typing import Any
 from django.conf import settings
 
 from dsr.core import chain
-from dsr.core.models import AuditChain, AuditEvent, AuditShown
+from dsr.core.models import AuditAction, AuditChain, AuditEvent, AuditShown
 
 # What a problem can be, in the words verify_audit prints.
 CHANGED = "changed after it was written"
@@ -36,6 +37,10 @@ BEHIND_CHECKPOINT = "shorter than its checkpoint: events deleted since"
 DIFFERS_FROM_CHECKPOINT = "rewritten since its checkpoint"
 CHAIN_GONE = "missing, though checkpointed (truncated or deleted)"
 SHOWN_ALTERED = "its list of people shown was altered"
+BEFORE_START = "numbered before the chain's first event (inserted)"
+KEY_NOT_ROTATED = "signed with another key without a recorded rotation (or an older key)"
+CHECKPOINT_UNREADABLE = "a checkpoint line cannot be read (torn, cut short or edited)"
+CHECKPOINTS = "checkpoints"  # the chain a problem with the checkpoint file itself is filed under
 
 
 @dataclass(frozen=True)
@@ -63,12 +68,13 @@ class Report:
 
 
 def _events(key: str, batch: int = 2000) -> Iterator[AuditEvent]:
+    """Every event filed in the chain, in order: from the lowest position there is, so a
+    row numbered 0 or below (which no append writes) is read and named too."""
     order = "id" if key == chain.LEGACY else "seq"
-    last = 0
+    last: int | None = None
     while True:
-        rows = list(
-            AuditEvent.objects.filter(chain=key, **{f"{order}__gt": last}).order_by(order)[:batch]
-        )
+        after = {} if last is None else {f"{order}__gt": last}
+        rows = list(AuditEvent.objects.filter(chain=key, **after).order_by(order)[:batch])
         if not rows:
             return
         shown = _shown(rows)
@@ -103,9 +109,16 @@ def _walk(key: str, signer: chain.Keys, problems: list[Problem]) -> tuple[int, s
     expected_seq = 1
     count = 0
     previous: AuditEvent | None = None
+    order = list(signer.by_id)  # the keys in the order they came into use
     for event in _events(key):
-        count += 1
         legacy = key == chain.LEGACY
+        if not legacy and event.seq < 1:
+            problems.append(Problem(key, BEFORE_START, event.id, f"#{event.seq}"))
+            continue  # not part of the chain: the chain is checked as if it were not there
+        count += 1
+        before = previous.key_id if previous is not None and not legacy else event.key_id
+        if event.key_id != before and not _rotated(before, event, order):
+            problems.append(Problem(key, KEY_NOT_ROTATED, event.id, f"{before} to {event.key_id}"))
         if not legacy and event.seq != expected_seq:
             problems.append(Problem(key, MISSING, event.id, f"#{expected_seq} to #{event.seq - 1}"))
         if event.prev_hash != expected_prev:
@@ -130,6 +143,19 @@ def _walk(key: str, signer: chain.Keys, problems: list[Problem]) -> tuple[int, s
     return count, previous.hash if previous is not None else chain.GENESIS
 
 
+def _rotated(before: str, event: AuditEvent, order: list[str]) -> bool:
+    """Whether `event` moves its chain from key `before` to a later key, as append records
+    a rotation: an event whose key is not its predecessor's must be that record, and keys
+    only move forward (an old key, perhaps leaked, signs nothing after a rotation)."""
+    later = before in order and event.key_id in order
+    return (
+        event.action == AuditAction.KEY_ROTATED
+        and event.changes == {"from": before, "to": event.key_id}
+        and later
+        and order.index(event.key_id) > order.index(before)
+    )
+
+
 def _check_head(
     head: AuditChain | None, key: str, count: int, last_hash: str, signer: chain.Keys
 ) -> list[Problem]:
@@ -150,37 +176,57 @@ def _check_head(
     return problems
 
 
-def read_checkpoints(path: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+def read_checkpoints(
+    path: Path | None = None, problems: list[Problem] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Every checkpoint, by chain. A line that cannot be read is named in `problems` (when
+    given) and the rest are still read: one torn line must not hide the others."""
     path = path or Path(settings.AUDIT_CHECKPOINT_FILE)
     found: dict[str, list[dict[str, Any]]] = {}
     if not path.exists():
         return found
-    for line in path.read_text().splitlines():
-        if line.strip():
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
             point = json.loads(line)
-            found.setdefault(point["chain"], []).append(point)
+            point = {
+                "chain": str(point["chain"]),
+                "length": int(point["length"]),
+                "head": str(point["head"]),
+                "at": str(point["at"]),
+            }
+        except (ValueError, TypeError, KeyError):
+            if problems is not None:
+                problems.append(Problem(CHECKPOINTS, CHECKPOINT_UNREADABLE, None, f"line {number}"))
+            continue
+        found.setdefault(point["chain"], []).append(point)
     return found
 
 
 def _check_points(key: str, points: list[dict[str, Any]], count: int) -> list[Problem]:
+    """Each checkpoint must still hold: the chain at least that long, and its event at that
+    length the one checkpointed. Unchanged chains repeat their checkpoint every run, so each
+    distinct one is checked once, and the events they name are read in one query."""
     problems = []
+    distinct: dict[tuple[int, str], str] = {}
     for point in points:
-        length = int(point["length"])
+        distinct.setdefault((point["length"], point["head"]), point["at"])
+    lengths = sorted({length for length, _ in distinct if 0 < length <= count})
+    if key == chain.LEGACY:
+        ids = AuditEvent.objects.filter(chain=key).order_by("id").values_list("hash", flat=True)
+        hashes = {length: next(iter(ids[length - 1 : length]), None) for length in lengths}
+    else:
+        hashes = dict(
+            AuditEvent.objects.filter(chain=key, seq__in=lengths).values_list("seq", "hash")
+        )
+    for (length, head), at in distinct.items():
         if length == 0:
             continue
         if count < length:
-            problems.append(Problem(key, BEHIND_CHECKPOINT, None, f"{point['at']}: {length}"))
-            continue
-        if key == chain.LEGACY:
-            found = (
-                AuditEvent.objects.filter(chain=key)
-                .order_by("id")
-                .values_list("hash", flat=True)[length - 1 : length]
-            )
-        else:
-            found = AuditEvent.objects.filter(chain=key, seq=length).values_list("hash", flat=True)
-        if list(found) != [point["head"]]:
-            problems.append(Problem(key, DIFFERS_FROM_CHECKPOINT, None, f"{point['at']}"))
+            problems.append(Problem(key, BEHIND_CHECKPOINT, None, f"{at}: {length}"))
+        elif hashes.get(length) != head:
+            problems.append(Problem(key, DIFFERS_FROM_CHECKPOINT, None, at))
     return problems
 
 
@@ -189,7 +235,7 @@ def verify(checkpoints: Path | None = None) -> Report:
     signer = chain.keys()
     problems: list[Problem] = []
     heads = {head.key: head for head in AuditChain.objects.all()}
-    points = read_checkpoints(checkpoints)
+    points = read_checkpoints(checkpoints, problems)
     in_events = set(AuditEvent.objects.values_list("chain", flat=True).distinct())
     keys = sorted(set(heads) | in_events | set(points))
     total = 0
@@ -216,10 +262,21 @@ def write_checkpoint(path: Path | None = None) -> list[dict[str, Any]]:
             "key", "length", "head"
         )
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as file:
-        for point in points:
-            file.write(json.dumps(point, sort_keys=True) + "\n")
-        file.flush()
-        os.fsync(file.fileno())
+    append_checkpoints(path, points)
     return points
+
+
+def append_checkpoints(path: Path, points: list[dict[str, Any]]) -> None:
+    text = "".join(json.dumps(point, sort_keys=True) + "\n" for point in points).encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # One write to a file opened for appending, under an exclusive lock: two runs at once
+    # (cron beside a manual run) never interleave their lines.
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        written = 0
+        while written < len(text):
+            written += os.write(descriptor, text[written:])
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)  # closing releases the lock

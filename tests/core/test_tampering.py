@@ -16,15 +16,20 @@ from dsr.core import chain
 from dsr.core.models import AuditChain, AuditEvent
 from dsr.core.verify import (
     APPENDED,
+    BEFORE_START,
     BEHIND_CHECKPOINT,
     CHAIN_GONE,
     CHANGED,
+    CHECKPOINT_UNREADABLE,
+    DIFFERS_FROM_CHECKPOINT,
     HEAD_REWRITTEN,
+    KEY_NOT_ROTATED,
     MISSING,
     OUT_OF_ORDER,
     RESIGNED,
     TAIL_CUT,
     _keyless,
+    read_checkpoints,
     verify,
     write_checkpoint,
 )
@@ -162,7 +167,7 @@ def insert_a_forged_event_and_rehash(key: str) -> None:
 
 def swap_two_events(key: str) -> None:
     third, fourth = nth(key, 3), nth(key, 4)
-    tamper_sql("UPDATE core_auditevent SET seq = -1 WHERE id = %s", [third.pk])
+    tamper_sql("UPDATE core_auditevent SET seq = 999999 WHERE id = %s", [third.pk])
     tamper_sql("UPDATE core_auditevent SET seq = 3 WHERE id = %s", [fourth.pk])
     tamper_sql("UPDATE core_auditevent SET seq = 4 WHERE id = %s", [third.pk])
 
@@ -211,3 +216,124 @@ def test_verify_audit_names_each_kind_of_tampering(trail, attack, named):
 
 def test_twelve_kinds_are_covered():
     assert len(ATTACKS) == 12
+
+
+# Beyond the issue's twelve: what a reviewer tried next.
+
+
+def insert_a_forged_event_before_the_first(key: str) -> None:
+    """A row at position 0, past the check constraint (an owner can drop it): it would show
+    in a person's access history, and a walk from position 1 would never read it."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # nothing pending before the DDL
+            cursor.execute(
+                "ALTER TABLE core_auditevent DROP CONSTRAINT audit_positions_start_at_one"
+            )
+        else:
+            cursor.execute("PRAGMA ignore_check_constraints = 1")
+    try:
+        _forge(key, 0, "0" * 64)
+    finally:
+        if connection.vendor != "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA ignore_check_constraints = 0")
+
+
+def test_a_forged_event_numbered_before_the_chain_is_named(trail):
+    insert_a_forged_event_before_the_first(trail)
+    found = {p.kind for p in verify().problems or [] if p.chain == trail}
+    assert found == {BEFORE_START}  # and the real chain around it is still whole
+
+
+def test_the_application_cannot_write_an_event_before_a_chain_starts(trail):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _forge(trail, 0, "0" * 64)
+
+
+def test_a_cut_tail_is_not_sealed_over_by_the_next_event(place_a, tmp_path, settings):
+    """No checkpoint since the cut: the head's seal is what shows it, so the next append
+    must refuse to build on a head it did not seal, rather than seal the damage over."""
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "none-yet.jsonl")
+    for _ in range(3):
+        factories.make_person(place_a)
+    key = chain.chain_for(place_a.pk)
+    cut_the_tail_and_wind_back_the_head(key)
+    length = AuditChain.objects.get(key=key).length
+    with pytest.raises(chain.HeadNotSealed):
+        factories.make_person(place_a)
+    assert AuditChain.objects.get(key=key).length == length
+    assert HEAD_REWRITTEN in {p.kind for p in verify().problems or [] if p.chain == key}
+
+
+OLD_KEY = "2026:the-old-audit-key-that-leaked-" + "o" * 32
+NEW_KEY = "2027:the-new-audit-key-kept-safely-" + "n" * 32
+
+
+def test_an_old_key_cannot_sign_events_after_its_rotation(place_a, settings):
+    """Keys are rotated because one may have leaked: whoever holds the old key can sign
+    and seal, so the chain itself must show the old key signing after the new one."""
+    settings.AUDIT_KEYS = [*settings.AUDIT_KEYS, OLD_KEY]
+    factories.make_person(place_a)
+    settings.AUDIT_KEYS = [*settings.AUDIT_KEYS, NEW_KEY]
+    factories.make_person(place_a)
+    key = chain.chain_for(place_a.pk)
+    assert verify().intact
+    old_id, old_secret = OLD_KEY.split(":")
+    end = nth(key, last_seq(key))
+    forged = AuditEvent(
+        at=end.at,
+        actor_label="forger",
+        place_id=end.place_id,
+        action="viewed",
+        object_type="Person",
+        chain=key,
+        seq=end.seq + 1,
+        key_id=old_id,
+        prev_hash=end.hash,
+    )
+    forged.hash = chain.signature(forged, old_secret.encode())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            "INSERT INTO core_auditevent (at, actor_label, place_id, action, object_type,"
+            " object_id, changes, request_id, chain, seq, key_id, prev_hash, hash)"
+            " VALUES (%s, 'forger', %s, 'viewed', 'Person', '', '{}', '', %s, %s, %s, %s, %s)",
+            [forged.at, forged.place_id, key, forged.seq, old_id, forged.prev_hash, forged.hash],
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = DEFAULT")
+    head = AuditChain.objects.get(key=key)
+    head.length, head.head, head.key_id = forged.seq, forged.hash, old_id
+    tamper_sql(
+        "UPDATE core_auditchain SET length = %s, head = %s, key_id = %s, seal = %s WHERE key = %s",
+        [head.length, head.head, old_id, chain.seal(head, old_secret.encode()), key],
+    )
+    problems = [p for p in verify().problems or [] if p.chain == key]
+    assert [(p.kind, p.detail) for p in problems] == [(KEY_NOT_ROTATED, "2027 to 2026")]
+
+
+def test_a_torn_checkpoint_line_is_named_and_the_other_checkpoints_still_hold(trail, settings):
+    path = settings.AUDIT_CHECKPOINT_FILE
+    with open(path, "a") as file:
+        file.write('{"chain": "system", "len')  # cut short: a full disk, a crash
+    delete_the_last_three(trail)
+    problems = verify().problems or []
+    assert CHECKPOINT_UNREADABLE in {p.kind for p in problems}
+    assert BEHIND_CHECKPOINT in {p.kind for p in problems if p.chain == trail}
+
+
+def test_checkpoints_are_checked_in_one_query_a_chain_however_many_there_are(
+    trail, settings, django_assert_max_num_queries
+):
+    for _ in range(50):
+        write_checkpoint()
+    chains = len(read_checkpoints())
+    with django_assert_max_num_queries(4 + 3 * chains):
+        assert verify().intact
+    last = nth(trail, last_seq(trail)).pk
+    tamper_sql("UPDATE core_auditevent SET hash = %s WHERE id = %s", ["e" * 64, last])
+    assert DIFFERS_FROM_CHECKPOINT in {p.kind for p in verify().problems if p.chain == trail}
