@@ -25,12 +25,29 @@ def _networks(proxies: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
-def _trusted(address: str, networks: Iterable[Network]) -> bool:
+def _address(hop: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as proxies write it: bare, or with a port as some proxies add (Azure's
+    Application Gateway): `203.0.113.9:51234`, `[2001:db8::1]:443`. None if it is neither."""
+    hop, port = hop.strip(), ""
+    if hop.startswith("["):
+        hop, _, rest = hop[1:].partition("]")
+        if rest:
+            colon, port = rest[:1], rest[1:]
+            if colon != ":":
+                return None
+    elif hop.count(":") == 1:
+        hop, _, port = hop.partition(":")
+    if port and not (port.isascii() and port.isdigit()):
+        return None
     try:
-        ip = ipaddress.ip_address(address.strip())
+        return ipaddress.ip_address(hop)
     except ValueError:
-        return False
-    return any(ip in network for network in networks)
+        return None
+
+
+def _trusted(address: str, networks: Iterable[Network]) -> bool:
+    ip = _address(address)
+    return ip is not None and any(ip in network for network in networks)
 
 
 def client_address(remote_addr: str, forwarded_for: str, proxies: Iterable[str]) -> str:
@@ -42,10 +59,8 @@ def client_address(remote_addr: str, forwarded_for: str, proxies: Iterable[str])
     hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _trusted(hop, networks):
-            try:
-                return str(ipaddress.ip_address(hop))
-            except ValueError:
-                return remote_addr  # a garbled header: the proxy is all we know
+            ip = _address(hop)
+            return remote_addr if ip is None else str(ip)  # garbled: the proxy is all we know
     return remote_addr
 
 

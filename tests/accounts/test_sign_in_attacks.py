@@ -74,6 +74,13 @@ def test_one_code_signs_in_one_session_however_many_race_it():
         ("10.0.0.1", "203.0.113.9, 10.0.0.2", "203.0.113.9"),  # proxies in between skipped
         ("203.0.113.5", "1.2.3.4", "203.0.113.5"),  # not a proxy: its header is not believed
         ("10.0.0.1", "not-an-address", "10.0.0.1"),
+        # Some proxies add the client's port: the address is still the client's
+        ("10.0.0.1", "203.0.113.9:51234", "203.0.113.9"),
+        ("10.0.0.1", "[2001:db8::1]:443", "2001:db8::1"),
+        ("10.0.0.1", "[2001:db8::1]", "2001:db8::1"),
+        ("10.0.0.1", "2001:db8::1", "2001:db8::1"),
+        ("10.0.0.1", "203.0.113.9:51234, 10.0.0.2:8080", "203.0.113.9"),
+        ("10.0.0.1", "203.0.113.9:port", "10.0.0.1"),
     ],
 )
 def test_the_client_is_the_nearest_address_that_is_not_a_trusted_proxy(peer, forwarded, client):
