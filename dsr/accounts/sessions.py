@@ -9,8 +9,10 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import auth
+from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.core.exceptions import SuspiciousOperation
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 
@@ -58,6 +60,17 @@ class SessionStore(DBStore):
         self.loaded_user = row.user
         self.loaded_device = row.device
         return row
+
+    def save(self, must_create: bool = False) -> None:
+        # Django reads any database error while updating the row as "the session was
+        # deleted meanwhile" (a 400 page, and a warning about a concurrent sign-out). A lost
+        # connection or a timeout is the database failing: let it be that (the 500 page).
+        try:
+            super().save(must_create=must_create)
+        except UpdateError as error:
+            if isinstance(error.__context__, OperationalError | InterfaceError):
+                raise error.__context__ from None
+            raise
 
     def create_model_instance(self, data: dict[str, Any]) -> Any:
         instance: Any = super().create_model_instance(data)

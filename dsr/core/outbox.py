@@ -3,24 +3,113 @@ sent after commit, one message at a time, outside any transaction.
 
 So a mail server that accepts a connection and stays silent holds up nobody's page (no
 audit chain is held while we wait on it; EMAIL_TIMEOUT bounds the wait), one failure never
-stops the rest, and a message is never sent twice: a message whose sending was interrupted
-(the process died mid-send) is marked "unknown" for an operator, not retried.
+stops the rest, and a message is never sent twice. A failure before the mail server had the
+message (connection refused, a timeout on connecting or on the greeting, authentication,
+sender or recipients refused) leaves it waiting for the next run (ATTEMPTS in all); so does
+the server's own refusal of the message it was given. A failure once the server had the
+whole message in hand but before it said whether it took it (the connection dropped, or it
+went silent, after DATA) is marked "unknown" for an operator, never retried: it may have
+gone. So is a message whose sending was interrupted (the process died mid-send). A failure
+after the server took the message (at QUIT) is a sent message.
+
+Django's SMTP backend cannot say how far a message got, so the outbox sends through
+`SMTPBackend`, which can; any other backend (console in demo mode, locmem in tests) hands
+nothing to a mail server, and what it raises is retried.
 """
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
+from django.core.mail.backends import smtp
 from django.db import transaction
 from django.utils import timezone
 
 from dsr.core.models import OutboxStatus, OutgoingEmail
 
+logger = logging.getLogger(__name__)
+
 ATTEMPTS = 3
 # A claimed message not finished within this long was interrupted mid-send.
 INTERRUPTED_AFTER = timedelta(hours=1)
+
+
+class _Tracked:
+    """An SMTP connection that records how far the message it is sending got."""
+
+    handed_over = False  # the server said "go ahead" to DATA: from here it may have it all
+    answer: int | None = None  # the server's reply to the whole message, if one came
+    _in_data = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self._in_data = True
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            self._in_data = False
+
+    def getreply(self) -> tuple[int, bytes]:
+        code, text = super().getreply()  # type: ignore[misc]
+        if self._in_data:
+            if self.handed_over:
+                self.answer = code
+            elif code == 354:
+                self.handed_over = True
+        return code, text
+
+
+class _SMTP(_Tracked, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Tracked, smtplib.SMTP_SSL):
+    pass
+
+
+class SMTPBackend(smtp.EmailBackend):
+    """Django's SMTP backend, saying how far the last message got: used by the outbox only,
+    in place of Django's (same settings)."""
+
+    _last: _Tracked | None = None
+
+    @property
+    def connection_class(self) -> type[smtplib.SMTP]:
+        return _SMTP_SSL if self.use_ssl else _SMTP
+
+    def send_messages(self, email_messages: Any) -> int:
+        self._last = None
+        return super().send_messages(email_messages)
+
+    def _send(self, email_message: Any) -> bool:
+        last: _Tracked | None = self.connection  # type: ignore[assignment] # one of ours
+        self._last = last
+        if last is not None:
+            last.handed_over, last.answer = False, None
+        return super()._send(email_message)  # type: ignore[misc] # Django's, not in the stubs
+
+    @property
+    def may_have_gone(self) -> bool:
+        """The server was handed the last message and did not refuse it (4xx, 5xx)."""
+        last = self._last
+        if last is None or not last.handed_over:
+            return False
+        return last.answer is None or not 400 <= last.answer <= 599
+
+    @property
+    def accepted(self) -> bool:
+        """The server said it took the last message (whatever went wrong afterwards)."""
+        return self._last is not None and self._last.answer == 250
+
+
+def _connection() -> Any:
+    if settings.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+        return SMTPBackend(timeout=settings.EMAIL_TIMEOUT)
+    return get_connection(timeout=settings.EMAIL_TIMEOUT)
 
 
 def queue(*, to: str, subject: str, body: str) -> OutgoingEmail:
@@ -48,15 +137,23 @@ def _claim(tried: set[int], only: list[int] | None = None) -> OutgoingEmail | No
     return message
 
 
-def _finish(message: OutgoingEmail, error: Exception | None) -> None:
+def _finish(message: OutgoingEmail, error: Exception | None, *, may_have_gone: bool) -> str:
+    """Record how sending went; returns the count it goes in (sent, failed, unknown)."""
     if error is None:
         message.status, message.sent_at, message.last_error = OutboxStatus.SENT, timezone.now(), ""
+        counted = "sent"
+    elif may_have_gone:
+        message.status, counted = OutboxStatus.UNKNOWN, "unknown"
+        logger.warning("Outbox message %s may have been sent: never retried", message.pk)
     else:
         message.status = (
             OutboxStatus.PENDING if message.attempts < ATTEMPTS else OutboxStatus.FAILED
         )
+        counted = "failed"
+    if error is not None:
         message.last_error = f"{type(error).__name__}: {error}"[:500]
     message.save(update_fields=["status", "sent_at", "last_error"])
+    return counted
 
 
 def _in_a_transaction() -> bool:
@@ -66,7 +163,8 @@ def _in_a_transaction() -> bool:
 
 
 def send_pending(*, limit: int = 1000, only: list[int] | None = None) -> dict[str, int]:
-    """Send what is waiting, each message on its own; returns how many were sent or failed.
+    """Send what is waiting, each message on its own; returns how many were sent, failed
+    (to be retried, or given up after ATTEMPTS) or may have gone (unknown, never retried).
     `only`: just these messages (a page sending the invitation it has just queued; what
     fails waits for the next `send_outbox` run).
 
@@ -77,9 +175,9 @@ def send_pending(*, limit: int = 1000, only: list[int] | None = None) -> dict[st
     OutgoingEmail.objects.filter(
         status=OutboxStatus.SENDING, claimed_at__lt=timezone.now() - INTERRUPTED_AFTER
     ).update(status=OutboxStatus.UNKNOWN)
-    counts = {"sent": 0, "failed": 0}
+    counts = {"sent": 0, "failed": 0, "unknown": 0}
     tried: set[int] = set()
-    connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
+    connection = _connection()
     while len(tried) < limit:
         message = _claim(tried, only)
         if message is None:
@@ -94,10 +192,12 @@ def send_pending(*, limit: int = 1000, only: list[int] | None = None) -> dict[st
                 connection=connection,
             )
         except Exception as error:  # noqa: BLE001 - one failure never stops the rest
-            _finish(message, error)
-            counts["failed"] += 1
-            connection = get_connection(timeout=settings.EMAIL_TIMEOUT)  # a fresh one
+            if getattr(connection, "accepted", False):  # the server took it; QUIT failed
+                counts[_finish(message, None, may_have_gone=False)] += 1
+            else:
+                may_have_gone = getattr(connection, "may_have_gone", False)
+                counts[_finish(message, error, may_have_gone=may_have_gone)] += 1
+            connection = _connection()  # a fresh one
         else:
-            _finish(message, None)
-            counts["sent"] += 1
+            counts[_finish(message, None, may_have_gone=False)] += 1
     return counts

@@ -57,7 +57,7 @@ def test_a_silent_mail_server_fails_each_message_and_stops_none(db, silent_smtp)
     for n in range(3):
         outbox.queue(to=f"user{n}@example.org", subject="Due today", body="See My work")
     counts = outbox.send_pending()
-    assert counts == {"sent": 0, "failed": 3}
+    assert counts == {"sent": 0, "failed": 3, "unknown": 0}
     messages = list(OutgoingEmail.objects.order_by("id"))
     assert all(m.status == OutboxStatus.PENDING and m.attempts == 1 for m in messages)
     assert all("timed out" in m.last_error.lower() for m in messages)

@@ -8,4 +8,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         counts = send_pending()
-        self.stdout.write(f"Sent {counts['sent']}, failed {counts['failed']} (will retry).")
+        self.stdout.write(
+            f"Sent {counts['sent']}, failed {counts['failed']} (retried up to three times),"
+            f" unknown {counts['unknown']} (the mail server may have had them: never retried)."
+        )
