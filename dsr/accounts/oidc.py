@@ -144,10 +144,11 @@ def start(request: HttpRequest, provider: Provider, redirect_uri: str) -> HttpRe
 class Refused(Exception):
     """The provider's answer was not good enough to sign anyone in."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, user: User | None = None) -> None:
         super().__init__(reason)
         self.reason = reason  # for the audit trail
         self.message = message  # for the person
+        self.user = user  # the account it concerns, when the register knows it (ADR 0031)
 
 
 UNREACHABLE = (
@@ -263,7 +264,11 @@ def account_for(
         )
         if identity is not None:
             if not identity.user.is_active:
-                raise Refused("account deactivated", UNKNOWN_USER.format(label=provider.label))
+                raise Refused(
+                    "account deactivated",
+                    UNKNOWN_USER.format(label=provider.label),
+                    user=identity.user,
+                )
             identity.last_used_at = timezone.now()
             identity.save(update_fields=["last_used_at"])
             return identity.user

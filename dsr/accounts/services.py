@@ -7,6 +7,7 @@ administer (dsr/places/team.py); these are the account-level operations it calls
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import time
 from datetime import timedelta
@@ -40,16 +41,29 @@ def _context(request: HttpRequest, user: User | None, label: str = "") -> audit.
 
 
 def record_sign_in_failure(
-    *, request: HttpRequest, email: str, locked: bool, step: str = "password"
+    *,
+    request: HttpRequest,
+    email: str = "",
+    locked: bool,
+    step: str = "password",
+    user: User | None = None,
+    details: dict[str, str] | None = None,
 ) -> None:
     """A refused sign-in step (password, code, set-up code, set-up link): in the system
-    chain, by the address the attempt really came from (core/proxy.py)."""
+    chain, by the address the attempt really came from (core/proxy.py).
+
+    `user`: the account the refusal concerns, when one is known (a deactivated account's
+    NHS identity, a used set-up link): the event carries it and its email, so its place's
+    auditors see it whatever was typed or asserted (ADR 0031). Otherwise `email` labels it.
+    """
+    label = user.email if user is not None else (email[:254] or "(blank)")
     with transaction.atomic():
         audit.record(
-            context=_context(request, None, label=email[:254] or "(blank)"),
+            context=_context(request, user, label=label),
             action=AuditAction.LOCKED_OUT if locked else AuditAction.SIGN_IN_FAILED,
             object_type="User",
-            changes={"ip": request.META.get("REMOTE_ADDR", ""), "step": step},
+            object_id=user.pk if user is not None else "",
+            changes={"ip": request.META.get("REMOTE_ADDR", ""), "step": step, **(details or {})},
         )
 
 
@@ -87,17 +101,31 @@ def complete_sign_in(
         )
 
 
+class CodesThrottled(Exception):
+    """Too many wrong codes lately: django-otp refuses any code, right or wrong, until
+    `wait_seconds` have passed (its delay doubles with each wrong code)."""
+
+    def __init__(self, wait_seconds: int) -> None:
+        super().__init__(wait_seconds)
+        self.wait_seconds = wait_seconds
+
+
 def verify_code(*, user: User, code: str) -> TOTPDevice | None:
     """The user's authenticator, if `code` is its current code and has not been used.
 
     Checked with the device row locked: two sessions racing one code queue here, and the
     second finds the code already used (django-otp keeps the last step used), so a code
-    signs in one session only.
+    signs in one session only. Raises CodesThrottled while django-otp is refusing codes, so
+    the user is not told that a right code is wrong.
     """
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
-        if device is None or not device.verify_is_allowed()[0]:
+        if device is None:
             return None
+        allowed, why = device.verify_is_allowed()
+        if not allowed:
+            until = (why or {}).get("locked_until") or timezone.now()
+            raise CodesThrottled(max(1, math.ceil((until - timezone.now()).total_seconds())))
         return device if device.verify_token(code) else None
 
 
@@ -255,6 +283,33 @@ def usable_link(token: str) -> EnrolmentLink | None:
     )
 
 
+def unusable_link(token: str) -> tuple[User, str] | None:
+    """Whose set-up link a token names that cannot be used, and why; None if it names no
+    link at all (mistyped, or made up)."""
+    if not isinstance(token, str) or len(token) > 200:
+        return None
+    link = (
+        EnrolmentLink.objects.select_related("user").filter(token_hash=_token_hash(token)).first()
+    )
+    if link is None:
+        return None
+    if link.used_at is not None:
+        return link.user, "used"
+    if link.expires_at <= timezone.now():
+        return link.user, "expired or replaced"
+    if not link.user.is_active:
+        return link.user, "account deactivated"
+    return link.user, "usable"  # became usable between two looks: never, in practice
+
+
+def link_user(link_id: int | None) -> User | None:
+    """The user whose set-up link this session came through, whatever the link's state."""
+    if link_id is None:
+        return None
+    link = EnrolmentLink.objects.select_related("user").filter(pk=link_id).first()
+    return link.user if link is not None else None
+
+
 def link_belongs(*, link_id: int | None, user: User) -> bool:
     """Whether the set-up link this session came through is the signing-in user's own."""
     return link_id is not None and EnrolmentLink.objects.filter(pk=link_id, user=user).exists()
@@ -292,8 +347,12 @@ def enrol(
     *, request: HttpRequest, user: User, link_id: int, secret: str, code: str
 ) -> TOTPDevice | None:
     """Bind the authenticator the user set up from this session's secret, if `code` is
-    right and the link is still usable; the link is then used up. None: nothing bound."""
-    if not TOTP(bytes.fromhex(secret)).verify(int(code), tolerance=1):
+    right and the link is still usable; the link is then used up. None: nothing bound.
+
+    The device starts with the step that code matched as its last one used, so the code
+    that set it up cannot also sign in another session (verify_code refuses used steps)."""
+    totp = TOTP(bytes.fromhex(secret))
+    if not totp.verify(int(code), tolerance=1):
         return None
     with transaction.atomic():
         link = (
@@ -304,7 +363,12 @@ def enrol(
         if link is None or TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             return None
         device = TOTPDevice.objects.create(
-            user=user, name="Authenticator app", key=secret, confirmed=True
+            user=user,
+            name="Authenticator app",
+            key=secret,
+            confirmed=True,
+            last_t=totp.t(),
+            drift=totp.drift,
         )
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])

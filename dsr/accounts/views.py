@@ -3,6 +3,7 @@ invitations, enrolment, sign out."""
 
 from __future__ import annotations
 
+import math
 from base64 import b32encode
 from io import BytesIO
 from typing import Any
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from markupsafe import Markup
 
-from dsr.accounts import oidc, services
+from dsr.accounts import limits, oidc, services
 from dsr.accounts.forms import CodeForm, SetPasswordForm, SignInForm
 from dsr.accounts.models import User
 from dsr.core.access import public
@@ -57,13 +58,15 @@ def locked_out(request: HttpRequest, response: Any = None, credentials: Any = No
 def sign_in(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect("home")
+    if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN)):
+        return refused
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].lower()
         user = authenticate(request, username=email, password=form.cleaned_data["password"])
         if user is None:
             locked = bool(getattr(request, "axes_locked_out", False))
-            services.record_sign_in_failure(request=request, email=email, locked=locked)
+            limits.failed(request, limits.SIGN_IN, email=email, locked=locked)
             form.add_error(None, "Enter a correct email address and password")
         else:
             link_id = request.session.get(ENROLMENT_LINK)
@@ -79,8 +82,8 @@ def sign_in(request: HttpRequest) -> HttpResponse:
                 request.session[ENROLMENT_LINK] = link_id
                 return redirect("accounts:enrol")
             # A password alone never binds an authenticator (issue 8): a set-up link must.
-            services.record_sign_in_failure(
-                request=request, email=user.email, locked=False, step="no set-up link"
+            limits.failed(
+                request, limits.SIGN_IN, email=user.email, locked=False, step="no set-up link"
             )
             return render(request, "accounts/needs_link.jinja", {})
     return render(
@@ -96,19 +99,37 @@ def verify(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
         return redirect("accounts:sign_in")
+    if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN)):
+        return refused
     form = CodeForm(request.POST or None)
+    wait = None
     if request.method == "POST" and form.is_valid():
-        device = services.verify_code(user=user, code=form.cleaned_data["code"])
-        if device is not None:
-            next_url = request.session.pop(NEXT_URL, "/")
-            del request.session[PENDING_USER]
-            services.complete_sign_in(request=request, user=user, device=device)
-            return redirect(next_url)
-        services.record_sign_in_failure(
-            request=request, email=user.email, locked=False, step="code"
-        )
-        form.add_error("code", "The security code is not correct. Check your app and try again")
-    return render(request, "accounts/verify.jinja", {"form": form})
+        try:
+            device = services.verify_code(user=user, code=form.cleaned_data["code"])
+        except services.CodesThrottled as throttled:
+            wait = throttled.wait_seconds
+            limits.failed(
+                request, limits.SIGN_IN, email=user.email, locked=False, step="code throttled"
+            )
+            form.add_error("code", f"Too many wrong codes. Wait {_duration(wait)} and try again")
+        else:
+            if device is not None:
+                next_url = request.session.pop(NEXT_URL, "/")
+                del request.session[PENDING_USER]
+                services.complete_sign_in(request=request, user=user, device=device)
+                return redirect(next_url)
+            limits.failed(request, limits.SIGN_IN, email=user.email, locked=False, step="code")
+            form.add_error("code", "The security code is not correct. Check your app and try again")
+    return render(request, "accounts/verify.jinja", {"form": form, "wait": wait})
+
+
+def _duration(seconds: int) -> str:
+    """A wait as people say it: '1 second', '8 seconds', '5 minutes', '3 hours'."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = math.ceil(seconds / size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def _qr_svg(uri: str) -> Markup:
@@ -128,11 +149,23 @@ def _qr_svg(uri: str) -> Markup:
 @require_http_methods(["GET", "POST"])
 def setup_link(request: HttpRequest, token: str) -> HttpResponse:
     """The one-time link a user is emailed: an invitation (choose a password, or use an NHS
-    identity) or a new second factor after a reset (ADR 0016)."""
+    identity) or a new second factor after a reset (ADR 0016).
+
+    Each address may meet only so many unusable links (ADR 0031); one that names a real
+    link (used, expired, replaced) is audited as its user's, where their auditors see it."""
+    if (refused := limits.refused(request, limits.SET_UP_LINK)) is not None:
+        return refused
     link = services.usable_link(token)
     if link is None:
-        services.record_sign_in_failure(
-            request=request, email="(set-up link)", locked=False, step="set-up link not usable"
+        known = services.unusable_link(token)
+        limits.failed(
+            request,
+            limits.SET_UP_LINK,
+            email="(set-up link)",
+            user=known[0] if known else None,
+            details={"reason": known[1]} if known else None,
+            locked=False,
+            step="set-up link not usable",
         )
         return render(request, "accounts/link_not_usable.jinja", {}, status=404)
     request.session[ENROLMENT_LINK] = link.pk
@@ -151,8 +184,12 @@ def setup_link(request: HttpRequest, token: str) -> HttpResponse:
             )
         except ValidationError as error:
             add_service_error(form, error)
-            services.record_sign_in_failure(
-                request=request, email=user.email, locked=False, step="new password refused"
+            limits.failed(
+                request,
+                limits.SET_UP_LINK,
+                email=user.email,
+                locked=False,
+                step="new password refused",
             )
         else:
             request.session.cycle_key()
@@ -176,6 +213,8 @@ def _provider(key: str) -> oidc.Provider:
 @require_POST
 def oidc_start(request: HttpRequest, provider: str) -> HttpResponse:
     chosen = _provider(provider)
+    if (refused := limits.refused(request, limits.SIGN_IN)) is not None:
+        return refused
     request.session[NEXT_URL] = _safe_next(request, request.POST.get("next"))
     callback = settings.SITE_URL.rstrip("/") + reverse("accounts:oidc_callback", args=[chosen.key])
     try:
@@ -187,10 +226,16 @@ def oidc_start(request: HttpRequest, provider: str) -> HttpResponse:
 def _refused(
     request: HttpRequest, chosen: oidc.Provider, refusal: oidc.Refused, label: str
 ) -> HttpResponse:
-    """Audited (system chain), said in words, nothing else written."""
-    services.record_sign_in_failure(
-        request=request,
+    """Audited (system chain), said in words, nothing else written. A refusal that concerns
+    an account (a deactivated one's identity; one in the session of a user's set-up link)
+    is audited as that account's, the identity asserted kept beside it (ADR 0031)."""
+    user = refusal.user or services.link_user(request.session.get(ENROLMENT_LINK))
+    limits.failed(
+        request,
+        limits.SIGN_IN,
         email=label or f"({chosen.label})",
+        user=user,
+        details={"identity": label} if user is not None and label else None,
         locked=False,
         step=f"NHS sign-in ({chosen.key}): {refusal.reason}",
     )
@@ -208,6 +253,8 @@ def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
     """The provider sends the browser back here with a code: checked, then the account it
     belongs to signed in, with the provider's multi-factor authentication or our own."""
     chosen = _provider(provider)
+    if (refused := limits.refused(request, limits.SIGN_IN)) is not None:
+        return refused
     link_id = request.session.get(ENROLMENT_LINK)
     answer = None
     try:
@@ -238,9 +285,7 @@ def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
         return redirect("accounts:verify")
     if services.link_belongs(link_id=link_id, user=user):
         return redirect("accounts:enrol")
-    services.record_sign_in_failure(
-        request=request, email=user.email, locked=False, step="no set-up link"
-    )
+    limits.failed(request, limits.SIGN_IN, user=user, locked=False, step="no set-up link")
     return render(request, "accounts/needs_link.jinja", {})
 
 
@@ -253,6 +298,8 @@ def enrol(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:sign_in")
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("accounts:verify")
+    if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN)):
+        return refused
     secret = request.session.setdefault(PENDING_SECRET, services.new_secret())
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -269,9 +316,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
                 request.session.pop(key, None)
             services.complete_sign_in(request=request, user=user, device=device)
             return redirect(next_url)
-        services.record_sign_in_failure(
-            request=request, email=user.email, locked=False, step="set-up code"
-        )
+        limits.failed(request, limits.SIGN_IN, email=user.email, locked=False, step="set-up code")
         form.add_error("code", "The security code is not correct. Check your app and try again")
     key = bytes.fromhex(secret)
     uri = TOTPDevice(user=user, key=secret, name="Authenticator app").config_url

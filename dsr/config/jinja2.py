@@ -77,6 +77,7 @@ def audit_details(event: Any) -> str:
         "page",
         "reason",
         "step",
+        "identity",
         "fields",
         "path",
         "terms",

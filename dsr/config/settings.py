@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -230,6 +231,22 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 # Per client address: self-referral form posts, and referrals made (README, "Settings").
 SELF_REFERRAL_ATTEMPTS_RATE = os.environ.get("SELF_REFERRAL_ATTEMPTS_RATE", "20/h")
 SELF_REFERRAL_RATE = os.environ.get("SELF_REFERRAL_RATE", "5/d")
+
+
+def _rate(name: str, default: str) -> str:
+    """A django-ratelimit rate from the environment ("30/10m": 30 per 10 minutes), checked
+    here so that a typo stops the server starting rather than failing every sign-in."""
+    rate = os.environ.get(name, default).strip()
+    if not re.fullmatch(r"[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]", rate):
+        raise ImproperlyConfigured(f"{name} must be a rate such as {default!r}, not {rate!r}")
+    return rate
+
+
+# Per client address, refusals on the sign-in pages before the address is refused for the
+# rest of the window, so that a flood cannot fill the system audit chain (ADR 0031):
+# wrong passwords, codes and NHS sign-ins together; set-up links that cannot be used.
+SIGN_IN_FAILURES_RATE = _rate("SIGN_IN_FAILURES_RATE", "30/10m")
+SET_UP_LINK_FAILURES_RATE = _rate("SET_UP_LINK_FAILURES_RATE", "20/h")
 
 
 # NHS sign-in by OpenID Connect (ADR 0017): a provider is on when its issuer is set. CIS2

@@ -78,6 +78,24 @@ def test_a_wrong_code_is_refused_and_audited(cast, client, place_a):
     assert AuditEvent.objects.filter(action="sign_in_failed", actor_label=user.email).exists()
 
 
+def test_while_codes_are_refused_for_a_while_the_right_one_is_not_called_wrong(cast, client):
+    user = cast[Role.COORDINATOR]
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    with time_machine.travel("2026-03-02 09:00:00Z", tick=False) as clock:
+        password_step(client, user.email)
+        wrong = f"{(int(code_for(device)) + 1) % 1_000_000:06d}"
+        client.post(reverse("accounts:verify"), {"code": wrong})
+        response = client.post(reverse("accounts:verify"), {"code": code_for(device)})
+        page = response.content.decode()
+        assert "Too many wrong codes. Wait 1 second and try again" in page
+        assert "not correct" not in page and "reset your authenticator" in page
+        steps = AuditEvent.objects.filter(action="sign_in_failed", actor_label=user.email)
+        assert [e.changes["step"] for e in steps.order_by("pk")] == ["code", "code throttled"]
+        clock.shift(2)
+        response = client.post(reverse("accounts:verify"), {"code": code_for(device)})
+    assert response.status_code == 302
+
+
 def enrolment_code(client) -> str:
     """What the user's app shows for the secret this session is setting up."""
     from django_otp.oath import TOTP
@@ -105,6 +123,24 @@ def test_a_user_without_an_authenticator_sets_one_up_only_through_a_set_up_link(
     # the link is used up
     other = Client()
     assert other.get(reverse("accounts:setup_link", args=[token])).status_code == 404
+
+
+def test_the_code_that_set_up_an_authenticator_does_not_sign_in_another_session(cast, client):
+    user = cast[Role.COORDINATOR]
+    client.get(
+        reverse("accounts:setup_link", args=[services.issue_enrolment_link(user=user, by=SYSTEM)])
+    )
+    password_step(client, user.email)
+    client.get(reverse("accounts:enrol"))
+    code = enrolment_code(client)
+    assert client.post(reverse("accounts:enrol"), {"code": code}).status_code == 302
+    # Someone who has the password and saw that code, in another session, within its step
+    other = Client()
+    password_step(other, user.email)
+    response = other.post(reverse("accounts:verify"), {"code": code})
+    assert response.status_code == 200
+    assert "security code is not correct" in response.content.decode()
+    assert AuditEvent.objects.filter(action="signed_in", actor=user).count() == 1
 
 
 def test_a_password_alone_never_binds_an_authenticator(cast, client):

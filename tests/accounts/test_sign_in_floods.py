@@ -1,0 +1,239 @@
+"""A flood of sign-in attempts is cut off per client address, adding a bounded number of
+events to the system audit chain; refusals that concern a known account reach its place's
+auditors (ADR 0031)."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+import zlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from dsr.accounts.models import EnrolmentLink
+from dsr.core import audit, chain
+from dsr.core.access import Role
+from dsr.core.models import AuditEvent
+from dsr.places import team
+from tests.accounts.test_oidc import MFA, idp, invited, nhs_sign_in, open_link  # noqa: F401
+from tests.factories import PASSWORD
+from tests.helpers import at
+
+ATTACKER, COLLEAGUE = "203.0.113.66", "198.51.100.10"
+
+
+def limit_of(rate: str) -> int:
+    return int(rate.split("/")[0])
+
+
+def window_start(address: str, seconds: int) -> datetime:
+    """The next moment a django-ratelimit window of `seconds` opens for `address`, so that
+    a test's requests all fall in one window (its boundaries are offset by the address)."""
+    key = str(ipaddress.ip_network(f"{address}/32"))
+    now = int(time.time())
+    start = now - now % seconds + zlib.crc32(key.encode()) % seconds
+    if start <= now:
+        start += seconds
+    return datetime.fromtimestamp(start + 1, tz=UTC)
+
+
+def system_events() -> int:
+    return AuditEvent.objects.filter(chain=chain.SYSTEM).count()
+
+
+def rate_limit_events(group: str):
+    return AuditEvent.objects.filter(chain=chain.SYSTEM, changes__step=f"rate limit: {group}")
+
+
+def password_step(client: Client, email: str, password: str = PASSWORD):
+    return client.post(reverse("accounts:sign_in"), {"email": email, "password": password})
+
+
+def test_a_flood_of_unusable_set_up_links_is_cut_off_and_adds_a_bounded_number_of_events(
+    place_a, settings
+):
+    limit = limit_of(settings.SET_UP_LINK_FAILURES_RATE)  # the default, 20 an hour
+    flood, statuses = Client(REMOTE_ADDR=ATTACKER), []
+    real = invited(place_a)
+    before = system_events()
+    with time_machine.travel(window_start(ATTACKER, 3600), tick=True):
+        for n in range(200):
+            statuses.append(flood.get(reverse("accounts:setup_link", args=[f"guess-{n}"])))
+        # Then the address is refused, even a real link, and told how to get help
+        assert [r.status_code for r in statuses] == [404] * limit + [429] * (200 - limit)
+        page = statuses[-1].content.decode()
+        assert "Too many attempts" in page and "system owner" in page
+        assert flood.get(reverse("accounts:setup_link", args=[real.token])).status_code == 429
+        # while someone at another address opens their own link
+        colleague = Client(REMOTE_ADDR=COLLEAGUE)
+        assert colleague.get(reverse("accounts:setup_link", args=[real.token])).status_code == 200
+    # 200 requests: the refusals up to the limit, and the first 429 only
+    assert system_events() - before == limit + 1
+    assert rate_limit_events("set-up link failures").get().changes["ip"] == ATTACKER
+
+
+def test_wrong_passwords_for_ever_new_emails_from_one_address_are_cut_off(cast, settings):
+    settings.SIGN_IN_FAILURES_RATE = "30/10m"
+    user = cast[Role.COORDINATOR]
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    attacker, owner = Client(REMOTE_ADDR=ATTACKER), Client(REMOTE_ADDR=COLLEAGUE)
+    before = system_events()
+    with time_machine.travel(window_start(ATTACKER, 600), tick=True):
+        # a new email each time: django-axes (email + address) never locks any of them
+        answers = [
+            password_step(attacker, f"guess{n}@a.example", "wrong-1234").status_code
+            for n in range(60)
+        ]
+        assert answers == [200] * 30 + [429] * 30
+        # the address is not even checked any more: the right password is refused too
+        assert password_step(attacker, user.email).status_code == 429
+        # meanwhile the user, from another address, signs in
+        response = password_step(owner, user.email)
+        assert response.status_code == 302 and response["Location"] == reverse("accounts:verify")
+        device = TOTPDevice.objects.get(user=user)
+        verified = owner.post(reverse("accounts:verify"), {"code": f"{totp(device.bin_key):06d}"})
+        assert verified.status_code == 302 and verified["Location"] == "/"
+    assert system_events() - before == 30 + 1 + 1  # refusals, the first 429, one sign-in
+    assert rate_limit_events("sign-in failures").count() == 1
+
+
+def test_sign_ins_that_succeed_use_none_of_a_shared_address_allowance(cast, settings):
+    # A trust's staff behind one address: only refusals count against it
+    settings.SIGN_IN_FAILURES_RATE = "5/10m"
+    user = cast[Role.COORDINATOR]
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    with time_machine.travel(window_start(ATTACKER, 600), tick=True):
+        for _ in range(20):
+            assert password_step(Client(REMOTE_ADDR=ATTACKER), user.email).status_code == 302
+        shared = Client(REMOTE_ADDR=ATTACKER)
+        assert password_step(shared, cast[Role.KEYWORKER].email, "typo-1234").status_code == 200
+
+
+def test_wrong_codes_count_against_the_address_too(cast, settings):
+    settings.SIGN_IN_FAILURES_RATE = "5/10m"
+    user = cast[Role.COORDINATOR]
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    client = Client(REMOTE_ADDR=ATTACKER)
+    with time_machine.travel(window_start(ATTACKER, 600), tick=True):
+        assert password_step(client, user.email).status_code == 302
+        answers = [
+            client.post(reverse("accounts:verify"), {"code": "000000"}).status_code
+            for _ in range(8)
+        ]
+    assert answers == [200] * 5 + [429] * 3
+    assert AuditEvent.objects.filter(action="sign_in_failed", actor_label=user.email).count() == 5
+
+
+def test_a_flood_of_refused_nhs_sign_ins_is_cut_off(idp, db, settings):  # noqa: F811
+    settings.SIGN_IN_FAILURES_RATE = "4/10m"
+    idp.set_user("cis2-stranger", email="stranger@nhs.example", **MFA)
+    flood = Client(REMOTE_ADDR=ATTACKER)
+    before = system_events()
+    with time_machine.travel(window_start(ATTACKER, 600), tick=True):
+        answers = [nhs_sign_in(flood, idp, "cis2-stranger").status_code for _ in range(4)]
+        assert answers == [400] * 4
+        # refused at the start now, before the provider is asked
+        started = flood.post(reverse("accounts:oidc_start", args=["cis2"]))
+        assert started.status_code == 429
+        callback = flood.get(reverse("accounts:oidc_callback", args=["cis2"]), {"state": "x"})
+        assert callback.status_code == 429
+    assert system_events() - before == 4 + 1
+
+
+# --- Refusals the account's auditors see (ADR 0031) ---------------------------------------
+
+
+def auditor_trail(client_for, place) -> str:
+    page = client_for(Role.AUDITOR).get(at(place, "audit_search"), {"action": "sign_in_failed"})
+    return page.content.decode()
+
+
+def test_a_deactivated_users_refused_nhs_sign_in_reaches_their_places_auditors(
+    idp,  # noqa: F811
+    place_a,
+    cast,
+    client_for,
+):
+    # Given a user who linked an NHS identity whose email is not their register email
+    invitation = invited(place_a)
+    client = Client()
+    open_link(client, invitation)
+    idp.set_user("cis2-subject-9", email="their.nhsmail@nhs.example", **MFA)
+    nhs_sign_in(client, idp, "cis2-subject-9")
+    user = invitation.membership.user
+    admin = audit.Context(
+        actor=cast[Role.PLACE_ADMIN],
+        place_id=place_a.pk,
+        actor_label=cast[Role.PLACE_ADMIN].email,
+        role=Role.PLACE_ADMIN,
+    )
+    team.deactivate_user(membership=invitation.membership, by=admin)
+
+    # When they try to sign in with it, deactivated
+    assert nhs_sign_in(Client(), idp, "cis2-subject-9").status_code == 400
+
+    # Then the refusal is theirs, and their place's auditors see it, with the identity used
+    refusal = AuditEvent.objects.get(changes__step="NHS sign-in (cis2): account deactivated")
+    assert (refusal.actor, refusal.actor_label) == (user, user.email)
+    trail = auditor_trail(client_for, place_a)
+    assert "account deactivated" in trail
+    assert user.email in trail and "their.nhsmail@nhs.example" in trail
+
+
+def test_a_bad_nhs_sign_in_in_the_session_of_a_set_up_link_is_the_links_users(
+    idp,  # noqa: F811
+    place_a,
+    client_for,
+):
+    invitation = invited(place_a)
+    client = Client()
+    open_link(client, invitation)
+    idp.set_user("cis2-subject-10", **MFA)
+    idp.tamper = "signature"
+    assert nhs_sign_in(client, idp, "cis2-subject-10").status_code == 400
+    refusal = AuditEvent.objects.get(changes__step="NHS sign-in (cis2): bad signature")
+    assert refusal.actor == invitation.membership.user
+    assert "bad signature" in auditor_trail(client_for, place_a)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        ({"used_at": timezone.now()}, "used"),
+        ({"expires_at": timezone.now() - timedelta(minutes=1)}, "expired or replaced"),
+    ],
+)
+def test_a_real_set_up_link_that_cannot_be_used_is_audited_as_its_users(
+    place_a, cast, client_for, spoil, reason
+):
+    # Given a real invitation, used or expired
+    invitation = invited(place_a)
+    EnrolmentLink.objects.filter(user=invitation.membership.user).update(**spoil)
+
+    # When it is opened
+    response = Client().get(reverse("accounts:setup_link", args=[invitation.token]))
+
+    # Then it is refused, and the refusal is the link's user's, seen by their auditors
+    assert response.status_code == 404
+    user = invitation.membership.user
+    refusal = AuditEvent.objects.get(changes__step="set-up link not usable")
+    assert (refusal.actor, refusal.actor_label, refusal.chain) == (user, user.email, chain.SYSTEM)
+    trail = auditor_trail(client_for, place_a)
+    assert user.email in trail and reason in trail
+
+
+def test_a_set_up_link_that_names_no_one_stays_in_the_system_chain_with_its_address(
+    place_a, cast, client_for
+):
+    Client(REMOTE_ADDR=ATTACKER).get(reverse("accounts:setup_link", args=["made-up"]))
+    refusal = AuditEvent.objects.get(changes__step="set-up link not usable")
+    assert (refusal.actor, refusal.actor_label, refusal.chain) == (None, "(set-up link)", "system")
+    assert refusal.changes["ip"] == ATTACKER
+    assert ATTACKER not in auditor_trail(client_for, place_a)
