@@ -141,21 +141,13 @@ def _select_head(key: str) -> AuditChain | None:
     return AuditChain(id=row[0], key=key, length=row[1], head=row[2], key_id=row[3], seal=row[4])
 
 
-class HeadNotSealed(RuntimeError):
-    """A chain's head does not carry our seal: it was wound back or rewritten in the
-    database (its last events deleted, say). Appending would seal the damage over, so
-    nothing is appended to that chain until an operator has run verify_audit."""
-
-
-def _check_seal(head: AuditChain, signer: Keys) -> None:
+def _sealed(head: AuditChain, signer: Keys) -> bool:
+    """Whether the head carries our seal (a new chain has nothing to seal yet; a head wound
+    back to empty collides on its first position instead)."""
     if not head.length:
-        return  # a new chain: nothing sealed yet (a head wound back to empty collides on seq)
+        return True
     key = signer.by_id.get(head.key_id)
-    if key is None or not hmac.compare_digest(seal(head, key), head.seal):
-        raise HeadNotSealed(
-            f"The audit chain {head.key} has a head without a valid seal (key {head.key_id!r}):"
-            " it may have been cut or rewritten. Run manage.py verify_audit."
-        )
+    return key is not None and hmac.compare_digest(seal(head, key), head.seal)
 
 
 def _sign(head: AuditChain, event: AuditEvent, signer: Keys) -> AuditEvent:
@@ -173,10 +165,12 @@ def append(events: list[AuditEvent], *, shown: list[int] | None = None) -> list[
 
     Each event's chain follows its `place_id`. Chains are locked in a fixed order, so two
     batches touching the same chains cannot deadlock. A chain first written with a new key
-    records the rotation in the chain itself, signed with the new key. A chain whose head
-    is not sealed by one of our keys is not appended to (HeadNotSealed): the next event
-    must not seal over a cut tail. `shown`: the people a single event showed
-    (audit.record), written with it as AuditShown rows.
+    records the rotation in the chain itself, signed with the new key. A head without our
+    seal (wound back in the database: its tail cut, say) is not sealed over in silence:
+    the chain first records, signed, that it was found so and what it held, and
+    verify_audit names that record for as long as the chain exists; the service goes on.
+    `shown`: the people a single event showed (audit.record), written with it as
+    AuditShown rows.
     """
     if shown and len(events) != 1:
         raise ValueError("Only a single event carries the people it showed")
@@ -187,8 +181,9 @@ def append(events: list[AuditEvent], *, shown: list[int] | None = None) -> list[
     with transaction.atomic(savepoint=False):
         for key in sorted(by_chain):
             head = _locked_head(key)
-            _check_seal(head, signer)
             signed = []
+            if not _sealed(head, signer):
+                signed.append(_sign(head, _unsealed(head, by_chain[key][0]), signer))
             if head.length and head.key_id != signer.current:
                 signed.append(_sign(head, _rotation(head, by_chain[key][0], signer), signer))
             signed += [_sign(head, event, signer) for event in by_chain[key]]
@@ -243,6 +238,19 @@ def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None) 
             event.pk = pk
             event._state.adding = False
             event._state.db = connection.alias
+
+
+def _unsealed(head: AuditChain, first: AuditEvent) -> AuditEvent:
+    return AuditEvent(
+        at=first.at,
+        actor_label="audit trail",
+        place_id=first.place_id,
+        action=AuditAction.HEAD_UNSEALED,
+        object_type="AuditChain",
+        object_id=head.key,
+        changes={"length": head.length, "head": head.head, "key_id": head.key_id},
+        request_id=first.request_id,
+    )
 
 
 def _rotation(head: AuditChain, first: AuditEvent, signer: Keys) -> AuditEvent:

@@ -210,6 +210,7 @@ class AuditAction(models.TextChoices):
     SECOND_FACTOR_ENROLLED = "second_factor_enrolled", "Second factor enrolled"
     EMAILED = "emailed", "Emailed"
     KEY_ROTATED = "key_rotated", "Audit key rotated"
+    HEAD_UNSEALED = "head_unsealed", "Audit chain found without its seal"
     REFUSED = "refused", "Refused"
     INVITED = "invited", "Invited"
     PASSWORD_SET = "password_set", "Password set"

@@ -33,6 +33,7 @@ MOVED = "filed in another place's chain"
 TAIL_CUT = "its last events were deleted"
 APPENDED = "events added after its sealed head"
 HEAD_REWRITTEN = "its head was rewritten without the key"
+FOUND_UNSEALED = "an append found its head rewritten without the key (tail cut or wound back)"
 BEHIND_CHECKPOINT = "shorter than its checkpoint: events deleted since"
 DIFFERS_FROM_CHECKPOINT = "rewritten since its checkpoint"
 CHAIN_GONE = "missing, though checkpointed (truncated or deleted)"
@@ -135,12 +136,19 @@ def _walk(key: str, signer: chain.Keys, problems: list[Problem]) -> tuple[int, s
         if not intact:
             keyless = not legacy and _keyless(event) == event.hash
             problems.append(Problem(key, RESIGNED if keyless else CHANGED, event.id))
+        if not legacy and event.action == AuditAction.HEAD_UNSEALED:
+            problems.append(Problem(key, FOUND_UNSEALED, event.id, _found(event)))
         if event._shown != set(event.changes.get("shown", [])):  # type: ignore[attr-defined]
             problems.append(Problem(key, SHOWN_ALTERED, event.id))
         expected_prev = event.hash
         expected_seq = event.seq + 1
         previous = event
     return count, previous.hash if previous is not None else chain.GENESIS
+
+
+def _found(event: AuditEvent) -> str:
+    length, key_id = event.changes.get("length"), event.changes.get("key_id")
+    return f"found at #{length}, key {key_id!r}, on {event.at:%Y-%m-%d %H:%M}"
 
 
 def _rotated(before: str, event: AuditEvent, order: list[str]) -> bool:

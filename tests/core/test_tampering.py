@@ -22,6 +22,7 @@ from dsr.core.verify import (
     CHANGED,
     CHECKPOINT_UNREADABLE,
     DIFFERS_FROM_CHECKPOINT,
+    FOUND_UNSEALED,
     HEAD_REWRITTEN,
     KEY_NOT_ROTATED,
     MISSING,
@@ -254,18 +255,22 @@ def test_the_application_cannot_write_an_event_before_a_chain_starts(trail):
 
 
 def test_a_cut_tail_is_not_sealed_over_by_the_next_event(place_a, tmp_path, settings):
-    """No checkpoint since the cut: the head's seal is what shows it, so the next append
-    must refuse to build on a head it did not seal, rather than seal the damage over."""
+    """No checkpoint since the cut: the head's seal is what shows it. The next append must
+    not seal the damage over in silence: the chain records, signed, that its head was
+    found unsealed, verify_audit names that for good, and the service goes on."""
     settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "none-yet.jsonl")
     for _ in range(3):
         factories.make_person(place_a)
     key = chain.chain_for(place_a.pk)
     cut_the_tail_and_wind_back_the_head(key)
-    length = AuditChain.objects.get(key=key).length
-    with pytest.raises(chain.HeadNotSealed):
-        factories.make_person(place_a)
-    assert AuditChain.objects.get(key=key).length == length
-    assert HEAD_REWRITTEN in {p.kind for p in verify().problems or [] if p.chain == key}
+    wound_back = AuditChain.objects.get(key=key).length
+    factories.make_person(place_a)
+    found = AuditEvent.objects.get(chain=key, seq=wound_back + 1)
+    assert (found.action, found.changes["length"]) == ("head_unsealed", wound_back)
+    problems = [p for p in verify().problems or [] if p.chain == key]
+    assert [(p.kind, p.event_id) for p in problems] == [(FOUND_UNSEALED, found.pk)]
+    factories.make_person(place_a)  # later events are not flagged again
+    assert [p.kind for p in verify().problems or [] if p.chain == key] == [FOUND_UNSEALED]
 
 
 OLD_KEY = "2026:the-old-audit-key-that-leaked-" + "o" * 32
