@@ -15,6 +15,7 @@ from tests.browser.conftest import (
     assert_error_summary_links_land,
     authenticator_for,
     axe_check,
+    code_for,
     place_path,
     sign_in,
 )
@@ -254,6 +255,56 @@ def test_wrong_security_code_is_summarised_accessibly(page, cast, url):
     check_error_page(page, "The security code is not correct")
     expect(page).to_have_url(re.compile("/sign-in/code/$"))
     assert TOTPDevice.objects.get(user=user).throttling_failure_count == 1
+
+
+def test_codes_held_back_too_many_attempts_and_locked_out_pages_say_whom_to_ask(
+    page, cast, url, settings, problems
+):
+    from django.utils import timezone
+
+    problems.expect(r"status of 429")  # both refusals answer Too Many Requests
+
+    # Given a user whose authenticator has had five wrong codes just now
+    user = cast[Role.COORDINATOR]
+    device = authenticator_for(user)
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_count=5, throttling_failure_timestamp=timezone.now()
+    )
+    page.goto(url("/sign-in/"))
+    page.fill("#id_email", user.email)
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+
+    # When they enter the right code
+    page.fill("#id_code", code_for(device))
+    page.get_by_role("button", name="Sign in").click()
+
+    # Then they are told to wait, not that the code is wrong, and whom to ask
+    check_error_page(page, "Too many wrong codes. Wait")
+    expect(page.get_by_role("heading", name="If you cannot sign in")).to_be_visible()
+
+    # Given an address that has had its share of refusals
+    settings.SIGN_IN_FAILURES_RATE = "2/h"
+    page.context.clear_cookies()
+    for _ in range(3):
+        page.goto(url("/sign-in/"))
+        page.fill("#id_email", f"someone-{_}@example.org")
+        page.fill("#id_password", "not-the-password")
+        page.get_by_role("button", name="Continue").click()
+    # Then it is told why, for how long, and whom to ask
+    expect(page.locator("h1")).to_have_text("Too many attempts from this network address")
+    axe_check(page)
+
+    # And a user locked out by repeated wrong passwords is told the same kind of thing
+    settings.SIGN_IN_FAILURES_RATE = "1000/h"
+    page.context.clear_cookies()
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        page.goto(url("/sign-in/"))
+        page.fill("#id_email", user.email)
+        page.fill("#id_password", "not-the-password")
+        page.get_by_role("button", name="Continue").click()
+    expect(page.locator("h1")).to_have_text("Sign-in is locked for now")
+    axe_check(page)
 
 
 def test_person_form_errors_are_summarised_accessibly(
