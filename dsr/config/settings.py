@@ -117,7 +117,7 @@ VAR_DIR.mkdir(exist_ok=True)
 # Where `manage.py checkpoint_audit` appends each chain's head: outside the database.
 # Each place's events go into this many chains, each process writing to one (ADR 0027): the
 # workers serving one busy place queue on a lane's head, not all on one.
-AUDIT_CHAIN_LANES = max(1, int(os.environ.get("AUDIT_CHAIN_LANES", 4)))
+AUDIT_CHAIN_LANES = max(1, int(os.environ.get("AUDIT_CHAIN_LANES", 16)))
 AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE") or str(
     VAR_DIR / "audit-checkpoints.jsonl"
 )

@@ -8,6 +8,7 @@ their place's keyed hash chain (core/chain.py, ADR 0014); core/verify.py checks 
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,13 @@ def record(
     return event
 
 
+def _on_its_own() -> Any:
+    """For an event that is all there is to write (a read, a refusal): inside a caller's
+    transaction, a savepoint of it, as before; outside one, nothing to open, so that on
+    PostgreSQL the append is one statement (chain.append)."""
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+
+
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
@@ -105,9 +113,10 @@ def record_read(
     place_id: int | None,
 ) -> AuditEvent:
     """A record (or, with no `obj`, what a page showed about a person) was read for a
-    purpose: its own small transaction. Called by the door (core/door.py), never by a view.
+    purpose: an event on its own (one statement on PostgreSQL). Called by the door
+    (core/door.py), never by a view.
     """
-    with transaction.atomic():
+    with _on_its_own():
         return record(
             context=context,
             action=AuditAction.VIEWED,
@@ -139,7 +148,7 @@ def record_listed(
         action = AuditAction.EXPORTED
     else:
         action = AuditAction.SEARCHED if (terms or {}).get("q") else AuditAction.LISTED
-    with transaction.atomic():
+    with _on_its_own():
         return record(
             context=context,
             action=action,
@@ -168,7 +177,7 @@ def record_denied(
     """
     if not request.user.is_authenticated:
         return
-    with transaction.atomic():
+    with _on_its_own():
         record(
             context=Context.of(request),
             action=AuditAction.DENIED,
@@ -192,7 +201,7 @@ def record_refused(
     """Bad input or a stale form that a service (or its page) refused: its own transaction,
     so the refusal is kept though nothing else is written. Never the values refused (they
     may be secrets or care data): what was refused, why, and which fields."""
-    with transaction.atomic():
+    with _on_its_own():
         record(
             context=context,
             action=AuditAction.REFUSED,
@@ -204,7 +213,7 @@ def record_refused(
 
 def record_audit_search(*, context: Context, terms: dict[str, Any]) -> None:
     """An auditor searched the trail: reading the trail is itself audited."""
-    with transaction.atomic():
+    with _on_its_own():
         record(
             context=context,
             action=AuditAction.SEARCHED,

@@ -13,10 +13,12 @@ file I/O may happen while a transaction holds a chain (mail goes through the out
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import os
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,23 +56,25 @@ class Keys:
     by_id: dict[str, bytes]
     current: str
 
-    @classmethod
-    def from_settings(cls) -> Keys:
-        by_id: dict[str, bytes] = {}
-        current = ""
-        for item in settings.AUDIT_KEYS:
-            key_id, _, secret = item.partition(":")
-            if not key_id or not secret:
-                raise ValueError("AUDIT_KEYS entries are id:secret")
-            by_id[key_id.strip()] = secret.strip().encode()
-            current = key_id.strip()
-        if not current:
-            raise ValueError("No audit key: set AUDIT_KEYS")
-        return cls(by_id, current)
+
+@functools.lru_cache(maxsize=4)
+def _parsed(items: tuple[str, ...]) -> Keys:
+    """AUDIT_KEYS parsed, once for each value it takes (every audited request asks)."""
+    by_id: dict[str, bytes] = {}
+    current = ""
+    for item in items:
+        key_id, _, secret = item.partition(":")
+        if not key_id or not secret:
+            raise ValueError("AUDIT_KEYS entries are id:secret")
+        by_id[key_id.strip()] = secret.strip().encode()
+        current = key_id.strip()
+    if not current:
+        raise ValueError("No audit key: set AUDIT_KEYS")
+    return Keys(by_id, current)
 
 
 def keys() -> Keys:
-    return Keys.from_settings()
+    return _parsed(tuple(settings.AUDIT_KEYS))
 
 
 def _content(event: AuditEvent) -> dict[str, Any]:
@@ -125,14 +129,16 @@ def _locked_head(key: str) -> AuditChain:
     return head
 
 
-def _select_head(key: str) -> AuditChain | None:
+def _select_head(key: str, *, lock: bool = True) -> AuditChain | None:
     if connection.vendor != "postgresql":
-        return AuditChain.objects.select_for_update().filter(key=key).first()
-    # Every audited request passes here while its chain is locked: plain SQL, not a
-    # compiled queryset (make bench: the ORM's compiling was most of an append's time).
+        heads = AuditChain.objects.select_for_update() if lock else AuditChain.objects
+        return heads.filter(key=key).first()
+    # Every audited request passes here: plain SQL, not a compiled queryset (make bench:
+    # the ORM's compiling was most of an append's time).
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, length, head, key_id, seal FROM {CHAINS} WHERE key = %s FOR UPDATE",  # noqa: S608
+            f"SELECT id, length, head, key_id, seal FROM {CHAINS} WHERE key = %s"  # noqa: S608
+            + (" FOR UPDATE" if lock else ""),
             [key],
         )
         row = cursor.fetchone()
@@ -161,16 +167,21 @@ def _sign(head: AuditChain, event: AuditEvent, signer: Keys) -> AuditEvent:
 
 
 def append(events: list[AuditEvent], *, shown: list[int] | None = None) -> list[AuditEvent]:
-    """Append events to their places' chains, inside the caller's transaction.
+    """Append events to their places' chains, inside the caller's transaction if there is
+    one.
 
-    Each event's chain follows its `place_id`. Chains are locked in a fixed order, so two
-    batches touching the same chains cannot deadlock. A chain first written with a new key
-    records the rotation in the chain itself, signed with the new key. A head without our
-    seal (wound back in the database: its tail cut, say) is not sealed over in silence:
-    the chain first records, signed, that it was found so and what it held, and
-    verify_audit names that record for as long as the chain exists; the service goes on.
-    `shown`: the people a single event showed (audit.record), written with it as
-    AuditShown rows.
+    Each event's chain follows its `place_id`. In a transaction (a service's change and
+    its event), each chain's head row is locked until the transaction ends; chains are
+    locked in a fixed order, so two batches touching the same chains cannot deadlock.
+    Outside one (a page's read: the event is all there is to write), on PostgreSQL, the
+    event goes in as one statement that moves the head only if it is still where it was
+    read (`_append_alone`): no transaction to open and close, no lock held across a round
+    trip. A chain first written with a new key records the rotation in the chain itself,
+    signed with the new key. A head without our seal (wound back in the database: its tail
+    cut, say) is not sealed over in silence: the chain first records, signed, that it was
+    found so and what it held, and verify_audit names that record for as long as the chain
+    exists; the service goes on. `shown`: the people a single event showed (audit.record),
+    written with it as AuditShown rows.
     """
     if shown and len(events) != 1:
         raise ValueError("Only a single event carries the people it showed")
@@ -178,18 +189,51 @@ def append(events: list[AuditEvent], *, shown: list[int] | None = None) -> list[
     by_chain: dict[str, list[AuditEvent]] = {}
     for event in events:
         by_chain.setdefault(chain_for(event.place_id), []).append(event)
+    alone = connection.vendor == "postgresql" and not connection.in_atomic_block
+    if alone and len(by_chain) == 1 and _append_alone(*next(iter(by_chain.items())), shown, signer):
+        return events
     with transaction.atomic(savepoint=False):
         for key in sorted(by_chain):
             head = _locked_head(key)
-            signed = []
-            if not _sealed(head, signer):
-                signed.append(_sign(head, _unsealed(head, by_chain[key][0]), signer))
-            if head.length and head.key_id != signer.current:
-                signed.append(_sign(head, _rotation(head, by_chain[key][0], signer), signer))
-            signed += [_sign(head, event, signer) for event in by_chain[key]]
-            head.seal = seal(head, signer.by_id[signer.current])
-            _write(head, signed, shown)
+            if not _write(head, _signed(head, by_chain[key], signer), shown):
+                raise RuntimeError(f"The audit chain {key} moved while it was locked")
     return events
+
+
+def _signed(head: AuditChain, events: list[AuditEvent], signer: Keys) -> list[AuditEvent]:
+    """The events signed onto the head, after what the head calls for first (a record that
+    it was found unsealed, a key rotation); the head moved past them and sealed."""
+    signed = []
+    if not _sealed(head, signer):
+        signed.append(_sign(head, _unsealed(head, events[0]), signer))
+    if head.length and head.key_id != signer.current:
+        signed.append(_sign(head, _rotation(head, events[0], signer), signer))
+    signed += [_sign(head, event, signer) for event in events]
+    head.seal = seal(head, signer.by_id[signer.current])
+    return signed
+
+
+# The head each connection last saw of each chain it wrote to: the likeliest place for its
+# next event (a process writes to its own lane). Only a guess: the write moves the head only
+# if it is still there, and a wrong guess costs a read of the head and another try.
+_HEADS: weakref.WeakKeyDictionary[Any, dict[str, AuditChain]] = weakref.WeakKeyDictionary()
+ALONE_TRIES = 5  # then the head is locked and waited for, as in a transaction
+
+
+def _append_alone(
+    key: str, events: list[AuditEvent], shown: list[int] | None, signer: Keys
+) -> bool:
+    """Append outside any transaction, each try one statement; False to lock instead (a
+    chain not yet created, or one so busy that the tries ran out)."""
+    known = _HEADS.setdefault(transaction.get_connection(), {})
+    for _ in range(ALONE_TRIES):
+        head = known.pop(key, None) or _select_head(key, lock=False)
+        if head is None:
+            return False
+        if _write(head, _signed(head, events, signer), shown):
+            known[key] = head
+            return True
+    return False
 
 
 EVENTS = AuditEvent._meta.db_table
@@ -198,26 +242,30 @@ SHOWN = AuditShown._meta.db_table
 COLUMNS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 
 
-def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None) -> None:
-    """The chain's new events, its moved head and the people shown. On PostgreSQL one
-    statement, so the chain's lock is held for one round trip after it is taken."""
+def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None) -> bool:
+    """The chain's new events, its moved head and the people shown; False, writing nothing,
+    if the head is no longer where the events were signed onto (another process moved it).
+    On PostgreSQL one statement: the events go in only if the head moved."""
     people = [int(p) for p in shown or []]
+    before = (events[0].seq - 1, events[0].prev_hash)
     if connection.vendor != "postgresql":
+        moved = AuditChain.objects.filter(pk=head.pk, length=before[0], head=before[1]).update(
+            length=head.length, head=head.head, key_id=head.key_id, seal=head.seal
+        )
+        if not moved:
+            return False
         for event in events:
             event.save()
-        head.save(update_fields=["length", "head", "key_id", "seal"])
         if people:
             with connection.cursor() as cursor:
                 cursor.executemany(
                     f"INSERT INTO {SHOWN} (event_id, person_id) VALUES (%s, %s)",  # noqa: S608
                     [(events[-1].pk, p) for p in people],
                 )
-        return
-    row = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
-    params: list[Any] = []
+        return True
+    params: list[Any] = [head.length, head.head, head.key_id, head.seal, head.pk, *before]
     for event in events:
         params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in COLUMNS]
-    params += [head.length, head.head, head.key_id, head.seal, head.pk]
     also = ""
     if people:  # the last event's: a key rotation may go before it in the same append
         also = (
@@ -225,19 +273,33 @@ def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None) 
             " SELECT id, unnest(%s::bigint[]) FROM added WHERE seq = %s)"
         )
         params += [people, events[-1].seq]
-    names = ", ".join(connection.ops.quote_name(str(f.column)) for f in COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH added AS (INSERT INTO {EVENTS} ({names}) VALUES "  # noqa: S608
-            f"{', '.join([row] * len(events))} RETURNING id, seq),"
-            f" moved AS (UPDATE {CHAINS} SET length = %s, head = %s, key_id = %s, seal = %s"
-            f" WHERE id = %s){also} SELECT id FROM added ORDER BY seq",
-            params,
-        )
-        for event, (pk,) in zip(events, cursor.fetchall(), strict=True):
-            event.pk = pk
-            event._state.adding = False
-            event._state.db = connection.alias
+        sql = _write_sql(len(events)) + also + " SELECT id FROM added ORDER BY seq"  # noqa: S608
+        cursor.execute(sql, params)
+        ids = cursor.fetchall()
+    if not ids:
+        return False
+    for event, (pk,) in zip(events, ids, strict=True):
+        event.pk = pk
+        event._state.adding = False
+        event._state.db = connection.alias
+    return True
+
+
+@functools.cache
+def _write_sql(rows: int) -> str:
+    """Move the head if it is where it was (its length and last hash), and add the events
+    only if it moved. Each value is cast to its column's type: the events come from a
+    VALUES list, whose values PostgreSQL would otherwise take as text."""
+    names = ", ".join(connection.ops.quote_name(str(f.column)) for f in COLUMNS)
+    row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in COLUMNS) + ")"
+    return (
+        f"WITH moved AS (UPDATE {CHAINS} SET length = %s, head = %s, key_id = %s, seal = %s"  # noqa: S608
+        f" WHERE id = %s AND length = %s AND head = %s RETURNING id),"
+        f" added AS (INSERT INTO {EVENTS} ({names}) SELECT * FROM (VALUES"
+        f" {', '.join([row] * rows)}) AS event ({names}) WHERE EXISTS (SELECT FROM moved)"
+        " RETURNING id, seq)"
+    )
 
 
 def _unsealed(head: AuditChain, first: AuditEvent) -> AuditEvent:
