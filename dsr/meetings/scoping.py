@@ -9,6 +9,7 @@ yet on the register by whoever may see the referral (referrals/scoping.py).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,8 +62,15 @@ def _items_about(membership: Any, person: Any) -> Any:
     item of the place about them is seen, unless their details may not be shared with this
     viewer, when only the items the referral's rule shows are."""
     if still_visible(membership, person):
-        return AgendaItem.objects.filter(meeting__place_id=membership.place_id)
+        return _items_in_place(membership.place_id)
     return AgendaItem.objects.filter(_about_referral(membership))
+
+
+@functools.lru_cache(maxsize=256)
+def _items_in_place(place_id: int) -> Any:
+    """Built once a process, as people/scoping.py `follows_person` keeps its rule for a
+    place: Door.about narrows a clone of it to the person, never this one."""
+    return AgendaItem.objects.filter(meeting__place_id=place_id)
 
 
 AGENDA: Door[AgendaItem] = Door(

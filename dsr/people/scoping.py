@@ -6,6 +6,7 @@ network includes them (a current network member linked to their user).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.db.models import Max, Q
@@ -54,10 +55,17 @@ def follows_person(model: type[Any], *, own_place: str = "") -> dict[str, Any]:
     def scope(membership: Any) -> Any:
         return manager.filter(visible(membership, own_place=own_place))
 
+    # The rule for a place, built once a process (the ORM's building of a filter costs more
+    # than running it): a queryset is only a query until fetched, and Door.about narrows a
+    # clone of it to the person, never this one (make bench, the person page's panels).
+    @functools.lru_cache(maxsize=256)
+    def in_place(place_id: int) -> Any:
+        return manager.filter(**{own_place: place_id}) if own_place else manager.all()
+
     def about_scope(membership: Any, person: Any) -> Any:
         if not still_visible(membership, person):
             return manager.none()
-        return manager.filter(**{own_place: membership.place_id}) if own_place else manager.all()
+        return in_place(membership.place_id)
 
     return {"scope": scope, "about_scope": about_scope}
 
