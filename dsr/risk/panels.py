@@ -8,7 +8,7 @@ from dsr.actions.models import ActionSource
 from dsr.actions.panels import person_actions
 from dsr.actions.scoping import ACTIONS
 from dsr.core.panels import Panel, register_panel
-from dsr.risk.scoping import EVENTS, RATINGS, SIGNALS
+from dsr.risk.scoping import EVENTS, RATINGS, SIGNALS, with_factors
 from dsr.risk.services import prompts_no_longer_applying
 
 PURPOSE = "record"  # the person page (dsr/register): one audited read covers its panels
@@ -33,9 +33,13 @@ def _ratings(viewer: Any, person: Any) -> list[Any]:
     return viewer.keep(  # type: ignore[no-any-return]
         ("ratings", person.pk),
         lambda: list(
-            RATINGS.about(viewer, person, purpose=PURPOSE)
-            .select_related("decided_by", "review")
-            .prefetch_related("factors")[:HISTORY]
+            with_factors(
+                list(
+                    RATINGS.about(viewer, person, purpose=PURPOSE).select_related(
+                        "decided_by", "review"
+                    )[:HISTORY]
+                )
+            )
         ),
     )
 

@@ -5,11 +5,19 @@ Each is seen by whoever may see the person it is about (people/scoping.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dsr.core.door import Door
 from dsr.people.scoping import follows_person
-from dsr.risk.models import Rating, RatingContext, Review, Signal, SignificantEvent
+from dsr.risk.models import (
+    Rating,
+    RatingContext,
+    RatingFactor,
+    Review,
+    Signal,
+    SignificantEvent,
+)
 
 ABOUT_PERSON = "person__place_id"  # ratings, reviews and events have no place of their own
 
@@ -21,6 +29,25 @@ EVENTS: Door[SignificantEvent] = Door(
     place=ABOUT_PERSON,
 )
 SIGNALS: Door[Signal] = Door(Signal, **follows_person(Signal, own_place="place_id"))
+
+
+def with_factors(ratings: Sequence[Rating]) -> Sequence[Rating]:
+    """Ratings the door gave (their read audited), each with `factor_list`: the checklist
+    factors that informed it, in the checklist's order. One query for them all, as
+    `prefetch_related("factors")` makes, with a fraction of its Python (make bench: the
+    prefetch was a twentieth of the person page)."""
+    by_id = {rating.pk: rating for rating in ratings}
+    for rating in ratings:
+        rating.factor_list = []  # type: ignore[attr-defined]
+    if by_id:
+        links = (
+            RatingFactor.objects.filter(rating_id__in=list(by_id))
+            .select_related("riskfactor")
+            .order_by("riskfactor__position", "riskfactor_id")
+        )
+        for link in links:
+            by_id[link.rating_id].factor_list.append(link.riskfactor)  # type: ignore[attr-defined]
+    return ratings
 
 
 def open_signal_explanations(place_id: int) -> list[tuple[int, str]]:

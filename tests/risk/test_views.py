@@ -22,6 +22,29 @@ def day_fields(prefix: str, day) -> dict[str, str]:
     }
 
 
+def test_the_rating_history_names_the_factors_that_informed_each_rating_in_checklist_order(
+    coordinator, person_a
+):
+    from dsr.risk import services
+    from tests.factories import SYSTEM
+
+    place = person_a.place
+    first = services.add_risk_factor(place=place, label="Crisis team involved", by=SYSTEM)
+    second = services.add_risk_factor(place=place, label="Placement at risk", by=SYSTEM)
+    services.rate(
+        person=person_a,
+        rating="A",
+        rationale="Two things at once",
+        by=SYSTEM,
+        factors=[second, first],
+    )
+    services.rate(person=person_a, rating="G", rationale="Settled again", by=SYSTEM)
+    page = coordinator.get(at(person_a, "register:person")).content.decode()
+    history = page[page.index('id="rating-history"') :]
+    assert "Factors: Crisis team involved; Placement at risk" in history
+    assert history.count("Factors:") == 1  # the later rating named none
+
+
 def test_coordinator_changes_a_rating_and_sees_it_with_its_history(coordinator, person_a):
     response = coordinator.post(
         at(person_a, "risk:rate"),
