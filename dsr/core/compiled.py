@@ -32,7 +32,9 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import DEFERRED, Field, ForeignObjectRel, Model, QuerySet
+from django.db.models.base import ModelState
 from django.db.models.query import ModelIterable, RelatedPopulator, get_related_populators
+from django.db.models.signals import post_init, pre_init
 from django.db.models.sql import Query
 from django.db.models.sql.datastructures import BaseTable, Join
 
@@ -68,6 +70,8 @@ class _Objects:
     # or None. Model.from_db would look each one up in init_list, for every row.
     layout: tuple[int | None, ...] | None
 
+    plain: bool  # the model is made as Model.__init__ makes it: `_made` may make it faster
+
     @classmethod
     def of(cls, compiler: Any, using: str) -> _Objects | None:
         """None when the rows are not one model's objects (or a composite key's)."""
@@ -87,8 +91,9 @@ class _Objects:
             start=start,
             end=end,
             init_list=init_list,
-            populators=_related_populators(klass_info, select, using),
+            populators=_populators(_related_populators(klass_info, select, using)),
             annotations=tuple(compiler.annotation_col_map.items()),
+            plain=_plain(model),
             layout=None
             if len(init_list) == len(concrete)
             else tuple(
@@ -104,18 +109,86 @@ class _Objects:
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
         start, layout = self.start, self.layout
+        plain = self.plain and not _signalled(self.model)
         for row in rows:
-            values = (
-                row[start : self.end]
-                if layout is None
-                else [DEFERRED if i is None else row[start + i] for i in layout]
-            )
-            obj = self.model.from_db(using, self.init_list, values)
+            if plain:
+                obj = _made(self.model, self.init_list, row[start : self.end], using)
+            else:
+                values = (
+                    row[start : self.end]
+                    if layout is None
+                    else [DEFERRED if i is None else row[start + i] for i in layout]
+                )
+                obj = self.model.from_db(using, self.init_list, values)
             for populator in self.populators:
                 populator.populate(row, obj)
             for name, position in self.annotations:
                 setattr(obj, name, row[position])
             yield obj
+
+
+def _plain(model: type[Model]) -> bool:
+    """Whether the model's objects are made by Django's own `from_db` and `__init__`."""
+    return bool(
+        model.__init__ is Model.__init__ and model.from_db.__func__ is Model.from_db.__func__  # type: ignore[attr-defined]
+    )
+
+
+def _signalled(model: type[Model]) -> bool:
+    """Whether something listens as the model's objects are made (Django's own fields that
+    do, such as an ImageField's dimensions, listen to post_init)."""
+    return bool(pre_init.has_listeners(model) or post_init.has_listeners(model))
+
+
+def _made(model: type[Model], attnames: list[str], values: Any, using: str) -> Any:
+    """An object as `Model.from_db` makes one, without its `__init__`: the columns read
+    set as its attributes (a column not read left deferred), its state loaded from `using`.
+    `__init__` sets each attribute through `setattr` and sends two signals; for a model
+    made plainly, with no one listening (`_plain`, `_signalled`), that comes to the same
+    object (tests/core/test_compiled.py holds both to the ORM's), for a third of the time:
+    a register page makes a few hundred (make bench)."""
+    obj = model.__new__(model)
+    state = ModelState()
+    state.adding = False
+    state.db = using
+    found = dict(zip(attnames, values, strict=True))
+    found["_state"] = state
+    obj.__dict__ = found
+    return obj
+
+
+class _Populator(RelatedPopulator):
+    """Django's RelatedPopulator (select_related's objects), making its objects as `_made`
+    does where the model allows."""
+
+    plain = False
+
+    def populate(self, row: Any, from_obj: Any) -> None:
+        if not self.plain or _signalled(self.model_cls):
+            super().populate(row, from_obj)
+            return
+        if self.reorder_for_init:
+            obj_data = self.reorder_for_init(row)
+        else:
+            obj_data = row[self.cols_start : self.cols_end]
+        if obj_data[self.pk_idx] is None:
+            obj = None
+        else:
+            obj = _made(self.model_cls, self.init_list, obj_data, self.db)
+            for related in self.related_populators:
+                related.populate(row, obj)
+        self.local_setter(from_obj, obj)
+        if obj is not None:
+            self.remote_setter(obj, from_obj)
+
+
+def _populators(populators: list[Any]) -> list[Any]:
+    """Django's populators, nested ones included, as `_Populator`s."""
+    for populator in populators:
+        populator.__class__ = _Populator
+        populator.plain = _plain(populator.model_cls)
+        _populators(populator.related_populators)
+    return populators
 
 
 @dataclass(frozen=True)

@@ -177,12 +177,18 @@ def by_orm(queryset) -> list:
 
 
 def same(got: list, expected: list) -> bool:
+    def made(obj):
+        """What making the object set on it: its attributes, and its state's."""
+        return (sorted(vars(obj)), obj._state.adding, obj._state.db)
+
     def row(obj):
+        # As made, before reading every field loads the deferred ones
+        as_made, deferred = made(obj), obj.get_deferred_fields()
         related = {
-            name: values(cached) if cached is not None else None
+            name: (made(cached), values(cached)) if cached is not None else None
             for name, cached in sorted(obj._state.fields_cache.items())
         }
-        return (type(obj), values(obj), related, obj.get_deferred_fields())
+        return (type(obj), as_made, deferred, values(obj), related)
 
     return [row(o) for o in got] == [row(o) for o in expected]
 
@@ -235,6 +241,23 @@ def test_a_shape_gives_each_query_its_own_rows_as_the_orm_does(registers, name, 
         assert got and same(got, expected), name
         assert all(getattr(o, "place_id", place.pk) == place.pk for o in got)
     assert len(compiled._shapes(connections["default"])) == kept + 1  # both places: one shape
+
+
+def test_objects_of_a_model_someone_listens_to_as_it_is_made_are_made_by_its_init(registers):
+    from django.db.models.signals import post_init
+
+    made = []
+
+    def listen(sender, instance, **kwargs):
+        made.append(instance.pk)
+
+    north, _ = registers
+    post_init.connect(listen, sender=Person)
+    try:
+        people = list(Person.objects.filter(place=north).select_related("place"))
+    finally:
+        post_init.disconnect(listen, sender=Person)
+    assert sorted(made) == sorted(p.pk for p in people) and len(people) == 3
 
 
 def test_a_shape_is_one_query_as_the_orm_is_and_none_when_no_one_can_match(
