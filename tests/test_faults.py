@@ -95,16 +95,7 @@ def test_a_killed_database_connection_is_replaced_not_a_500(settings):
     page = at(place, "register:list")
     assert serve(handler, page, cookie).startswith("200")
     # The server restarts: every connection the app held is gone
-    pid = connection.connection.info.backend_pid
-    params = connection.get_connection_params()
-    with psycopg.connect(
-        dbname=params["dbname"],
-        user=params["user"],
-        host=params["host"],
-        port=params["port"],
-        autocommit=True,
-    ) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    terminate_this_connection()
     # The next request notices at its start (CONN_HEALTH_CHECKS) and reconnects
     assert serve(handler, page, cookie).startswith("200")
 
