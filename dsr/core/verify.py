@@ -186,49 +186,54 @@ def _check_head(
 
 def read_checkpoints(
     path: Path | None = None, problems: list[Problem] | None = None
-) -> dict[str, list[dict[str, Any]]]:
-    """Every checkpoint, by chain. A line that cannot be read is named in `problems` (when
-    given) and the rest are still read: one torn line must not hide the others."""
+) -> dict[str, dict[tuple[int, str], str]]:
+    """Each distinct checkpoint, by chain: (length, head) to the time it was first written.
+    The file is read a line at a time (it grows for as long as the trail does). A line that
+    cannot be read is named in `problems` (when given) and the rest are still read: one torn
+    line must not hide the others."""
     path = path or Path(settings.AUDIT_CHECKPOINT_FILE)
-    found: dict[str, list[dict[str, Any]]] = {}
+    found: dict[str, dict[tuple[int, str], str]] = {}
     if not path.exists():
         return found
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            point = json.loads(line)
-            point = {
-                "chain": str(point["chain"]),
-                "length": int(point["length"]),
-                "head": str(point["head"]),
-                "at": str(point["at"]),
-            }
-        except (ValueError, TypeError, KeyError):
-            if problems is not None:
-                problems.append(Problem(CHECKPOINTS, CHECKPOINT_UNREADABLE, None, f"line {number}"))
-            continue
-        found.setdefault(point["chain"], []).append(point)
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                point = json.loads(line)
+                key, at = str(point["chain"]), str(point["at"])
+                length, head = int(point["length"]), str(point["head"])
+            except (ValueError, TypeError, KeyError):
+                if problems is not None:
+                    problems.append(
+                        Problem(CHECKPOINTS, CHECKPOINT_UNREADABLE, None, f"line {number}")
+                    )
+                continue
+            found.setdefault(key, {}).setdefault((length, head), at)
     return found
 
 
-def _check_points(key: str, points: list[dict[str, Any]], count: int) -> list[Problem]:
+# Checkpoints' positions looked up in one query up to this many (under any SQLite's limit
+# on a statement's parameters).
+_POSITIONS_A_QUERY = 900
+
+
+def _check_points(key: str, points: dict[tuple[int, str], str], count: int) -> list[Problem]:
     """Each checkpoint must still hold: the chain at least that long, and its event at that
-    length the one checkpointed. Unchanged chains repeat their checkpoint every run, so each
-    distinct one is checked once, and the events they name are read in one query."""
+    length the one checkpointed. The events they name are read a batch of positions a query
+    (one query for a chain checkpointed at fewer than _POSITIONS_A_QUERY lengths)."""
     problems = []
-    distinct: dict[tuple[int, str], str] = {}
-    for point in points:
-        distinct.setdefault((point["length"], point["head"]), point["at"])
-    lengths = sorted({length for length, _ in distinct if 0 < length <= count})
+    lengths = sorted({length for length, _ in points if 0 < length <= count})
+    hashes: dict[int, str | None] = {}
     if key == chain.LEGACY:
         ids = AuditEvent.objects.filter(chain=key).order_by("id").values_list("hash", flat=True)
         hashes = {length: next(iter(ids[length - 1 : length]), None) for length in lengths}
     else:
-        hashes = dict(
-            AuditEvent.objects.filter(chain=key, seq__in=lengths).values_list("seq", "hash")
-        )
-    for (length, head), at in distinct.items():
+        for start in range(0, len(lengths), _POSITIONS_A_QUERY):
+            batch = lengths[start : start + _POSITIONS_A_QUERY]
+            found = AuditEvent.objects.filter(chain=key, seq__in=batch).values_list("seq", "hash")
+            hashes.update(found)
+    for (length, head), at in points.items():
         if length == 0:
             continue
         if count < length:
@@ -252,16 +257,18 @@ def verify(checkpoints: Path | None = None) -> Report:
         total += count
         problems += _check_head(heads.get(key), key, count, last_hash, signer)
         if key in points:
-            if not count and key not in heads and any(p["length"] for p in points[key]):
+            if not count and key not in heads and any(length for length, _ in points[key]):
                 problems.append(Problem(key, CHAIN_GONE))
             else:
                 problems += _check_points(key, points[key], count)
     return Report(events_read=total, chains=len(keys), problems=problems)
 
 
-def write_checkpoint(path: Path | None = None) -> list[dict[str, Any]]:
-    """Append each chain's head (chain, length, last hash, time) to a file outside the
-    database: safe on any schedule (lines are only ever added)."""
+def write_checkpoint(path: Path | None = None, *, every: bool = False) -> list[dict[str, Any]]:
+    """Append the head (chain, length, last hash, time) of each chain that has moved since
+    the file last recorded it, or of every chain (`every`, or when what the file last
+    recorded is not known): safe on any schedule (lines are only ever added). Returns what
+    was written."""
     path = path or Path(settings.AUDIT_CHECKPOINT_FILE)
     at = datetime.now(UTC).isoformat(timespec="seconds")
     points = [
@@ -270,21 +277,63 @@ def write_checkpoint(path: Path | None = None) -> list[dict[str, Any]]:
             "key", "length", "head"
         )
     ]
-    append_checkpoints(path, points)
-    return points
+    return append_checkpoints(path, points, every=every)
 
 
-def append_checkpoints(path: Path, points: list[dict[str, Any]]) -> None:
-    text = "".join(json.dumps(point, sort_keys=True) + "\n" for point in points).encode()
+def append_checkpoints(
+    path: Path, points: list[dict[str, Any]], *, every: bool = False
+) -> list[dict[str, Any]]:
+    """Append the points whose chain's head the file does not already end with for it.
+    Beside the file, `<file>.last` remembers each chain's last head written and which file
+    (device, inode, size) it was written to: a file rotated, replaced or cut, or a missing
+    or unreadable note, and every point is written again. Without it, every five minutes'
+    checkpoint of every chain (sixteen lanes a place) would grow the file by gigabytes a
+    year that verify_audit must read."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # One write to a file opened for appending, under an exclusive lock: two runs at once
-    # (cron beside a manual run) never interleave their lines.
+    # (cron beside a manual run) never interleave their lines, nor their notes.
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
+        last = {} if every else _last_written(path, os.fstat(descriptor))
+        moved = [p for p in points if last.get(p["chain"]) != [p["length"], p["head"]]]
+        text = "".join(json.dumps(point, sort_keys=True) + "\n" for point in moved).encode()
         written = 0
         while written < len(text):
             written += os.write(descriptor, text[written:])
         os.fsync(descriptor)
+        heads = {p["chain"]: [p["length"], p["head"]] for p in points}
+        _remember(path, os.fstat(descriptor), heads)
     finally:
         os.close(descriptor)  # closing releases the lock
+    return moved
+
+
+def _note(path: Path) -> Path:
+    return path.with_name(path.name + ".last")
+
+
+def _identity(status: os.stat_result) -> list[int]:
+    return [status.st_dev, status.st_ino, status.st_size]
+
+
+def _last_written(path: Path, status: os.stat_result) -> dict[str, list[Any]]:
+    try:
+        note = json.loads(_note(path).read_bytes())
+        if note["file"] != _identity(status):
+            return {}
+        return {str(key): list(head) for key, head in note["heads"].items()}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def _remember(path: Path, status: os.stat_result, heads: dict[str, list[Any]]) -> None:
+    """Replace the note in one step (a crash leaves the old note or the new, never half):
+    the old one no longer matches the file's size, so the next run writes everything."""
+    draft = path.with_name(path.name + ".last.draft")
+    body = json.dumps({"file": _identity(status), "heads": heads}, sort_keys=True).encode()
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "wb") as file:
+        file.write(body)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(draft, _note(path))

@@ -7,12 +7,17 @@ was done. Checkpoints were written (outside the database) before each attack.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from dsr.core import chain
+from dsr.core import verify as verify_module
 from dsr.core.models import AuditChain, AuditEvent
 from dsr.core.verify import (
     APPENDED,
@@ -335,10 +340,95 @@ def test_checkpoints_are_checked_in_one_query_a_chain_however_many_there_are(
     trail, settings, django_assert_max_num_queries
 ):
     for _ in range(50):
-        write_checkpoint()
+        write_checkpoint(every=True)
     chains = len(read_checkpoints())
     with django_assert_max_num_queries(4 + 3 * chains):
         assert verify().intact
     last = nth(trail, last_seq(trail)).pk
     tamper_sql("UPDATE core_auditevent SET hash = %s WHERE id = %s", ["e" * 64, last])
     assert DIFFERS_FROM_CHECKPOINT in {p.kind for p in verify().problems if p.chain == trail}
+
+
+def _lines(settings) -> list[dict]:
+    with open(settings.AUDIT_CHECKPOINT_FILE) as file:
+        return [json.loads(line) for line in file]
+
+
+def test_a_checkpoint_writes_only_the_chains_that_moved_since_the_file_last_had_them(
+    trail, place_a, place_b, settings
+):
+    factories.make_person(place_b)
+    assert {p["chain"] for p in write_checkpoint()} == {chain.chain_for(place_b.pk)}
+    before = _lines(settings)
+    assert write_checkpoint() == []  # nothing moved: every five minutes all night, no lines
+    assert _lines(settings) == before
+    factories.make_person(place_a)
+    moved = write_checkpoint()
+    heads = dict(AuditChain.objects.values_list("key", "head"))
+    assert moved and all(heads[p["chain"]] == p["head"] for p in moved)
+    assert chain.chain_for(place_b.pk) not in {p["chain"] for p in moved}  # it stayed put
+    assert _lines(settings) == before + moved
+    delete_the_last_three(trail)  # after the last line about it: still caught
+    assert BEHIND_CHECKPOINT in {p.kind for p in verify().problems if p.chain == trail}
+
+
+@pytest.mark.parametrize("how", ["rotated", "note lost", "note garbled", "asked"])
+def test_a_new_file_or_an_unknown_note_gets_every_chain(trail, settings, tmp_path, how):
+    path = Path(settings.AUDIT_CHECKPOINT_FILE)
+    note = path.with_name(path.name + ".last")
+    every = False
+    if how == "rotated":
+        path.rename(tmp_path / "archived.jsonl")
+    elif how == "note lost":
+        note.unlink()
+    elif how == "note garbled":
+        note.write_text('{"file": [1, 2')
+    else:
+        every = True
+    written = {p["chain"] for p in write_checkpoint(every=every)}
+    assert written == set(AuditChain.objects.values_list("key", flat=True))
+    assert write_checkpoint() == []
+    if how == "rotated":
+        assert verify().intact and verify(tmp_path / "archived.jsonl").intact
+
+
+def test_a_file_someone_else_appended_to_is_not_trusted_to_hold_the_heads(trail, settings):
+    with open(settings.AUDIT_CHECKPOINT_FILE, "a") as file:
+        file.write("\n")  # another writer, a restored copy: the note no longer describes it
+    assert {p["chain"] for p in write_checkpoint()} == set(
+        AuditChain.objects.values_list("key", flat=True)
+    )
+
+
+def test_many_checkpoints_of_a_chain_are_checked_in_batches(trail, place_a, settings, monkeypatch):
+    monkeypatch.setattr(verify_module, "_POSITIONS_A_QUERY", 2)
+    for _ in range(3):
+        factories.make_person(place_a)
+        write_checkpoint()
+    points = read_checkpoints()[trail]
+    assert len(points) >= 4
+    assert verify().intact
+    first = min(length for length, _ in points)
+    tamper_sql(
+        "UPDATE core_auditevent SET hash = %s WHERE chain = %s AND seq = %s",
+        ["e" * 64, trail, first],
+    )
+    found = [p for p in verify().problems if p.chain == trail and p.kind == DIFFERS_FROM_CHECKPOINT]
+    assert len(found) == 1
+
+
+def test_the_commands_say_what_they_wrote_and_verify_an_archived_file(trail, settings, tmp_path):
+    out = StringIO()
+    call_command("checkpoint_audit", stdout=out)
+    chains = AuditChain.objects.count()
+    assert f"0 chain heads written to {settings.AUDIT_CHECKPOINT_FILE} ({chains} unchanged" in (
+        out.getvalue()
+    )
+    archived = tmp_path / "archived.jsonl"
+    Path(settings.AUDIT_CHECKPOINT_FILE).rename(archived)
+    call_command("checkpoint_audit", stdout=out)
+    assert f"{chains} chain heads written" in out.getvalue()
+    delete_the_last_three(trail)
+    with pytest.raises(CommandError):
+        call_command("verify_audit", "--checkpoints", str(archived), stdout=out, stderr=out)
+    assert BEHIND_CHECKPOINT in out.getvalue()

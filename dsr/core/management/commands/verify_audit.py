@@ -1,3 +1,6 @@
+from pathlib import Path
+
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from dsr.core.verify import verify
@@ -9,8 +12,15 @@ class Command(BaseCommand):
         "sealed head and to every checkpoint written outside the database."
     )
 
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument(
+            "--checkpoints",
+            default=settings.AUDIT_CHECKPOINT_FILE,
+            help="the checkpoint file to hold the trail to (an archived one, after rotating)",
+        )
+
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        report = verify()
+        report = verify(Path(options["checkpoints"]))
         if not report.intact:
             for problem in report.problems or []:
                 self.stderr.write(str(problem))
