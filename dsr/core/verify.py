@@ -68,14 +68,17 @@ class Report:
         return not self.problems
 
 
-def _events(key: str, batch: int = 2000) -> Iterator[AuditEvent]:
+_BATCH = 2000  # events read a query
+
+
+def _events(key: str) -> Iterator[AuditEvent]:
     """Every event filed in the chain, in order: from the lowest position there is, so a
     row numbered 0 or below (which no append writes) is read and named too."""
     order = "id" if key == chain.LEGACY else "seq"
     last: int | None = None
     while True:
         after = {} if last is None else {f"{order}__gt": last}
-        rows = list(AuditEvent.objects.filter(chain=key, **after).order_by(order)[:batch])
+        rows = list(AuditEvent.objects.filter(chain=key, **after).order_by(order)[:_BATCH])
         if not rows:
             return
         shown = _shown(rows)
@@ -249,7 +252,8 @@ def verify(checkpoints: Path | None = None) -> Report:
     problems: list[Problem] = []
     heads = {head.key: head for head in AuditChain.objects.all()}
     points = read_checkpoints(checkpoints, problems)
-    in_events = set(AuditEvent.objects.values_list("chain", flat=True).distinct())
+    # Without order_by(), the model's ordering would be selected too: every event's id.
+    in_events = set(AuditEvent.objects.order_by().values_list("chain", flat=True).distinct())
     keys = sorted(set(heads) | in_events | set(points))
     total = 0
     for key in keys:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from dsr.core import chain
 from dsr.core import verify as verify_module
@@ -432,3 +433,20 @@ def test_the_commands_say_what_they_wrote_and_verify_an_archived_file(trail, set
     with pytest.raises(CommandError):
         call_command("verify_audit", "--checkpoints", str(archived), stdout=out, stderr=out)
     assert BEHIND_CHECKPOINT in out.getvalue()
+
+
+def test_verify_reads_the_trail_a_batch_at_a_time(trail, place_a, monkeypatch):
+    """Memory that grows with the trail would stop the nightly check as the register grows:
+    no query verify runs may return more rows than a batch of events, or the chains."""
+    monkeypatch.setattr(verify_module, "_BATCH", 3)
+    for _ in range(3):
+        factories.make_person(place_a)
+    chains = AuditChain.objects.count()
+    assert AuditEvent.objects.count() > 3 * max(3, chains)
+    with CaptureQueriesContext(connection) as run:
+        assert verify().intact
+    with connection.cursor() as cursor:
+        for query in run.captured_queries:
+            if query["sql"].lstrip().upper().startswith("SELECT"):
+                cursor.execute(query["sql"])
+                assert len(cursor.fetchall()) <= max(3, chains), query["sql"]
