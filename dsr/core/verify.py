@@ -62,6 +62,9 @@ class Report:
     events_read: int = 0
     chains: int = 0
     problems: list[Problem] | None = None
+    checkpoint_file: Path | None = None  # the file read, None when there was none
+    checkpoints: int = 0  # distinct checkpoints the chains were held to
+    not_checkpointed: int = 0  # chains with events and no checkpoint yet (newer than the last)
 
     @property
     def intact(self) -> bool:
@@ -250,22 +253,27 @@ def verify(checkpoints: Path | None = None) -> Report:
     """Check every chain, its head, and every checkpoint of it."""
     signer = chain.keys()
     problems: list[Problem] = []
+    path = checkpoints or Path(settings.AUDIT_CHECKPOINT_FILE)
     heads = {head.key: head for head in AuditChain.objects.all()}
-    points = read_checkpoints(checkpoints, problems)
+    points = read_checkpoints(path, problems)
     # Without order_by(), the model's ordering would be selected too: every event's id.
     in_events = set(AuditEvent.objects.order_by().values_list("chain", flat=True).distinct())
     keys = sorted(set(heads) | in_events | set(points))
-    total = 0
+    report = Report(checkpoint_file=path if path.exists() else None, problems=problems)
     for key in keys:
         count, last_hash = _walk(key, signer, problems)
-        total += count
+        report.events_read += count
         problems += _check_head(heads.get(key), key, count, last_hash, signer)
         if key in points:
+            report.checkpoints += len(points[key])
             if not count and key not in heads and any(length for length, _ in points[key]):
                 problems.append(Problem(key, CHAIN_GONE))
             else:
                 problems += _check_points(key, points[key], count)
-    return Report(events_read=total, chains=len(keys), problems=problems)
+        elif count:
+            report.not_checkpointed += 1
+    report.chains = len(keys)
+    return report
 
 
 def write_checkpoint(path: Path | None = None, *, every: bool = False) -> list[dict[str, Any]]:

@@ -83,9 +83,25 @@ def test_an_event_filed_in_another_places_lane_is_caught(place_a, place_b, monke
     assert not chain.belongs(f"place:{place_a.pk}0.1", place_a.pk)  # not a prefix match
 
 
-def test_verify_audit_command_succeeds_on_an_intact_trail(place_a, capsys):
+def test_verify_audit_command_succeeds_on_an_intact_trail(place_a, settings, capsys):
+    call_command("checkpoint_audit")
+    factories.make_place("Place C")  # a chain begun since the checkpoint
     call_command("verify_audit")
-    assert "intact" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Audit trail intact" in out
+    assert f"held to 1 checkpoints in {settings.AUDIT_CHECKPOINT_FILE}" in out
+    assert "(1 chains newer than the last checkpoint)" in out
+
+
+def test_verify_audit_without_a_checkpoint_file_says_so_and_fails(place_a, settings, capsys):
+    """A wrong path or a checkpoint job that never ran must not pass as 'intact': without
+    checkpoints, a tail cut and its head put back as it was would go unseen."""
+    with pytest.raises(CommandError, match="No checkpoint file at .*--without-checkpoints"):
+        call_command("verify_audit")
+    capsys.readouterr()
+    call_command("verify_audit", "--without-checkpoints")
+    assert "Audit trail intact" in (out := capsys.readouterr().out)
+    assert "without checkpoints" in out
 
 
 def test_the_model_refuses_to_update_or_delete_an_event(place_a):

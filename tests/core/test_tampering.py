@@ -450,3 +450,24 @@ def test_verify_reads_the_trail_a_batch_at_a_time(trail, place_a, monkeypatch):
             if query["sql"].lstrip().upper().startswith("SELECT"):
                 cursor.execute(query["sql"])
                 assert len(cursor.fetchall()) <= max(3, chains), query["sql"]
+
+
+def test_a_tail_cut_with_an_earlier_sealed_head_put_back_shows_only_against_a_checkpoint(
+    trail, place_a, settings, tmp_path
+):
+    """Why verify_audit refuses to call a trail intact without a checkpoint file: an old head
+    row (from a backup, say) carries a valid seal for ever, so a chain cut back to it is
+    shorter but whole."""
+    earlier = AuditChain.objects.values("length", "head", "seal", "key_id").get(key=trail)
+    factories.make_person(place_a)
+    write_checkpoint()
+    for pk in AuditEvent.objects.filter(chain=trail, seq__gt=earlier["length"]).values_list(
+        "id", flat=True
+    ):
+        tamper_sql("DELETE FROM core_auditevent WHERE id = %s", [pk])
+    tamper_sql(
+        "UPDATE core_auditchain SET length = %s, head = %s, seal = %s, key_id = %s WHERE key = %s",
+        [earlier["length"], earlier["head"], earlier["seal"], earlier["key_id"], trail],
+    )
+    assert verify(tmp_path / "no-checkpoints.jsonl").intact
+    assert BEHIND_CHECKPOINT in {p.kind for p in verify().problems if p.chain == trail}

@@ -22,6 +22,8 @@ def test_demo_builds_a_fictional_place_with_every_age_accommodation_and_role(db,
     assert verify().intact
     out = capsys.readouterr().out
     assert all(email in out for email, *_ in data.USERS)
+    call_command("verify_audit")  # checkpointed as it was loaded: no --without-checkpoints
+    assert "Audit trail intact" in capsys.readouterr().out
     # The partner sees the people whose care network includes them, and owns actions there
     from dsr.people.models import NetworkMember
 

@@ -18,17 +18,44 @@ class Command(BaseCommand):
             default=settings.AUDIT_CHECKPOINT_FILE,
             help="the checkpoint file to hold the trail to (an archived one, after rotating)",
         )
+        parser.add_argument(
+            "--without-checkpoints",
+            action="store_true",
+            help="check the trail alone when there is no checkpoint file (a new install)",
+        )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         report = verify(Path(options["checkpoints"]))
+        for problem in report.problems or []:
+            self.stderr.write(str(problem))
+        read, chains = report.events_read, report.chains
         if not report.intact:
-            for problem in report.problems or []:
-                self.stderr.write(str(problem))
             raise CommandError(
                 f"Audit trail not intact: {len(report.problems or [])} problem(s) in "
-                f"{report.chains} chains, {report.events_read} events read"
+                f"{chains} chains, {read} events read"
             )
-        read, chains = report.events_read, report.chains
+        if report.checkpoint_file is None and read and not options["without_checkpoints"]:
+            # Without checkpoints a tail cut, with its chain's head put back as an earlier
+            # append sealed it, leaves a shorter trail that is whole: nothing to see.
+            raise CommandError(
+                f"No checkpoint file at {options['checkpoints']}: the trail's {read} events "
+                "could not be held to any checkpoint, so events deleted from the end of a chain "
+                "would not show. Run checkpoint_audit (housekeeping does, every 5 minutes) and "
+                "point AUDIT_CHECKPOINT_FILE or --checkpoints at its file, or pass "
+                "--without-checkpoints to check the trail alone."
+            )
+        held = (
+            f", held to {report.checkpoints} checkpoints in {report.checkpoint_file}"
+            if report.checkpoint_file
+            else ", without checkpoints"
+        )
+        newer = (
+            f" ({report.not_checkpointed} chains newer than the last checkpoint)"
+            if report.checkpoint_file and report.not_checkpointed
+            else ""
+        )
         self.stdout.write(
             self.style.SUCCESS(f"Audit trail intact: {read} events in {chains} chains verified")
+            + held
+            + newer
         )
