@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -97,6 +98,9 @@ def test_verify_audit_without_a_checkpoint_file_says_so_and_fails(place_a, setti
     """A wrong path or a checkpoint job that never ran must not pass as 'intact': without
     checkpoints, a tail cut and its head put back as it was would go unseen."""
     with pytest.raises(CommandError, match="No checkpoint file at .*--without-checkpoints"):
+        call_command("verify_audit")
+    Path(settings.AUDIT_CHECKPOINT_FILE).touch()  # there, but nothing in it yet
+    with pytest.raises(CommandError, match="No checkpoints in "):
         call_command("verify_audit")
     capsys.readouterr()
     call_command("verify_audit", "--without-checkpoints")

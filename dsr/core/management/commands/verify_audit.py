@@ -34,11 +34,12 @@ class Command(BaseCommand):
                 f"Audit trail not intact: {len(report.problems or [])} problem(s) in "
                 f"{chains} chains, {read} events read"
             )
-        if report.checkpoint_file is None and read and not options["without_checkpoints"]:
+        if not report.checkpoints and read and not options["without_checkpoints"]:
             # Without checkpoints a tail cut, with its chain's head put back as an earlier
             # append sealed it, leaves a shorter trail that is whole: nothing to see.
+            where = "checkpoints in" if report.checkpoint_file else "checkpoint file at"
             raise CommandError(
-                f"No checkpoint file at {options['checkpoints']}: the trail's {read} events "
+                f"No {where} {options['checkpoints']}: the trail's {read} events "
                 "could not be held to any checkpoint, so events deleted from the end of a chain "
                 "would not show. Run checkpoint_audit (housekeeping does, every 5 minutes) and "
                 "point AUDIT_CHECKPOINT_FILE or --checkpoints at its file, or pass "
@@ -46,12 +47,12 @@ class Command(BaseCommand):
             )
         held = (
             f", held to {report.checkpoints} checkpoints in {report.checkpoint_file}"
-            if report.checkpoint_file
+            if report.checkpoints
             else ", without checkpoints"
         )
         newer = (
             f" ({report.not_checkpointed} chains newer than the last checkpoint)"
-            if report.checkpoint_file and report.not_checkpointed
+            if report.checkpoints and report.not_checkpointed
             else ""
         )
         self.stdout.write(
