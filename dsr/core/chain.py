@@ -195,7 +195,8 @@ def append(events: list[AuditEvent], *, shown: list[int] | None = None) -> list[
     with transaction.atomic(savepoint=False):
         for key in sorted(by_chain):
             head = _locked_head(key)
-            if not _write(head, _signed(head, by_chain[key], signer), shown):
+            found = head.seal
+            if not _write(head, _signed(head, by_chain[key], signer), shown, found):
                 raise RuntimeError(f"The audit chain {key} moved while it was locked")
     return events
 
@@ -230,7 +231,8 @@ def _append_alone(
         head = known.pop(key, None) or _select_head(key, lock=False)
         if head is None:
             return False
-        if _write(head, _signed(head, events, signer), shown):
+        found = head.seal  # a guess must still carry the very seal it was taken with
+        if _write(head, _signed(head, events, signer), shown, found):
             known[key] = head
             return True
     return False
@@ -242,16 +244,19 @@ SHOWN = AuditShown._meta.db_table
 COLUMNS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 
 
-def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None) -> bool:
+def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None, found: str) -> bool:
     """The chain's new events, its moved head and the people shown; False, writing nothing,
-    if the head is no longer where the events were signed onto (another process moved it).
-    On PostgreSQL one statement: the events go in only if the head moved."""
+    if the head is no longer the one the events were signed onto: its length, last hash and
+    seal (`found`) as read. The seal too: a head wound back to where a connection last left
+    it, with the seal its rewinder could not make, must be read again and found unsealed,
+    not sealed over from the connection's own copy. On PostgreSQL one statement: the events
+    go in only if the head moved."""
     people = [int(p) for p in shown or []]
-    before = (events[0].seq - 1, events[0].prev_hash)
+    before = (events[0].seq - 1, events[0].prev_hash, found)
     if connection.vendor != "postgresql":
-        moved = AuditChain.objects.filter(pk=head.pk, length=before[0], head=before[1]).update(
-            length=head.length, head=head.head, key_id=head.key_id, seal=head.seal
-        )
+        moved = AuditChain.objects.filter(
+            pk=head.pk, length=before[0], head=before[1], seal=before[2]
+        ).update(length=head.length, head=head.head, key_id=head.key_id, seal=head.seal)
         if not moved:
             return False
         for event in events:
@@ -295,7 +300,7 @@ def _write_sql(rows: int) -> str:
     row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in COLUMNS) + ")"
     return (
         f"WITH moved AS (UPDATE {CHAINS} SET length = %s, head = %s, key_id = %s, seal = %s"  # noqa: S608
-        f" WHERE id = %s AND length = %s AND head = %s RETURNING id),"
+        f" WHERE id = %s AND length = %s AND head = %s AND seal = %s RETURNING id),"
         f" added AS (INSERT INTO {EVENTS} ({names}) SELECT * FROM (VALUES"
         f" {', '.join([row] * rows)}) AS event ({names}) WHERE EXISTS (SELECT FROM moved)"
         " RETURNING id, seq)"

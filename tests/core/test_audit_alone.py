@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from dsr.core import audit, chain
@@ -91,6 +91,19 @@ def test_many_connections_reading_in_one_lane_keep_it_linear(settings):
     assert verify().intact
 
 
+def cut_back_to(key: str, kept: AuditEvent) -> None:
+    """Without the key: delete what follows `kept` and put the head's length and last hash
+    back to it, past the triggers, as a superuser could. The seal cannot be made: it is left."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("DELETE FROM core_auditevent WHERE chain = %s AND seq > %s", [key, kept.seq])
+        cursor.execute(
+            "UPDATE core_auditchain SET length = %s, head = %s WHERE key = %s",
+            [kept.seq, kept.hash, key],
+        )
+        cursor.execute("SET session_replication_role = DEFAULT")
+
+
 def test_a_read_after_the_tail_was_cut_records_the_head_found_unsealed(settings, tmp_path):
     settings.AUDIT_CHAIN_LANES = 1
     settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "none.jsonl")
@@ -100,15 +113,51 @@ def test_a_read_after_the_tail_was_cut_records_the_head_found_unsealed(settings,
     key = chain.chain_for(place.pk)
     head = AuditChain.objects.get(key=key)
     kept = AuditEvent.objects.get(chain=key, seq=head.length - 2)
-    with connection.cursor() as cursor:  # as a superuser could, past the triggers
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute("DELETE FROM core_auditevent WHERE chain = %s AND seq > %s", [key, kept.seq])
-        cursor.execute(
-            "UPDATE core_auditchain SET length = %s, head = %s WHERE key = %s",
-            [kept.seq, kept.hash, key],
-        )
-        cursor.execute("SET session_replication_role = DEFAULT")
+    cut_back_to(key, kept)
     read(place.pk, 9)  # this connection expected the head it wrote: it reads it again
     found = AuditEvent.objects.get(chain=key, seq=kept.seq + 1)
     assert found.action == "head_unsealed"
+    assert [p.kind for p in verify().problems or []] == [FOUND_UNSEALED]
+
+
+def changed(place_id: int, n: int) -> None:
+    with transaction.atomic():  # a service's change: its event through the locked head
+        audit.record(
+            context=SYSTEM,
+            action="changed",
+            object_type="Person",
+            object_id=n,
+            place_id=place_id,
+            changes={"field": f"edit {n}"},
+        )
+
+
+@pytest.mark.parametrize("then", ["changes on this connection", "changes on another"])
+def test_a_cut_back_to_the_very_head_a_connection_last_wrote_is_recorded_not_sealed_over(
+    settings, tmp_path, then
+):
+    """The connection's own copy of the head is sealed; the row put back to its length and
+    last hash is not. The write must miss on the seal and read the head again (review)."""
+    settings.AUDIT_CHAIN_LANES = 1
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "none.jsonl")
+    place = factories.make_place("Edited place")
+    key = chain.chain_for(place.pk)
+    for n in range(3):
+        last_read = read(place.pk, n)  # this connection keeps the head at its last read
+
+    def edits() -> None:
+        for n in range(2):
+            changed(place.pk, n)
+
+    if then == "changes on another":
+        other = threading.Thread(target=lambda: (edits(), connections.close_all()))
+        other.start()
+        other.join()
+    else:
+        edits()
+    assert AuditChain.objects.get(key=key).length == last_read.seq + 2
+    cut_back_to(key, last_read)  # the two edits' events are gone
+    read(place.pk, 9)
+    found = AuditEvent.objects.get(chain=key, seq=last_read.seq + 1)
+    assert (found.action, found.changes["length"]) == ("head_unsealed", last_read.seq)
     assert [p.kind for p in verify().problems or []] == [FOUND_UNSEALED]
