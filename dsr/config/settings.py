@@ -121,6 +121,9 @@ AUDIT_CHAIN_LANES = max(1, int(os.environ.get("AUDIT_CHAIN_LANES", 16)))
 AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE") or str(
     VAR_DIR / "audit-checkpoints.jsonl"
 )
+# verify_audit fails if an event older than this is in no checkpoint: the checkpoint job has
+# stopped (it runs every 5 minutes in housekeeping), and cuts since would not show.
+AUDIT_CHECKPOINT_MAX_LAG_MINUTES = int(os.environ.get("AUDIT_CHECKPOINT_MAX_LAG_MINUTES", 60))
 (VAR_DIR / "static").mkdir(exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(

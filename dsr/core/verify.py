@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ SHOWN_ALTERED = "its list of people shown was altered"
 BEFORE_START = "numbered before the chain's first event (inserted)"
 KEY_NOT_ROTATED = "signed with another key without a recorded rotation (or an older key)"
 CHECKPOINT_UNREADABLE = "a checkpoint line cannot be read (torn, cut short or edited)"
+NOT_CHECKPOINTED = "events in no checkpoint for too long (has checkpoint_audit stopped?)"
 CHECKPOINTS = "checkpoints"  # the chain a problem with the checkpoint file itself is filed under
 
 
@@ -110,8 +111,12 @@ def _keyless(event: AuditEvent) -> str:
     return hashlib.sha256(chain._canonical(content)).hexdigest()
 
 
-def _walk(key: str, signer: chain.Keys, problems: list[Problem]) -> tuple[int, str]:
-    """Check one chain's events in order; return (events, last hash)."""
+def _walk(
+    key: str, signer: chain.Keys, problems: list[Problem], covered: int = 0
+) -> tuple[int, str, datetime | None]:
+    """Check one chain's events in order; return (events, last hash, when the first event
+    after the `covered` ones was written: None if there is none)."""
+    first_after: datetime | None = None
     expected_prev = chain.GENESIS
     expected_seq = 1
     count = 0
@@ -123,6 +128,8 @@ def _walk(key: str, signer: chain.Keys, problems: list[Problem]) -> tuple[int, s
             problems.append(Problem(key, BEFORE_START, event.id, f"#{event.seq}"))
             continue  # not part of the chain: the chain is checked as if it were not there
         count += 1
+        if count == covered + 1:
+            first_after = event.at
         before = previous.key_id if previous is not None and not legacy else event.key_id
         if event.key_id != before and not _rotated(before, event, order):
             problems.append(Problem(key, KEY_NOT_ROTATED, event.id, f"{before} to {event.key_id}"))
@@ -149,7 +156,7 @@ def _walk(key: str, signer: chain.Keys, problems: list[Problem]) -> tuple[int, s
         expected_prev = event.hash
         expected_seq = event.seq + 1
         previous = event
-    return count, previous.hash if previous is not None else chain.GENESIS
+    return count, previous.hash if previous is not None else chain.GENESIS, first_after
 
 
 def _found(event: AuditEvent) -> str:
@@ -249,8 +256,9 @@ def _check_points(key: str, points: dict[tuple[int, str], str], count: int) -> l
     return problems
 
 
-def verify(checkpoints: Path | None = None) -> Report:
-    """Check every chain, its head, and every checkpoint of it."""
+def verify(checkpoints: Path | None = None, *, lag: timedelta | None = None) -> Report:
+    """Check every chain, its head, and every checkpoint of it; with `lag`, that no event
+    older than that is in no checkpoint (the checkpoint job is running)."""
     signer = chain.keys()
     problems: list[Problem] = []
     path = checkpoints or Path(settings.AUDIT_CHECKPOINT_FILE)
@@ -260,8 +268,15 @@ def verify(checkpoints: Path | None = None) -> Report:
     in_events = set(AuditEvent.objects.order_by().values_list("chain", flat=True).distinct())
     keys = sorted(set(heads) | in_events | set(points))
     report = Report(checkpoint_file=path if path.exists() else None, problems=problems)
+    # Only against a file with checkpoints in it: with none, verify_audit says so itself.
+    since = None if lag is None or not points else datetime.now(UTC) - lag
     for key in keys:
-        count, last_hash = _walk(key, signer, problems)
+        covered = max((length for length, _ in points.get(key, {})), default=0)
+        count, last_hash, first_after = _walk(key, signer, problems, covered)
+        if since is not None and first_after is not None and first_after < since:
+            problems.append(
+                Problem(key, NOT_CHECKPOINTED, None, f"since {first_after:%Y-%m-%d %H:%M}")
+            )
         report.events_read += count
         problems += _check_head(heads.get(key), key, count, last_hash, signer)
         if key in points:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from dsr.core.verify import (
     HEAD_REWRITTEN,
     KEY_NOT_ROTATED,
     MISSING,
+    NOT_CHECKPOINTED,
     OUT_OF_ORDER,
     RESIGNED,
     TAIL_CUT,
@@ -471,3 +473,30 @@ def test_a_tail_cut_with_an_earlier_sealed_head_put_back_shows_only_against_a_ch
     )
     assert verify(tmp_path / "no-checkpoints.jsonl").intact
     assert BEHIND_CHECKPOINT in {p.kind for p in verify().problems if p.chain == trail}
+
+
+def test_events_left_out_of_every_checkpoint_for_too_long_are_named(trail, place_a, place_b):
+    """The checkpoint job writes nothing for a quiet chain, so a stopped job no longer shows
+    as an old file: verify_audit names events that no checkpoint has caught up with."""
+    factories.make_person(place_a)  # after the fixture's checkpoint
+    factories.make_person(place_b)  # a chain no checkpoint has seen
+    assert verify(lag=timedelta(hours=1)).intact  # written just now: the job has time
+    late = {(p.chain, p.kind) for p in verify(lag=timedelta(0)).problems}
+    new = chain.chain_for(place_b.pk)
+    assert late == {(trail, NOT_CHECKPOINTED), (new, NOT_CHECKPOINTED)}
+    write_checkpoint()
+    assert verify(lag=timedelta(0)).intact
+
+
+def test_verify_audit_holds_the_current_file_to_its_lag_and_an_archived_one_not(
+    trail, place_a, settings, tmp_path, capsys
+):
+    factories.make_person(place_a)
+    settings.AUDIT_CHECKPOINT_MAX_LAG_MINUTES = 0
+    with pytest.raises(CommandError, match="not intact"):
+        call_command("verify_audit")
+    assert f"{trail}: chain: {NOT_CHECKPOINTED}" in capsys.readouterr().err
+    archived = tmp_path / "archived.jsonl"
+    Path(settings.AUDIT_CHECKPOINT_FILE).rename(archived)
+    call_command("verify_audit", "--checkpoints", str(archived))
+    assert "Audit trail intact" in capsys.readouterr().out
