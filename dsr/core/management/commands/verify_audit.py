@@ -28,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
         path = Path(options["checkpoints"])
         # The file checkpoint_audit writes to must be keeping up; an archived one is not.
-        current = path == Path(settings.AUDIT_CHECKPOINT_FILE)
+        current = path.resolve() == Path(settings.AUDIT_CHECKPOINT_FILE).resolve()
         keeping_up = current and not options["without_checkpoints"]
         minutes = settings.AUDIT_CHECKPOINT_MAX_LAG_MINUTES
         lag = timedelta(minutes=minutes) if keeping_up else None
