@@ -13,6 +13,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import statistics
 import sys
 import time
 from typing import Any
@@ -30,6 +31,7 @@ def _writer(
     seconds: float,
     counts: Any,
     took: Any,
+    cpu: Any,
     index: int,
 ) -> None:
     os.environ.update(common.app_environment(url))
@@ -47,7 +49,7 @@ def _writer(
     ready.wait()
     start.wait()
     done = 0
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     until = began + seconds
     while time.perf_counter() < until:
         # As a page's read is audited (the door): an event on its own, no transaction
@@ -58,20 +60,22 @@ def _writer(
         done += 1
     counts[index] = done
     took[index] = time.perf_counter() - began
+    cpu[index] = time.process_time() - cpu_began
 
 
-def run(url: str, places: list[int], seconds: float) -> float:
+def run(url: str, places: list[int], seconds: float) -> tuple[float, float]:
     """Events per second, all writers together, each writing to its place's chain: every
     event written, over the longest any writer wrote for (from the start they were all
     given to its last event; not the processes' exits, which 16 processes take a while to
-    finish on two cores)."""
+    finish on two cores). And the writers' own CPU time an event, in ms."""
     ctx = mp.get_context("spawn")
     ready = ctx.Barrier(len(places) + 1)
     start = ctx.Event()
     counts = ctx.Array("i", len(places))
     took = ctx.Array("d", len(places))
+    cpu = ctx.Array("d", len(places))
     workers = [
-        ctx.Process(target=_writer, args=(url, place, ready, start, seconds, counts, took, i))
+        ctx.Process(target=_writer, args=(url, place, ready, start, seconds, counts, took, cpu, i))
         for i, place in enumerate(places)
     ]
     for worker in workers:
@@ -81,35 +85,57 @@ def run(url: str, places: list[int], seconds: float) -> float:
     start.set()
     for worker in workers:
         worker.join()
-    return round(sum(counts) / max(took), 1)
+    events = sum(counts)
+    return round(events / max(took), 1), round(sum(cpu) / max(events, 1) * 1000, 3)
 
 
-def measure(url: str, seconds: float) -> dict[str, Any]:
+def measure(url: str, seconds: float, rounds: int = 3) -> dict[str, Any]:
+    """Each run `rounds` times, interleaved (one writer, a writer a core, 16 over 16
+    places, 16 in one place, then again), and each figure the median of its rounds: on a
+    shared two-core machine one 8-second run of 16 processes varies by a third from the
+    next, and a drift over the minutes would otherwise fall on one run alone."""
     import psycopg
 
     with psycopg.connect(url) as conn:
         place_ids = [row[0] for row in conn.execute("SELECT id FROM places_place ORDER BY id")]
     if len(place_ids) < WRITERS:
         raise SystemExit(f"audited writes need {WRITERS} places; the data set has {len(place_ids)}")
-    one = run(url, place_ids[:1], seconds)
-    spread = run(url, place_ids[:WRITERS], seconds)
-    crowded = run(url, place_ids[:1] * WRITERS, seconds)
-    return {
-        "seconds": seconds,
-        "one_writer": one,
-        "writers_over_places": spread,
-        "writers_in_one_place": crowded,
-        "spread_ratio": round(spread / one, 2) if one else None,
-        "crowded_ratio": round(crowded / one, 2) if one else None,
+    cores = os.cpu_count() or 1
+    runs = {
+        "one_writer": place_ids[:1],
+        "writer_a_core": place_ids[:cores],
+        "writers_over_places": place_ids[:WRITERS],
+        "writers_in_one_place": place_ids[:1] * WRITERS,
     }
+    rates: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, places in runs.items():
+            rate, per_event = run(url, places, seconds)
+            rates[name].append(rate)
+            cpu[name].append(per_event)
+    found: dict[str, Any] = {"seconds": seconds, "rounds": rounds, "cores": cores}
+    for name in runs:
+        found[name] = statistics.median(rates[name])
+        found[f"{name}_rounds"] = rates[name]
+        found[f"{name}_cpu_ms"] = statistics.median(cpu[name])
+    one = found["one_writer"]
+    for name, ratio in [
+        ("writer_a_core", "a_core_ratio"),
+        ("writers_over_places", "spread_ratio"),
+        ("writers_in_one_place", "crowded_ratio"),
+    ]:
+        found[ratio] = round(found[name] / one, 2) if one else None
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url", default=common.bench_database_url())
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
-    print(json.dumps(measure(args.database_url, args.seconds)))
+    print(json.dumps(measure(args.database_url, args.seconds, args.rounds)))
     return 0
 
 

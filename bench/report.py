@@ -104,11 +104,22 @@ def _writes_line(writes: dict[str, Any] | None) -> str:
     if not writes:
         return "audited writes: not measured"
     spread, crowded = writes["writers_over_places"], writes["writers_in_one_place"]
-    return (
-        f"audited writes (events/s, {writes['seconds']:.0f} s each): one writer"
-        f" {writes['one_writer']:.0f}; 16 writers over 16 places {spread:.0f}"
+    rounds = writes.get("rounds", 1)
+    line = (
+        f"audited writes (events/s, median of {rounds} rounds of {writes['seconds']:.0f} s):"
+        f" one writer {writes['one_writer']:.0f}; 16 writers over 16 places {spread:.0f}"
         f" (x{writes['spread_ratio']}); 16 writers in one place {crowded:.0f}"
         f" (x{writes['crowded_ratio']})"
+    )
+    if "writer_a_core" not in writes:
+        return line
+    rounds_of = ", ".join(f"{rate:.0f}" for rate in writes["writers_over_places_rounds"])
+    return (
+        line + f"\n  a writer a core ({writes['cores']} over {writes['cores']} places):"
+        f" {writes['writer_a_core']:.0f} (x{writes['a_core_ratio']}); 16 over 16 places by"
+        f" round: {rounds_of}; the writers' CPU an event: one {writes['one_writer_cpu_ms']:.2f}"
+        f" ms, a core each {writes['writer_a_core_cpu_ms']:.2f}, 16"
+        f" {writes['writers_over_places_cpu_ms']:.2f}"
     )
 
 
