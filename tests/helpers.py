@@ -1,11 +1,13 @@
-"""Reading what a user would see on a page."""
+"""Reading what a user would see on a page; running work on connections of its own."""
 
 from __future__ import annotations
 
 import html
 import re
+import threading
+from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 
@@ -73,3 +75,25 @@ def readable(response) -> str:
     for section in document.sections:
         parts += [p.text for p in section.header.paragraphs + section.footer.paragraphs]
     return "\n".join(parts)
+
+
+def in_threads(work: Callable[[int], object], count: int = 1) -> list[BaseException]:
+    """`work(0)` to `work(count - 1)` at once, each in a thread with its own database
+    connection (closed when it is done, so the test database can be dropped); what they
+    raised, for the test to hold to []."""
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            work(n)
+        except BaseException as error:  # noqa: BLE001 - returned to the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from dsr.core import audit, chain
 from dsr.core.models import AuditAction, AuditChain, AuditEvent, AuditShown
@@ -16,6 +15,7 @@ from dsr.core.verify import verify, write_checkpoint
 from dsr.people import services
 from tests import factories
 from tests.factories import SYSTEM
+from tests.helpers import in_threads
 
 
 def test_the_trail_of_real_events_verifies(place_a):
@@ -194,30 +194,19 @@ def test_a_list_read_just_after_a_new_key_names_its_people_once_on_itself(place_
 )
 def test_every_chain_stays_linear_under_concurrent_writers():
     places = [factories.make_place(f"Busy place {n}") for n in range(3)]
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(15):
-                with transaction.atomic():
-                    audit.record(
-                        context=SYSTEM,
-                        action=AuditAction.VIEWED,
-                        object_type="Test",
-                        object_id=f"{n}-{i}",
-                        place_id=places[n % 3].pk,
-                    )
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        for i in range(15):
+            with transaction.atomic():
+                audit.record(
+                    context=SYSTEM,
+                    action=AuditAction.VIEWED,
+                    object_type="Test",
+                    object_id=f"{n}-{i}",
+                    place_id=places[n % 3].pk,
+                )
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert in_threads(writer, 6) == []
     assert AuditEvent.objects.filter(object_type="Test").count() == 90
     report = verify()
     assert report.intact, report.problems

@@ -7,10 +7,8 @@ round trip, no COMMIT. These tests run outside the test's own transaction, as a 
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from dsr.core import audit, chain
@@ -18,6 +16,7 @@ from dsr.core.models import AuditChain, AuditEvent
 from dsr.core.verify import FOUND_UNSEALED, verify
 from tests import factories
 from tests.factories import SYSTEM
+from tests.helpers import in_threads
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -49,15 +48,7 @@ def test_a_head_moved_by_another_connection_is_read_again_not_overwritten(settin
     place = factories.make_place("Two servers' place")
     first = read(place.pk)  # this connection now expects the head at `first`
 
-    def elsewhere() -> None:
-        try:
-            read(place.pk, 2)
-        finally:
-            connections.close_all()
-
-    other = threading.Thread(target=elsewhere)
-    other.start()
-    other.join()
+    assert in_threads(lambda _: read(place.pk, 2)) == []
     third = read(place.pk, 3)
     assert third.seq == first.seq + 2
     assert AuditEvent.objects.get(chain=third.chain, seq=first.seq + 1).changes["page"] == "test 2"
@@ -67,23 +58,12 @@ def test_a_head_moved_by_another_connection_is_read_again_not_overwritten(settin
 def test_many_connections_reading_in_one_lane_keep_it_linear(settings):
     settings.AUDIT_CHAIN_LANES = 1  # every writer on one head: the tries collide
     place = factories.make_place("Busy lane")
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(25):
-                read(place.pk, n * 100 + i)
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+        for i in range(25):
+            read(place.pk, n * 100 + i)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert in_threads(writer, 6) == []
     events = AuditEvent.objects.filter(chain=chain.chain_for(place.pk), action="viewed")
     assert sorted(e.changes["page"] for e in events) == sorted(
         f"test {n * 100 + i}" for n in range(6) for i in range(25)
@@ -145,14 +125,12 @@ def test_a_cut_back_to_the_very_head_a_connection_last_wrote_is_recorded_not_sea
     for n in range(3):
         last_read = read(place.pk, n)  # this connection keeps the head at its last read
 
-    def edits() -> None:
+    def edits(_: int = 0) -> None:
         for n in range(2):
             changed(place.pk, n)
 
     if then == "changes on another":
-        other = threading.Thread(target=lambda: (edits(), connections.close_all()))
-        other.start()
-        other.join()
+        assert in_threads(edits) == []
     else:
         edits()
     assert AuditChain.objects.get(key=key).length == last_read.seq + 2
