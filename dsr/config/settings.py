@@ -210,7 +210,8 @@ AXES_USERNAME_CALLABLE = "dsr.accounts.lockout.username_from"
 AXES_LOCKOUT_CALLABLE = "dsr.accounts.views.locked_out"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]  # the real client (core/proxy.py)
+# The real client (core/proxy.py); an IPv6 client's /64, as the sign-in rate limit counts it.
+AXES_CLIENT_IP_CALLABLE = "dsr.accounts.lockout.client_from"
 # Attempts while locked out do not push the end of the lockout further away.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # How long `prune_lockouts` keeps django-axes' rows (the audit trail keeps sign-ins for good).

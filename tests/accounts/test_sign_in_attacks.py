@@ -106,6 +106,40 @@ def test_behind_a_trusted_proxy_one_client_cannot_lock_another_out(cast, setting
     assert failed.changes["ip"] == "203.0.113.66"
 
 
+def test_an_ipv6_client_is_locked_out_across_its_64_not_one_address_at_a_time(cast, settings):
+    """Each address of a /64 had five tries of its own: an attacker handed one (any home
+    broadband line) had 2^64 times five. The lockout counts the /64, as the rate limit does."""
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    user = cast[Role.COORDINATOR]
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    attacker = Client()
+    for n in range(1, settings.AXES_FAILURE_LIMIT + 1):  # one failure from each address
+        password_step(
+            attacker, user.email, "wrong-password-123", HTTP_X_FORWARDED_FOR=f"2001:db8:1:1::{n}"
+        )
+    fresh = password_step(attacker, user.email, HTTP_X_FORWARDED_FOR="2001:db8:1:1::99")
+    assert fresh.status_code == 429
+    # another subscriber's network, and the same client written as IPv4, are not locked
+    neighbour = password_step(Client(), user.email, HTTP_X_FORWARDED_FOR="2001:db8:1:2::1")
+    assert neighbour.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("address", "counted"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:1:abcd::7", "2001:db8:1:1::"),
+        ("2001:db8:1:1::", "2001:db8:1:1::"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        ("", ""),
+    ],
+)
+def test_the_lockout_counts_an_ipv4_address_or_an_ipv6_network(rf, address, counted):
+    from dsr.accounts.lockout import client_from
+
+    assert client_from(rf.get("/", REMOTE_ADDR=address)) == counted
+
+
 def test_forwarded_headers_from_anyone_else_are_not_believed(cast, client, settings):
     settings.TRUSTED_PROXIES = ["10.9.9.9"]  # not us
     response = client.get(
