@@ -17,6 +17,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from dsr.core import chain
 from dsr.core import verify as verify_module
@@ -35,6 +36,7 @@ from dsr.core.verify import (
     MISSING,
     NOT_CHECKPOINTED,
     OUT_OF_ORDER,
+    REPEATED,
     RESIGNED,
     TAIL_CUT,
     _keyless,
@@ -43,6 +45,7 @@ from dsr.core.verify import (
     write_checkpoint,
 )
 from tests import factories
+from tests.helpers import in_threads
 
 
 def tamper_sql(statement: str, params: list | tuple = ()) -> None:
@@ -500,3 +503,73 @@ def test_verify_audit_holds_the_current_file_to_its_lag_and_an_archived_one_not(
     Path(settings.AUDIT_CHECKPOINT_FILE).rename(archived)
     call_command("verify_audit", "--checkpoints", str(archived))
     assert "Audit trail intact" in capsys.readouterr().out
+
+
+def test_a_second_event_at_the_last_position_of_a_batch_is_read_and_named(trail, monkeypatch):
+    """Read a batch at a time by position, a forged row sharing the batch's last position
+    (its unique index dropped by the database's owner) fell between two batches: never read,
+    and shown first in its person's access log. Found by a review."""
+    monkeypatch.setattr(verify_module, "_BATCH", 3)
+    tamper_sql("DROP INDEX audit_one_event_per_position")
+    third = nth(trail, 3)
+    tamper_sql(
+        "INSERT INTO core_auditevent (at, actor_label, place_id, action, object_type,"
+        " object_id, person_id, changes, request_id, chain, seq, key_id, prev_hash, hash)"
+        " SELECT at, 'forger', place_id, 'exported', 'Person', '1', person_id, changes,"
+        " 'forged', chain, seq, key_id, prev_hash, hash FROM core_auditevent WHERE id = %s",
+        [third.pk],
+    )
+    forged = AuditEvent.objects.filter(chain=trail, seq=3).exclude(pk=third.pk).get()
+    named = {(p.kind, p.event_id) for p in verify().problems if p.chain == trail}
+    assert (REPEATED, forged.pk) in named
+
+
+@pytest.mark.parametrize("changes", ["null", "[]", '{"shown": [[1]]}', '{"shown": 7}'])
+def test_an_event_whose_changes_are_not_an_object_is_named_not_a_crash(trail, changes):
+    """A row written by hand with null or a list where an event's details go stopped
+    verify_audit with a traceback, and nothing else it would have named was reported."""
+    event = nth(trail, 4)
+    tamper_sql("UPDATE core_auditevent SET changes = %s WHERE id = %s", [changes, event.pk])
+    edit_without_rehash(trail)  # something else it must still name
+    kinds = {(p.kind, p.event_id) for p in verify().problems if p.chain == trail}
+    assert (CHANGED, event.pk) in kinds
+    assert (CHANGED, nth(trail, 3).pk) in kinds
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="pages appending while it runs: a server's"
+)
+def test_pages_appending_while_verify_runs_are_not_false_alarms(
+    place_a, tmp_path, settings, monkeypatch
+):
+    """Heads read first and chains walked after, each page's append in between made its
+    chain longer than its head: the nightly check failed whenever people were working."""
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")
+    factories.make_person(place_a)
+    write_checkpoint()
+    reading = verify_module.read_checkpoints
+
+    def meanwhile(*args, **kwargs):
+        def page(_: int) -> None:
+            for _ in range(3):
+                chain.append(
+                    [
+                        AuditEvent(
+                            actor_label="a page",
+                            place_id=place_a.pk,
+                            action="viewed",
+                            at=timezone.now(),
+                            changes={},
+                        )
+                    ]
+                )
+
+        assert in_threads(page) == []
+        return reading(*args, **kwargs)
+
+    monkeypatch.setattr(verify_module, "read_checkpoints", meanwhile)
+    report = verify()
+    assert report.intact, [str(p) for p in report.problems]
+    monkeypatch.undo()
+    assert verify().intact  # and the appends themselves are whole
