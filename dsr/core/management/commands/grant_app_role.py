@@ -7,7 +7,11 @@ Run by the role that owns the tables (the one that runs migrations), after every
 
 The application then connects as `dsr_app`, a role that owns nothing: it cannot drop or
 disable a trigger, truncate a table, or change the schema; on the audit trail and every
-dated record it may only read and add rows; on other care records it may not delete.
+dated record it may only read and add rows; on other care records it may not delete. Nor
+may it create temporary tables, which PostgreSQL lets every role do by default: a
+temporary table named like the trail's hides the real one from the connection that made
+it, so that connection's events would go nowhere anyone checks (found by a review). That
+takes the database's owner: run by another role, the command says so and fails.
 """
 
 from __future__ import annotations
@@ -61,4 +65,17 @@ class Command(BaseCommand):
                     )
             cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
             cursor.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+            database = connection.ops.quote_name(connection.settings_dict["NAME"])
+            for grantee in ("PUBLIC", role):
+                cursor.execute(f"REVOKE TEMPORARY ON DATABASE {database} FROM {grantee}")
+            cursor.execute(
+                "SELECT has_database_privilege(%s, current_database(), 'TEMPORARY')",
+                [options["role"]],
+            )
+            if cursor.fetchone()[0]:
+                raise CommandError(
+                    f"{options['role']} can still create temporary tables, which could hide"
+                    " the audit trail from its own connection: run grant_app_role as the"
+                    " database's owner, or REVOKE TEMPORARY ON DATABASE from PUBLIC as it"
+                )
         self.stdout.write(f"Granted {options['role']} its privileges on {len(tables)} tables.")
