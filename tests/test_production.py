@@ -126,6 +126,24 @@ def test_each_request_is_logged_as_json_with_its_request_id_and_no_search_terms(
     assert "Secretname" not in access_log.lines[-1] and "9991234567" not in access_log.lines[-1]
 
 
+@pytest.mark.parametrize("suffix", ["/", "", "/?utm=1"])
+def test_a_set_up_links_token_never_reaches_the_log(access_log, client, db, suffix):
+    """Whoever could read the access log could finish setting up an invited account from it
+    (found by a review): the path is logged without the token, and so is Django's own
+    line about a link that is not found."""
+    from dsr.core.logs import JsonFormatter
+
+    token = "s_S4D7secret-token-OCY"
+    path = reverse("accounts:setup_link", args=[token]).rstrip("/") + suffix
+    client.get(path)
+    assert access_log.lines and all(token not in line for line in access_log.lines)
+    assert json.loads(access_log.lines[-1])["path"].startswith("/sign-in/set-up/…")
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", (path,), None
+    )
+    assert token not in JsonFormatter().format(record)
+
+
 def test_an_exception_is_logged_by_its_type_and_place_never_its_message():
     try:
         raise IntegrityError("duplicate key: Key (nhs_number)=(9991234567) already exists")

@@ -3,14 +3,17 @@
 What may carry care data is left out by construction: no query strings (a search holds a
 name or an NHS number), no form data, and no exception messages (a database error names
 the values it refused, such as a duplicate NHS number): an exception is logged by its type
-and where it was raised. The request id (also the X-Request-Id header and every audit
-event's `request_id`) leads from a log line to what the audit trail says happened.
+and where it was raised. Nor do secrets in a path (a set-up link's token: whoever read the
+log could finish setting up the account it was sent for). The request id (also the
+X-Request-Id header and every audit event's `request_id`) leads from a log line to what
+the audit trail says happened.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import traceback
 from collections.abc import Callable
@@ -35,6 +38,14 @@ ALLOWED_EXTRAS = (
     "count",
 )
 
+# Paths whose next segment is a secret (accounts:setup_link's token), however the path was
+# written (no trailing slash, a query string after it): logged as the prefix and "…".
+SECRET_PATH = re.compile(r"(/sign-in/set-up/)[^/?#\s]+")
+
+
+def without_secrets(text: str) -> str:
+    return SECRET_PATH.sub(r"\1…", text)
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -50,6 +61,8 @@ class JsonFormatter(logging.Formatter):
         for name in ALLOWED_EXTRAS:
             if hasattr(record, name):
                 entry[name] = getattr(record, name)
+        if "path" in entry:
+            entry["path"] = without_secrets(str(entry["path"]))
         if record.exc_info and record.exc_info[0] is not None:
             kind, _value, trace = record.exc_info
             entry["exception"] = kind.__name__
@@ -64,7 +77,11 @@ class JsonFormatter(logging.Formatter):
         # Django's request loggers put the request in the arguments; the message names only
         # its path. Anything else is the logger's own format string, never user input.
         message = record.getMessage()
-        return message.split("?", 1)[0] if record.name.startswith("django.") else message
+        return (
+            without_secrets(message.split("?", 1)[0])
+            if record.name.startswith("django.")
+            else message
+        )
 
 
 access = logging.getLogger("dsr.access")

@@ -78,6 +78,8 @@ def test_the_application_runs_as_a_role_that_owns_nothing(app_role):
         # pgtrigger's escape hatch is open to any session; the privileges are not
         conn.execute("SELECT set_config('pgtrigger.ignore', '{}', false)")
         for statement in refused:
-            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="denied|owner|refused|temporary"):
+            with pytest.raises(
+                psycopg.errors.InsufficientPrivilege, match="denied|owner|refused|temporary"
+            ):
                 conn.execute(statement)
         assert conn.execute("SELECT count(*) FROM core_auditevent").fetchone()[0] > 0
