@@ -30,7 +30,7 @@ from dsr.core.forms import add_service_error
 PENDING_USER = "dsr_pending_user"
 NEXT_URL = "dsr_next"
 ENROLMENT_LINK = "dsr_enrolment_link"  # the set-up link this session came through (its id)
-PENDING_SECRET = "dsr_pending_secret"  # the secret being set up, this session's own
+PENDING_SECRET = "dsr_pending_secret"  # the secret being set up, this session's, one user's
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -289,6 +289,17 @@ def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
     return render(request, "accounts/needs_link.jinja", {})
 
 
+def _pending_secret(request: HttpRequest, user: User) -> str:
+    """The secret this session is setting up, for this user only: anyone else who signs in
+    in the same browser (a shared computer) gets a new one, never the one another person
+    left half set up and could copy into their own app (found by a review)."""
+    kept = request.session.get(PENDING_SECRET)
+    if not (isinstance(kept, dict) and kept.get("user") == user.pk):
+        kept = {"user": user.pk, "secret": services.new_secret()}
+        request.session[PENDING_SECRET] = kept
+    return str(kept["secret"])
+
+
 @public
 @require_http_methods(["GET", "POST"])
 def enrol(request: HttpRequest) -> HttpResponse:
@@ -300,7 +311,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:verify")
     if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN)):
         return refused
-    secret = request.session.setdefault(PENDING_SECRET, services.new_secret())
+    secret = _pending_secret(request, user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = services.enrol(

@@ -102,7 +102,7 @@ def enrolment_code(client) -> str:
 
     from dsr.accounts.views import PENDING_SECRET
 
-    return f"{TOTP(bytes.fromhex(client.session[PENDING_SECRET])).token():06d}"
+    return f"{TOTP(bytes.fromhex(client.session[PENDING_SECRET]['secret'])).token():06d}"
 
 
 def test_a_user_without_an_authenticator_sets_one_up_only_through_a_set_up_link(
@@ -175,6 +175,31 @@ def test_each_session_sets_up_its_own_secret_and_a_link_binds_once(cast, place_a
     response = second.post(reverse("accounts:enrol"), {"code": enrolment_code(second)})
     assert response.status_code in {200, 302}
     assert TOTPDevice.objects.filter(user=user).count() == 1
+
+
+def test_a_secret_left_half_set_up_is_never_shown_to_the_next_user_of_the_browser(cast, client):
+    """One person opened their link, saw their secret and walked away; the next person at
+    the same computer, through their own link, was shown the same secret, so the first
+    knew the second's authenticator (found by a review)."""
+    from base64 import b32encode
+
+    from dsr.accounts.views import PENDING_SECRET
+
+    first, second = cast[Role.KEYWORKER], cast[Role.COORDINATOR]
+    for user in (first, second):
+        token = services.issue_enrolment_link(user=user, by=SYSTEM)
+        client.get(reverse("accounts:setup_link", args=[token]))
+        password_step(client, user.email)
+        page = client.get(reverse("accounts:enrol")).content.decode()
+        if user == first:
+            left = client.session[PENDING_SECRET]["secret"]
+    shown = b32encode(bytes.fromhex(left)).decode()
+    assert client.session[PENDING_SECRET]["secret"] != left
+    assert shown not in page.replace(" ", "")
+    assert (
+        client.post(reverse("accounts:enrol"), {"code": enrolment_code(client)}).status_code == 302
+    )
+    assert TOTPDevice.objects.get(user=second).key != left
 
 
 def test_a_wrong_set_up_code_is_refused_and_audited(cast, client):
