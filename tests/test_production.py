@@ -25,8 +25,9 @@ from tests.helpers import at
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
-    """Code in a fresh interpreter with the app's settings and the given environment."""
+def run_python(code: str, timeout: float | None = None, **env: str) -> subprocess.CompletedProcess:
+    """Code in a fresh interpreter with the app's settings and the given environment
+    (`timeout`: a hang is a failure, not a run that never ends)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DATABASE_URL"))}
     base.update(
         {"DSR_TESTING": "1", "DJANGO_SETTINGS_MODULE": "dsr.config.settings"}
@@ -34,7 +35,12 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
     )
     script = "import django; django.setup()\n" + code
     return subprocess.run(  # noqa: S603 - our own code
-        [sys.executable, "-c", script], cwd=ROOT, env=base, capture_output=True, text=True
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -74,6 +80,24 @@ def test_health_is_unavailable_while_migrations_are_pending(tmp_path):
 
 def test_health_is_unavailable_when_the_database_is_unreachable():
     result = run_python(HEALTH, DATABASE_URL="postgres://nobody@127.0.0.1:1/nothing")
+    status, body = result.stdout.strip().split(" ", 1)
+    assert status == "503" and json.loads(body)["database"] == "unreachable", result.stderr
+
+
+def test_health_is_unavailable_when_the_database_takes_the_connection_and_never_answers():
+    """No connect timeout: every page and /health/ waited for the worker to be killed."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        result = run_python(
+            HEALTH,
+            DATABASE_URL=f"postgres://nobody@127.0.0.1:{port}/nothing",
+            DB_CONNECT_TIMEOUT_S="1",
+            timeout=120,
+        )
     status, body = result.stdout.strip().split(" ", 1)
     assert status == "503" and json.loads(body)["database"] == "unreachable", result.stderr
 

@@ -143,6 +143,10 @@ else:
     # No request waits without bound on a lock or a statement (0 turns a limit off; the
     # bench's data generator does, for its bulk COPY).
     DATABASES["default"]["OPTIONS"] = {
+        # A database host that takes the connection and never answers (a failover, a full
+        # network buffer) fails the request in seconds, not at the worker's timeout with
+        # gunicorn's bare page and /health/ silent (found by a review).
+        "connect_timeout": int(os.environ.get("DB_CONNECT_TIMEOUT_S", 5)),
         "options": (
             f"-c lock_timeout={int(os.environ.get('DB_LOCK_TIMEOUT_MS', 5000))}"
             f" -c statement_timeout={int(os.environ.get('DB_STATEMENT_TIMEOUT_MS', 30000))}"
