@@ -155,7 +155,7 @@ else:
             # stay in the country to find one place's, by the unique index on the person
             # (5 ms instead of 2, make bench). Set DB_RANDOM_PAGE_COST=4 on spinning disks.
             f" -c random_page_cost={float(os.environ.get('DB_RANDOM_PAGE_COST', 1.1))}"
-        )
+        ),
     }
     prepare_after = int(os.environ.get("DB_PREPARE_THRESHOLD", 2))
     if prepare_after > 0:
@@ -335,6 +335,9 @@ SITE_URL = os.environ.get("SITE_URL") or f"http://127.0.0.1:{os.environ.get('POR
 # A mail server that accepts and stays silent must not hold anything up for long: mail is
 # sent from the outbox after commit, never inside a transaction (ADR 0014).
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))
+# And the whole of one message's sending, however slowly the server drips its replies:
+# under gunicorn's worker timeout, for a page that sends what it has just queued.
+EMAIL_SEND_DEADLINE_S = int(os.environ.get("EMAIL_SEND_DEADLINE_S", 20))
 
 # NHS.UK's typeface (Frutiger) comes from NHS.UK's font host: a third-party request, off
 # by default (pages fall back to Arial). On, the CSP allows that host for fonts only.

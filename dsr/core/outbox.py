@@ -2,7 +2,9 @@
 sent after commit, one message at a time, outside any transaction.
 
 So a mail server that accepts a connection and stays silent holds up nobody's page (no
-audit chain is held while we wait on it; EMAIL_TIMEOUT bounds the wait), one failure never
+audit chain is held while we wait on it; EMAIL_TIMEOUT bounds each wait, and
+EMAIL_SEND_DEADLINE_S the whole of a message's sending, however slowly the server drips
+its replies), one failure never
 stops the rest, and a message is never sent twice. A failure before the mail server had the
 message (connection refused, a timeout on connecting or on the greeting, authentication,
 sender or recipients refused) leaves it waiting for the next run (ATTEMPTS in all); so does
@@ -19,8 +21,11 @@ nothing to a mail server, and what it raises is retried.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
+import socket
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -39,12 +44,25 @@ ATTEMPTS = 3
 INTERRUPTED_AFTER = timedelta(hours=1)
 
 
+# The sockets the SMTP connections this thread is opening: the deadline may fall while a
+# connection is still being made (a greeting dripped a line at a time), before the backend
+# has the connection to close.
+_opening = threading.local()
+
+
 class _Tracked:
     """An SMTP connection that records how far the message it is sending got."""
 
     handed_over = False  # the server said "go ahead" to DATA: from here it may have it all
     answer: int | None = None  # the server's reply to the whole message, if one came
     _in_data = False
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        opening = getattr(_opening, "sockets", None)
+        if opening is not None:
+            opening.append(sock)
+        return sock  # type: ignore[no-any-return]
 
     def data(self, msg: Any) -> tuple[int, bytes]:
         self._in_data = True
@@ -82,8 +100,28 @@ class SMTPBackend(smtp.EmailBackend):
         return _SMTP_SSL if self.use_ssl else _SMTP
 
     def send_messages(self, email_messages: Any) -> int:
+        """As Django's, within EMAIL_SEND_DEADLINE_S: EMAIL_TIMEOUT bounds each read only,
+        and a server that answers a line every few seconds and never finishes held a
+        sender for ever, its message left 'sending' (found by a review). At the deadline
+        the connection is shut, the send fails as a dropped connection does, and the
+        message is retried or, if the server may have had it, marked unknown."""
         self._last = None
-        return super().send_messages(email_messages)
+        opening: list[socket.socket] = []
+        _opening.sockets = opening
+        deadline = threading.Timer(settings.EMAIL_SEND_DEADLINE_S, self._cut_off, [opening])
+        deadline.daemon = True
+        deadline.start()
+        try:
+            return super().send_messages(email_messages)
+        finally:
+            deadline.cancel()
+            _opening.sockets = None
+
+    def _cut_off(self, opening: list[socket.socket]) -> None:
+        for sock in (getattr(self.connection, "sock", None), *opening):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def _send(self, email_message: Any) -> bool:
         last: _Tracked | None = self.connection  # type: ignore[assignment] # one of ours
@@ -172,10 +210,12 @@ def send_pending(*, limit: int = 1000, only: list[int] | None = None) -> dict[st
     """
     if _in_a_transaction():
         raise RuntimeError("send_pending sends mail: call it after the transaction commits")
-    OutgoingEmail.objects.filter(
+    interrupted = OutgoingEmail.objects.filter(
         status=OutboxStatus.SENDING, claimed_at__lt=timezone.now() - INTERRUPTED_AFTER
-    ).update(status=OutboxStatus.UNKNOWN)
-    counts = {"sent": 0, "failed": 0, "unknown": 0}
+    ).update(status=OutboxStatus.UNKNOWN, last_error="Interrupted while sending")
+    if interrupted:
+        logger.warning("%s outbox messages interrupted while sending: never retried", interrupted)
+    counts = {"sent": 0, "failed": 0, "unknown": interrupted}
     tried: set[int] = set()
     connection = _connection()
     while len(tried) < limit:

@@ -60,6 +60,13 @@ class _Session(socketserver.StreamRequestHandler):
                 to = line.decode().split("<", 1)[1].split(">", 1)[0]
                 with self.server.lock:
                     self.server.rcpts.append(to)
+                if _kind(to) == "drip":  # each line in time for EMAIL_TIMEOUT, no end
+                    while not self.server.stop.wait(0.2):
+                        try:
+                            self.say("250-Still thinking")
+                        except OSError:
+                            return
+                    return
                 self.say("550 No such user" if _kind(to) == "refuse" else "250 OK")
             elif verb == "DATA":
                 self.say("354 Go ahead")
@@ -122,6 +129,23 @@ def test_a_message_the_server_may_have_taken_is_unknown_and_never_sent_again(db,
     }
     unknown = OutgoingEmail.objects.get(to=f"{kind}@example.org")
     assert unknown.attempts == 1 and "SMTPServerDisconnected" in unknown.last_error
+
+
+def test_a_server_that_drips_its_replies_for_ever_is_cut_off_and_the_rest_go(
+    db, smtp_server, settings
+):
+    """EMAIL_TIMEOUT bounds each read, and a line every few seconds never trips it: the
+    sender waited for ever and the message stayed 'sending'. Cut off at the deadline, before
+    the server had the message: retried later, and the rest are sent meanwhile."""
+    settings.EMAIL_SEND_DEADLINE_S = 1
+    for to in ["drip@example.org", "after@example.org"]:
+        outbox.queue(to=to, subject="Due today", body="See My work")
+    assert outbox.send_pending() == {"sent": 1, "failed": 1, "unknown": 0}
+    assert statuses() == {
+        "drip@example.org": OutboxStatus.PENDING,
+        "after@example.org": OutboxStatus.SENT,
+    }
+    assert "drip@example.org" not in smtp_server.received
 
 
 def test_a_recipient_refused_before_the_data_is_retried_then_given_up(db, smtp_server):
