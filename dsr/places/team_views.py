@@ -66,12 +66,24 @@ def _member(request: HttpRequest, membership_id: int) -> Any:
     return found
 
 
-def _send_now(*emails: Any) -> None:
+def _send_now(email: Any, to: str, what: str) -> str:
     """Send the email just queued, after its transaction committed (what fails waits for
-    the next `send_outbox` run)."""
-    ids = [e.pk for e in emails if e is not None]
-    if ids:
-        outbox.send_pending(only=ids)
+    the next `send_outbox` run), and say what became of it: a page that said it was sent
+    when the mail server had refused it left the admin waiting for nothing (review)."""
+    if email is None:
+        return f"We have sent {to} {what}"
+    counts = outbox.send_pending(only=[email.pk])
+    if counts["sent"]:
+        return f"We have sent {to} {what}"
+    if counts["unknown"]:
+        return (
+            f"{what[0].upper()}{what[1:]} to {to} may not have been sent: the mail server"
+            " stopped answering. If it has not arrived within the hour, send another"
+        )
+    return (
+        f"{what[0].upper()}{what[1:]} to {to} could not be sent yet: the register will try"
+        " again in a few minutes. If it has not arrived within the hour, send another"
+    )
 
 
 @requires(Permission.MANAGE_USERS)
@@ -103,9 +115,8 @@ def invite(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 add_service_error(form, error)
             else:
-                _send_now(invited.email)
                 what = "an invitation" if invited.token else "an email about their new role"
-                messages.success(request, f"We have sent {data['email']} {what}")
+                messages.success(request, _send_now(invited.email, data["email"], what))
                 return redirect_to(request, "places:users")
         else:
             audit.record_refused(
@@ -175,10 +186,12 @@ ACTIONS: dict[str, tuple[Callable[..., Any], str, str]] = {
     "reset": (
         team.reset_second_factor,
         "Reset their authenticator app",
-        "Authenticator reset: they have been emailed a link to set up a new one",
+        "Authenticator reset",
     ),
-    "resend": (team.resend_invitation, "Send a new invitation", "A new invitation has been sent"),
+    "resend": (team.resend_invitation, "Send a new invitation", "New invitation made"),
 }
+# What the emailing actions send, for the page to say whether it went.
+EMAILED = {"reset": "a link to set up a new authenticator app", "resend": "a new invitation"}
 
 
 def _act(request: HttpRequest, membership_id: int, action: str) -> HttpResponse:
@@ -195,7 +208,8 @@ def _act(request: HttpRequest, membership_id: int, action: str) -> HttpResponse:
                 raise Http404("Not found") from None
             else:
                 if isinstance(result, team.Invited):
-                    _send_now(result.email)
+                    what = EMAILED.get(action, "an email")
+                    done = f"{done}. {_send_now(result.email, found.user.email, what)}"
                 messages.success(request, done)
                 return redirect_to(request, "places:member", found.pk)
         else:

@@ -368,6 +368,33 @@ def test_inviting_from_the_page_sends_the_email_and_says_so(client_for, place_a,
     assert OutgoingEmail.objects.get().status == "sent"
 
 
+@pytest.mark.parametrize("server", ["refusing", "taking"])
+def test_the_page_says_whether_the_invitation_went(client_for, place_a, settings, server):
+    """With the mail server refusing connections the page still said the invitation had
+    been sent: the admin waited for an email that was not coming (found by a review)."""
+    import socket
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens here once it is closed
+    if server == "refusing":
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    client = client_for(Role.PLACE_ADMIN)
+    response = client.post(
+        at(place_a, "places:invite"),
+        {"email": "page.invite@nhs.example", "full_name": "Page Invite", "role": "viewer"},
+        follow=True,
+    )
+    said = response.content.decode()
+    status = OutgoingEmail.objects.get().status
+    if server == "refusing":
+        assert status == "pending" and "could not be sent yet" in said
+        assert "We have sent" not in said
+    else:
+        assert status == "sent" and "We have sent page.invite@nhs.example an invitation" in said
+
+
 def test_a_one_button_action_needs_its_confirmation(client_for, cast, place_a):
     membership = Membership.objects.get(user=cast[Role.VIEWER])
     client = client_for(Role.PLACE_ADMIN)
