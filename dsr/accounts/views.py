@@ -30,6 +30,11 @@ from dsr.core.forms import add_service_error
 PENDING_USER = "dsr_pending_user"
 NEXT_URL = "dsr_next"
 ENROLMENT_LINK = "dsr_enrolment_link"  # the set-up link this session came through (its id)
+# The set-up link an NHS sign-in was started from (its page's button), for the callback to
+# link the identity to: not any link this browser happens to have opened (found by a
+# review: a link planted in someone's browser, then their own NHS sign-in from the sign-in
+# page, linked their identity to the planter's account).
+OIDC_LINK = "dsr_oidc_link"
 PENDING_SECRET = "dsr_pending_secret"  # the secret being set up, this session's, one user's
 
 
@@ -170,7 +175,7 @@ def setup_link(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/link_not_usable.jinja", {}, status=404)
     request.session[ENROLMENT_LINK] = link.pk
     user = link.user
-    options = {"email": user.email, "providers": oidc.providers().values()}
+    options = {"email": user.email, "providers": oidc.providers().values(), "setting_up": True}
     if user.has_usable_password():
         return render(request, "accounts/link_ready.jinja", options)
     form = SetPasswordForm(request.POST or None)
@@ -216,6 +221,11 @@ def oidc_start(request: HttpRequest, provider: str) -> HttpResponse:
     if (refused := limits.refused(request, limits.SIGN_IN)) is not None:
         return refused
     request.session[NEXT_URL] = _safe_next(request, request.POST.get("next"))
+    link_id = request.session.get(ENROLMENT_LINK)
+    if request.POST.get("set_up") and link_id is not None:
+        request.session[OIDC_LINK] = link_id
+    else:
+        request.session.pop(OIDC_LINK, None)
     callback = settings.SITE_URL.rstrip("/") + reverse("accounts:oidc_callback", args=[chosen.key])
     try:
         return oidc.start(request, chosen, callback)
@@ -255,7 +265,7 @@ def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
     chosen = _provider(provider)
     if (refused := limits.refused(request, limits.SIGN_IN)) is not None:
         return refused
-    link_id = request.session.get(ENROLMENT_LINK)
+    link_id = request.session.pop(OIDC_LINK, None)
     answer = None
     try:
         answer = oidc.finish(request, chosen)

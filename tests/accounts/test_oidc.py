@@ -41,9 +41,20 @@ def idp(settings):
         del os.environ["AUTHLIB_INSECURE_TRANSPORT"]
 
 
-def nhs_sign_in(client: Client, provider, sub: str, key: str = "cis2", next_path: str = ""):
-    """The browser's round trip: our start, the provider's form, our callback."""
-    started = client.post(reverse("accounts:oidc_start", args=[key]), {"next": next_path})
+def nhs_sign_in(
+    client: Client,
+    provider,
+    sub: str,
+    key: str = "cis2",
+    next_path: str = "",
+    set_up: bool | None = None,
+):
+    """The browser's round trip: our start, the provider's form, our callback. `set_up`:
+    started from a set-up link's page (by default, when the browser has opened one)."""
+    if set_up is None:
+        set_up = "dsr_enrolment_link" in client.session
+    form = {"next": next_path, **({"set_up": "1"} if set_up else {})}
+    started = client.post(reverse("accounts:oidc_start", args=[key]), form)
     assert started.status_code == 302, started.status_code
     back = urlsplit(provider.sign_in(started["Location"], sub))
     return client.get(f"{back.path}?{back.query}")
@@ -273,3 +284,22 @@ def test_a_provider_that_cannot_be_reached_is_said_and_audited(settings, client,
     assert response.status_code == 400
     assert "We could not reach NHS CIS2" in response.content.decode()
     assert failures(changes__step="NHS sign-in (cis2): provider unreachable").exists()
+
+
+def test_a_set_up_link_planted_in_a_browser_does_not_take_its_users_nhs_identity(
+    idp, place_a, client
+):
+    """Someone's own invitation link opened in another person's browser (a link in an
+    email, an image), then that person's usual NHS sign-in from the sign-in page: their
+    identity was linked to the planter's account, and every later NHS sign-in of theirs
+    signed in as the planter (found by a review). Only the link page's own button links."""
+    planted = invited(place_a, email="planter@nhs.example")
+    open_link(client, planted)
+    idp.set_user("victim-subject", email="victim@nhs.example", **MFA)
+    response = nhs_sign_in(client, idp, "victim-subject", set_up=False)
+    assert response.status_code == 400  # an identity the register does not know
+    assert not ExternalIdentity.objects.filter(subject="victim-subject").exists()
+    assert "_auth_user_id" not in client.session
+    # the link's own page says whose account its button sets up, and links when used
+    page = client.get(reverse("accounts:setup_link", args=[planted.token])).content.decode()
+    assert "planter@nhs.example" in page and 'name="set_up"' in page
