@@ -2,13 +2,15 @@
 
 A form is not a service's only caller (tests, commands, the demo loader, the API to come),
 so each service validates everything itself. `clean_fields` checks values against the
-model's own field definitions — type, required, choices, length, no NUL characters — and
+model's own field definitions — type, required, choices, length, no NUL or other control
+characters, nothing that reverses the text's direction, one line for a CharField — and
 words each problem exactly as `core.forms.name_each_error` words it on the form.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
@@ -32,7 +34,18 @@ def choice_message(field: models.Field) -> str:  # type: ignore[type-arg]
     return f"Select a valid choice for {label_of(field).lower()}"
 
 
-def _text(value: Any, *, label: str, max_length: int | None, required: bool) -> str:
+# Found by a review, each saved as typed: a terminal's escape codes and bells, line breaks in
+# a name, a right-to-left override that shows a name backwards (and can make one name look
+# like another), a name of nothing but a zero-width space that passed as filled in.
+CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+LINE_BREAK_OR_TAB = re.compile("[\t\n\r]")
+DIRECTION_OVERRIDE = re.compile("[\u202a-\u202e\u2066-\u2069]")
+INVISIBLE_ONLY = re.compile("[\\s\u00ad\u200b-\u200f\u2060-\u2064\ufeff]*")
+
+
+def _text(
+    value: Any, *, label: str, max_length: int | None, required: bool, lines: bool = True
+) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -40,6 +53,14 @@ def _text(value: Any, *, label: str, max_length: int | None, required: bool) -> 
     value = value.strip()
     if "\x00" in value:
         raise ValidationError("Null characters are not allowed")
+    if CONTROL.search(value):
+        raise ValidationError(f"{label} must not contain control characters")
+    if not lines and LINE_BREAK_OR_TAB.search(value):
+        raise ValidationError(f"{label} must be on one line, without tabs")
+    if DIRECTION_OVERRIDE.search(value):
+        raise ValidationError(f"{label} must not contain characters that reverse the text")
+    if INVISIBLE_ONLY.fullmatch(value):
+        value = ""
     if required and not value:
         raise ValidationError(f"Enter the {label.lower()}")
     if max_length is not None and len(value) > max_length:
@@ -47,11 +68,20 @@ def _text(value: Any, *, label: str, max_length: int | None, required: bool) -> 
     return value
 
 
-def text(value: Any, *, field: str, label: str, max_length: int | None, required: bool) -> str:
+def text(
+    value: Any,
+    *,
+    field: str,
+    label: str,
+    max_length: int | None,
+    required: bool,
+    lines: bool = True,
+) -> str:
     """A text value as a form's CharField leaves it: a string, stripped, within its length.
-    A problem is raised against `field`, worded with the form's `label`."""
+    `lines`: line breaks and tabs allowed (a note); False for a name. A problem is raised
+    against `field`, worded with the form's `label`."""
     try:
-        return _text(value, label=label, max_length=max_length, required=required)
+        return _text(value, label=label, max_length=max_length, required=required, lines=lines)
     except ValidationError as error:
         raise ValidationError({field: error.messages}) from None
 
@@ -69,7 +99,10 @@ def _clean(field: models.Field, value: Any) -> Any:  # type: ignore[type-arg]
             raise ValidationError(f"The {label.lower()} must be a real date")
         return value
     if isinstance(field, models.CharField | models.TextField):
-        cleaned = _text(value, label=label, max_length=field.max_length, required=False)
+        lines = isinstance(field, models.TextField)
+        cleaned = _text(
+            value, label=label, max_length=field.max_length, required=False, lines=lines
+        )
         if not cleaned and not field.blank:
             raise ValidationError(required_message(field))
         if cleaned and field.choices and cleaned not in {str(c) for c, _ in field.choices}:

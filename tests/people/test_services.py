@@ -86,6 +86,38 @@ def test_a_future_date_of_birth_is_refused(place_a):
         factories.make_person(place_a, date_of_birth=dates.today() + timedelta(days=1))
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("given_name", "Line1\r\nLine2", "must be on one line"),
+        ("given_name", "Tab\there", "must be on one line"),
+        ("family_name", "Esc\x1b[31mRed", "control characters"),
+        ("family_name", "Bell\x07", "control characters"),
+        ("family_name", "\u202eeeffO", "reverse the text"),
+        ("family_name", "\u200b", "Enter the family name"),
+        ("family_name", " \ufeff\u200b ", "Enter the family name"),
+    ],
+)
+def test_a_name_with_control_or_invisible_characters_is_refused(place_a, field, value, message):
+    """Each was saved as typed (found by a review): a terminal's escape codes, a line break,
+    a right-to-left override that shows the name backwards, a name that is only a
+    zero-width space and looks blank."""
+    with pytest.raises(ValidationError, match=message):
+        factories.make_person(place_a, **{field: value})
+    assert not Person.objects.exists()
+
+
+def test_notes_keep_their_line_breaks_and_names_their_accents_and_marks(place_a):
+    person = factories.make_person(
+        place_a,
+        given_name="Zoë \u200fرنا",  # a right-to-left mark is part of writing the name
+        key_safety_information="Frightened of dogs.\r\nCall mum first.\tAlways.",
+    )
+    person.refresh_from_db()
+    assert person.given_name == "Zoë \u200fرنا"
+    assert "\r\nCall mum first.\tAlways." in person.key_safety_information
+
+
 def test_duplicates_match_nhs_number_or_name_and_date_of_birth_with_accents_folded(
     place_a, place_b
 ):

@@ -116,6 +116,9 @@ def test_an_invitation_to_a_deactivated_account_is_refused(admin, cast, place_a)
         ({"email": ""}, "Enter the email address"),
         ({"role": "superuser"}, "Select a role"),
         ({"full_name": "x" * 151}, "150 characters or fewer"),
+        ({"full_name": "Evil\r\nBcc: victim@x.com"}, "on one line"),
+        ({"full_name": "\u200b"}, "Enter the full name"),
+        ({"job_title": "Nurse\x1b[2J"}, "control characters"),
     ],
 )
 def test_an_invitation_with_bad_input_is_refused(admin, place_a, fields, message):
