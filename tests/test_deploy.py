@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "dsr.example.nhs.uk",
     "DATABASE_URL": "sqlite:////tmp/dsr-deploy-check.sqlite3",
     "AUDIT_KEYS": "2026:a-real-looking-audit-key-" + "a" * 40,
+    "SITE_URL": "https://dsr.example.nhs.uk",
 }
 
 
@@ -120,10 +121,11 @@ def test_flash_messages_naming_a_child_never_travel_in_a_cookie(coordinator, pla
     assert "Secretname" in coordinator.get(response["Location"]).content.decode()
 
 
-def test_check_deploy_refuses_demo_mode_and_a_weak_audit_key():
+def test_check_deploy_refuses_demo_mode_a_weak_audit_key_and_plain_http_links():
     for env, problem in [
         ({**PRODUCTION_ENV, "DSR_DEMO": "1"}, "dsr.E001"),
         ({**PRODUCTION_ENV, "AUDIT_KEYS": "k:short"}, "dsr.E002"),
+        ({**PRODUCTION_ENV, "SITE_URL": "http://dsr.example.nhs.uk"}, "dsr.W003"),
     ]:
         result = _manage("check", "--deploy", "--fail-level", "WARNING", extra_env=env)
         assert result.returncode != 0 and problem in result.stderr, result.stderr

@@ -33,6 +33,15 @@ def deployment_checks(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         )
     if not settings.EMAIL_TIMEOUT or settings.EMAIL_TIMEOUT > 60:
         problems.append(Warning("EMAIL_TIMEOUT should be set, and short (seconds).", id="dsr.W001"))
+    if not str(settings.SITE_URL).startswith("https://"):
+        problems.append(
+            Warning(
+                "SITE_URL is not https://: the links in invitations and set-up emails would"
+                " send their one-time tokens over plain HTTP.",
+                hint="Set SITE_URL to the service's public https:// address.",
+                id="dsr.W003",
+            )
+        )
     if not settings.DATABASES["default"].get("CONN_HEALTH_CHECKS"):
         problems.append(Warning("CONN_HEALTH_CHECKS should be on.", id="dsr.W002"))
     return problems
