@@ -10,6 +10,7 @@ and on PostgreSQL triggers refuse the same in the database (`immutable_triggers(
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
 import pgtrigger
@@ -249,6 +250,11 @@ class AuditChain(models.Model):
         return f"{self.key}: {self.length} events"
 
 
+# The moments an audit event may carry (audit_at_a_real_moment).
+AUDIT_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+AUDIT_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 class AuditEvent(models.Model):
     """Append-only record of every read and write of care data, in keyed hash chains.
 
@@ -311,6 +317,12 @@ class AuditEvent(models.Model):
             models.CheckConstraint(
                 condition=models.Q(seq__gte=1) | models.Q(chain="legacy"),
                 name="audit_positions_start_at_one",
+            ),
+            # A real moment: 'infinity', which PostgreSQL takes and Python cannot read,
+            # stopped verify_audit and a person's access log with one row (found by a review).
+            models.CheckConstraint(
+                condition=models.Q(at__gte=AUDIT_EARLIEST, at__lt=AUDIT_LATEST),
+                name="audit_at_a_real_moment",
             ),
         ]
         triggers = immutable_triggers("audit")

@@ -573,3 +573,20 @@ def test_pages_appending_while_verify_runs_are_not_false_alarms(
     assert report.intact, [str(p) for p in report.problems]
     monkeypatch.undo()
     assert verify().intact  # and the appends themselves are whole
+
+
+@pytest.mark.parametrize("moment", ["infinity", "-infinity", "9999-12-31 00:00:00+00"])
+def test_an_event_cannot_be_written_at_a_moment_that_never_comes(trail, moment):
+    """'infinity', which PostgreSQL stores and Python cannot read, stopped verify_audit and
+    the person's access log with a single row the application's own role may insert
+    (found by a review): the table refuses it."""
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO core_auditevent (at, actor_label, action, object_type, object_id,"
+            " changes, request_id, chain, seq, key_id, prev_hash, hash)"
+            " VALUES (%s, 'x', 'viewed', '', '', '{}', '', 'a', 1, 'k', %s, %s)",
+            [moment, "0" * 64, "0" * 64],
+        )
+    assert verify().intact
