@@ -38,9 +38,14 @@ def choice_message(field: models.Field) -> str:  # type: ignore[type-arg]
 # a name, a right-to-left override that shows a name backwards (and can make one name look
 # like another), a name of nothing but a zero-width space that passed as filled in.
 CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-LINE_BREAK_OR_TAB = re.compile("[\t\n\r]")
+LINE_BREAK_OR_TAB = re.compile("[\t\n\r\u2028\u2029]")
 DIRECTION_OVERRIDE = re.compile("[\u202a-\u202e\u2066-\u2069]")
-INVISIBLE_ONLY = re.compile("[\\s\u00ad\u200b-\u200f\u2060-\u2064\ufeff]*")
+# Whitespace, format characters and the fillers that draw nothing (Hangul, Braille blank,
+# the combining grapheme joiner, the Mongolian vowel separator).
+INVISIBLE_ONLY = re.compile(
+    "[\\s\u00ad\u034f\u115f\u1160\u180e\u200b-\u200f\u2060-\u2064\u2800\u3164\uffa0\ufeff]*"
+)
+PARAGRAPHS = 1000  # text(): a field this long or longer may have line breaks
 
 
 def _text(
@@ -75,11 +80,15 @@ def text(
     label: str,
     max_length: int | None,
     required: bool,
-    lines: bool = True,
+    lines: bool | None = None,
 ) -> str:
     """A text value as a form's CharField leaves it: a string, stripped, within its length.
-    `lines`: line breaks and tabs allowed (a note); False for a name. A problem is raised
-    against `field`, worded with the form's `label`."""
+    `lines`: line breaks and tabs allowed. By default a field of `PARAGRAPHS` characters or
+    more (a note, a reason: every textarea's) has them, and a shorter one (a name, a title,
+    a venue) is one line. A problem is raised against `field`, worded with the form's
+    `label`."""
+    if lines is None:
+        lines = max_length is None or max_length >= PARAGRAPHS
     try:
         return _text(value, label=label, max_length=max_length, required=required, lines=lines)
     except ValidationError as error:

@@ -138,10 +138,10 @@ def invite_user(
     require_administers(by, place.pk)
     email = _clean_email(email)
     full_name = validation.text(
-        full_name, field="full_name", label="Full name", max_length=150, required=True, lines=False
+        full_name, field="full_name", label="Full name", max_length=150, required=True
     )
     job_title = validation.text(
-        job_title, field="job_title", label="Job title", max_length=150, required=False, lines=False
+        job_title, field="job_title", label="Job title", max_length=150, required=False
     )
     validation.one_of(role, Role, field="role", message="Select a role")
     check_organisation(organisation, place.pk, field="organisation")

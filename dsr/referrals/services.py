@@ -87,7 +87,6 @@ def _clean(data: dict[str, Any], *, place: Place) -> dict[str, Any]:
                 label=label,
                 max_length=length,
                 required=required,
-                lines=length > 200,  # the reason and the risks are written in paragraphs
             )
         except ValidationError as error:
             errors.update(error.error_dict)  # type: ignore[attr-defined]

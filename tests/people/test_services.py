@@ -96,6 +96,9 @@ def test_a_future_date_of_birth_is_refused(place_a):
         ("family_name", "\u202eeeffO", "reverse the text"),
         ("family_name", "\u200b", "Enter the family name"),
         ("family_name", " \ufeff\u200b ", "Enter the family name"),
+        ("family_name", "\u3164", "Enter the family name"),
+        ("family_name", "\u2800\u034f", "Enter the family name"),
+        ("given_name", "Sam\u2028Jones", "must be on one line"),
     ],
 )
 def test_a_name_with_control_or_invisible_characters_is_refused(place_a, field, value, message):
@@ -179,3 +182,21 @@ def test_unknown_fields_are_refused_by_the_service(place_a):
     person = factories.make_person(place_a)
     with pytest.raises(ValueError, match="Not Person fields"):
         services.update_person(person=person, data={"place_id": 2}, expected_version=1, by=SYSTEM)
+
+
+@pytest.mark.parametrize("label", ["Name", "Job title", "Where"])
+def test_every_short_field_is_one_line_and_every_note_may_have_paragraphs(label):
+    """Only the invitation's names were one line: a place's, a care network member's, an
+    attendee's, a venue still took line breaks and tabs (found by a review)."""
+    from dsr.core import validation
+
+    for broken in ["Riverside\r\nBcc: x@example.org", "SENCo\tLead"]:
+        with pytest.raises(ValidationError, match="one line"):
+            validation.text(broken, field="f", label=label, max_length=150, required=True)
+    note = "First line.\r\nSecond,\tindented."
+    assert validation.text(note, field="f", label="Note", max_length=2000, required=True) == note
+
+
+def test_a_place_is_named_on_one_line(place_a):
+    with pytest.raises(ValidationError, match="one line"):
+        factories.make_place("Riverside\r\nBcc: x@example.org")
