@@ -35,7 +35,8 @@ ENROLMENT_LINK = "dsr_enrolment_link"  # the set-up link this session came throu
 # review: a link planted in someone's browser, then their own NHS sign-in from the sign-in
 # page, linked their identity to the planter's account).
 OIDC_LINK = "dsr_oidc_link"
-PENDING_SECRET = "dsr_pending_secret"  # the secret being set up, this session's, one user's
+PENDING_SECRET = "dsr_pending_secret"  # the secret being set up, this session's own
+PENDING_SECRET_USER = "dsr_pending_secret_user"  # and whose it is
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -278,7 +279,7 @@ def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
     if answer.multi_factor(chosen):
         if link_id is not None:
             services.use_link(link_id=link_id, user=user)
-        for key in (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET, NEXT_URL):
+        for key in (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET, PENDING_SECRET_USER, NEXT_URL):
             request.session.pop(key, None)
         services.complete_sign_in(
             request=request,
@@ -302,12 +303,16 @@ def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
 def _pending_secret(request: HttpRequest, user: User) -> str:
     """The secret this session is setting up, for this user only: anyone else who signs in
     in the same browser (a shared computer) gets a new one, never the one another person
-    left half set up and could copy into their own app (found by a review)."""
-    kept = request.session.get(PENDING_SECRET)
-    if not (isinstance(kept, dict) and kept.get("user") == user.pk):
-        kept = {"user": user.pk, "secret": services.new_secret()}
-        request.session[PENDING_SECRET] = kept
-    return str(kept["secret"])
+    left half set up and could copy into their own app (found by a review). Whose it is is
+    kept beside it, the secret itself as before: a session from a server not yet upgraded
+    (a rolling deploy) keeps the secret its user has already scanned."""
+    secret = request.session.get(PENDING_SECRET)
+    owner = request.session.get(PENDING_SECRET_USER, user.pk if secret else None)
+    if not isinstance(secret, str) or owner != user.pk:
+        secret = services.new_secret()
+        request.session[PENDING_SECRET] = secret
+    request.session[PENDING_SECRET_USER] = user.pk
+    return secret
 
 
 @public
@@ -333,7 +338,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         )
         if device is not None:
             next_url = request.session.pop(NEXT_URL, "/")
-            for key in (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET):
+            for key in (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET, PENDING_SECRET_USER):
                 request.session.pop(key, None)
             services.complete_sign_in(request=request, user=user, device=device)
             return redirect(next_url)
