@@ -88,6 +88,18 @@ def test_a_message_interrupted_mid_send_is_never_sent_again(db):
     assert message.last_error == "Interrupted while sending"
 
 
+def test_sending_a_few_messages_reports_on_those_only(db):
+    """A page sending the invitation it has just queued was told of every interrupted
+    message in the outbox, and said its own email may not have gone (found by a review)."""
+    stuck = outbox.queue(to="stuck@example.org", subject="Due", body="x")
+    OutgoingEmail.objects.filter(pk=stuck.pk).update(
+        status=OutboxStatus.SENDING, claimed_at=timezone.now() - timedelta(hours=2)
+    )
+    fresh = outbox.queue(to="fresh@example.org", subject="Due", body="x")
+    assert outbox.send_pending(only=[fresh.pk]) == {"sent": 1, "failed": 0, "unknown": 0}
+    assert OutgoingEmail.objects.get(pk=stuck.pk).status == OutboxStatus.UNKNOWN
+
+
 def test_mail_is_never_sent_from_inside_a_transaction(db):
     with pytest.raises(RuntimeError, match="after the transaction commits"), transaction.atomic():
         outbox.send_pending()
