@@ -37,6 +37,8 @@ ENROLMENT_LINK = "dsr_enrolment_link"  # the set-up link this session came throu
 OIDC_LINK = "dsr_oidc_link"
 PENDING_SECRET = "dsr_pending_secret"  # the secret being set up, this session's own
 PENDING_SECRET_USER = "dsr_pending_secret_user"  # and whose it is
+# What a session holds while someone signs in or sets up a second factor: gone once done.
+SIGNING_IN = (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET, PENDING_SECRET_USER)
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -279,7 +281,7 @@ def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
     if answer.multi_factor(chosen):
         if link_id is not None:
             services.use_link(link_id=link_id, user=user)
-        for key in (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET, PENDING_SECRET_USER, NEXT_URL):
+        for key in (*SIGNING_IN, NEXT_URL):
             request.session.pop(key, None)
         services.complete_sign_in(
             request=request,
@@ -338,7 +340,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         )
         if device is not None:
             next_url = request.session.pop(NEXT_URL, "/")
-            for key in (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET, PENDING_SECRET_USER):
+            for key in SIGNING_IN:
                 request.session.pop(key, None)
             services.complete_sign_in(request=request, user=user, device=device)
             return redirect(next_url)

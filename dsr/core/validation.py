@@ -48,9 +48,7 @@ INVISIBLE_ONLY = re.compile(
 PARAGRAPHS = 1000  # text(): a field this long or longer may have line breaks
 
 
-def _text(
-    value: Any, *, label: str, max_length: int | None, required: bool, lines: bool = True
-) -> str:
+def _text(value: Any, *, label: str, max_length: int | None, required: bool, lines: bool) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -80,15 +78,12 @@ def text(
     label: str,
     max_length: int | None,
     required: bool,
-    lines: bool | None = None,
 ) -> str:
     """A text value as a form's CharField leaves it: a string, stripped, within its length.
-    `lines`: line breaks and tabs allowed. By default a field of `PARAGRAPHS` characters or
-    more (a note, a reason: every textarea's) has them, and a shorter one (a name, a title,
-    a venue) is one line. A problem is raised against `field`, worded with the form's
-    `label`."""
-    if lines is None:
-        lines = max_length is None or max_length >= PARAGRAPHS
+    A field of `PARAGRAPHS` characters or more (a note, a reason: every textarea's) may have
+    line breaks and tabs; a shorter one (a name, a title, a venue) is one line. A problem is
+    raised against `field`, worded with the form's `label`."""
+    lines = max_length is None or max_length >= PARAGRAPHS
     try:
         return _text(value, label=label, max_length=max_length, required=required, lines=lines)
     except ValidationError as error:

@@ -168,11 +168,15 @@ def _walk(
     return count, previous.hash if previous is not None else chain.GENESIS, first_after
 
 
+def _changes(event: AuditEvent) -> dict[str, Any]:
+    """An event's details. Anything but an object (a row written by hand: null, a list)
+    says nothing, and its hash names the row, rather than stopping the check."""
+    return event.changes if isinstance(event.changes, dict) else {}
+
+
 def _listed(event: AuditEvent) -> set[Any]:
-    """The people an event says it showed. Anything but an object (a row written by hand:
-    null, a list) says none, and its hash names the row, rather than stopping the check."""
-    changes = event.changes if isinstance(event.changes, dict) else {}
-    shown = changes.get("shown", [])
+    """The people an event says it showed."""
+    shown = _changes(event).get("shown", [])
     try:
         return set(shown) if isinstance(shown, list) else {repr(shown)}
     except TypeError:  # a list of lists, say
@@ -180,7 +184,7 @@ def _listed(event: AuditEvent) -> set[Any]:
 
 
 def _found(event: AuditEvent) -> str:
-    changes = event.changes if isinstance(event.changes, dict) else {}
+    changes = _changes(event)
     length, key_id = changes.get("length"), changes.get("key_id")
     return f"found at #{length}, key {key_id!r}, on {event.at:%Y-%m-%d %H:%M}"
 

@@ -76,13 +76,12 @@ def _send_now(email: Any, to: str, what: str) -> str:
     if counts["sent"]:
         return f"We have sent {to} {what}"
     if counts["unknown"]:
-        return (
-            f"{what[0].upper()}{what[1:]} to {to} may not have been sent: the mail server"
-            " stopped answering. If it has not arrived within the hour, send another"
-        )
+        outcome = "may not have been sent: the mail server stopped answering"
+    else:
+        outcome = "could not be sent yet: the register will try again in a few minutes"
     return (
-        f"{what[0].upper()}{what[1:]} to {to} could not be sent yet: the register will try"
-        " again in a few minutes. If it has not arrived within the hour, send another"
+        f"{what[0].upper()}{what[1:]} to {to} {outcome}."
+        " If it has not arrived within the hour, send another"
     )
 
 

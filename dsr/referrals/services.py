@@ -82,11 +82,7 @@ def _clean(data: dict[str, Any], *, place: Place) -> dict[str, Any]:
     for name, (label, length, required) in TEXT_FIELDS.items():
         try:
             cleaned[name] = validation.text(
-                data.get(name, ""),
-                field=name,
-                label=label,
-                max_length=length,
-                required=required,
+                data.get(name, ""), field=name, label=label, max_length=length, required=required
             )
         except ValidationError as error:
             errors.update(error.error_dict)  # type: ignore[attr-defined]
