@@ -101,7 +101,23 @@ def _on_its_own() -> Any:
 
 
 def _jsonable(value: Any) -> Any:
+    """The value as it will read back from the trail's JSON (dates and the like as text),
+    so that the hash signed now is the hash verify_audit computes later."""
+    if _plain(value):  # most events' details: a few strings and numbers, as they are
+        return value
     return json.loads(json.dumps(value, default=str))
+
+
+def _plain(value: Any) -> bool:
+    """Whether JSON would give the value back as it is (no tuples, no keys but text)."""
+    kind = type(value)
+    if value is None or kind in (str, int, bool):
+        return True
+    if kind is list:
+        return all(_plain(item) for item in value)
+    if kind is dict:
+        return all(type(key) is str and _plain(item) for key, item in value.items())
+    return False
 
 
 def record_read(

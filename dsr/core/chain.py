@@ -129,13 +129,13 @@ def _locked_head(key: str) -> AuditChain:
     return head
 
 
-def _select_head(key: str, *, lock: bool = True) -> AuditChain | None:
-    if connection.vendor != "postgresql":
+def _select_head(key: str, *, lock: bool = True, db: Any = connection) -> AuditChain | None:
+    if db.vendor != "postgresql":
         heads = AuditChain.objects.select_for_update() if lock else AuditChain.objects
         return heads.filter(key=key).first()
     # Every audited request passes here: plain SQL, not a compiled queryset (make bench:
     # the ORM's compiling was most of an append's time).
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             f"SELECT id, length, head, key_id, seal FROM {CHAINS} WHERE key = %s"  # noqa: S608
             + (" FOR UPDATE" if lock else ""),
@@ -189,14 +189,15 @@ def append(events: list[AuditEvent], *, shown: list[int] | None = None) -> list[
     by_chain: dict[str, list[AuditEvent]] = {}
     for event in events:
         by_chain.setdefault(chain_for(event.place_id), []).append(event)
-    alone = connection.vendor == "postgresql" and not connection.in_atomic_block
-    if alone and len(by_chain) == 1 and _append_alone(*next(iter(by_chain.items())), shown, signer):
+    db = transaction.get_connection()  # once: each use of `connection` looks it up again
+    alone = db.vendor == "postgresql" and not db.in_atomic_block and len(by_chain) == 1
+    if alone and _append_alone(*next(iter(by_chain.items())), shown, signer, db):
         return events
     with transaction.atomic(savepoint=False):
         for key in sorted(by_chain):
             head = _locked_head(key)
             found = head.seal
-            if not _write(head, _signed(head, by_chain[key], signer), shown, found):
+            if not _write(head, _signed(head, by_chain[key], signer), shown, found, db):
                 raise RuntimeError(f"The audit chain {key} moved while it was locked")
     return events
 
@@ -222,17 +223,17 @@ ALONE_TRIES = 5  # then the head is locked and waited for, as in a transaction
 
 
 def _append_alone(
-    key: str, events: list[AuditEvent], shown: list[int] | None, signer: Keys
+    key: str, events: list[AuditEvent], shown: list[int] | None, signer: Keys, db: Any
 ) -> bool:
     """Append outside any transaction, each try one statement; False to lock instead (a
     chain not yet created, or one so busy that the tries ran out)."""
-    known = _HEADS.setdefault(transaction.get_connection(), {})
+    known = _HEADS.setdefault(db, {})
     for _ in range(ALONE_TRIES):
-        head = known.pop(key, None) or _select_head(key, lock=False)
+        head = known.pop(key, None) or _select_head(key, lock=False, db=db)
         if head is None:
             return False
         found = head.seal  # a guess must still carry the very seal it was taken with
-        if _write(head, _signed(head, events, signer), shown, found):
+        if _write(head, _signed(head, events, signer), shown, found, db):
             known[key] = head
             return True
     return False
@@ -244,7 +245,30 @@ SHOWN = AuditShown._meta.db_table
 COLUMNS = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
 
 
-def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None, found: str) -> bool:
+def _as_is(value: Any, db: Any) -> Any:
+    return value
+
+
+def _as_json(value: Any, db: Any) -> Any:
+    return db.ops.adapt_json_value(value, None)
+
+
+# How _write passes each column on PostgreSQL, where _write_sql casts every value to its
+# column's type: the JSON as the field would, the rest as they are (they are made by
+# audit.record and _sign). The fields' own get_db_prep_save, each looking up the
+# connection again, took a quarter of an append's CPU (make bench: the audited writes).
+_PREPARED = [
+    (f.attname, _as_json if f.get_internal_type() == "JSONField" else _as_is) for f in COLUMNS
+]
+
+
+def _write(
+    head: AuditChain,
+    events: list[AuditEvent],
+    shown: list[int] | None,
+    found: str,
+    db: Any = connection,
+) -> bool:
     """The chain's new events, its moved head and the people shown; False, writing nothing,
     if the head is no longer the one the events were signed onto: its length, last hash and
     seal (`found`) as read. The seal too: a head wound back to where a connection last left
@@ -253,7 +277,7 @@ def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None, 
     go in only if the head moved."""
     people = [int(p) for p in shown or []]
     before = (events[0].seq - 1, events[0].prev_hash, found)
-    if connection.vendor != "postgresql":
+    if db.vendor != "postgresql":
         moved = AuditChain.objects.filter(
             pk=head.pk, length=before[0], head=before[1], seal=before[2]
         ).update(length=head.length, head=head.head, key_id=head.key_id, seal=head.seal)
@@ -262,7 +286,7 @@ def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None, 
         for event in events:
             event.save()
         if people:
-            with connection.cursor() as cursor:
+            with db.cursor() as cursor:
                 cursor.executemany(
                     f"INSERT INTO {SHOWN} (event_id, person_id) VALUES (%s, %s)",  # noqa: S608
                     [(events[-1].pk, p) for p in people],
@@ -270,40 +294,42 @@ def _write(head: AuditChain, events: list[AuditEvent], shown: list[int] | None, 
         return True
     params: list[Any] = [head.length, head.head, head.key_id, head.seal, head.pk, *before]
     for event in events:
-        params += [f.get_db_prep_save(getattr(event, f.attname), connection) for f in COLUMNS]
-    also = ""
+        params += [prepare(getattr(event, name), db) for name, prepare in _PREPARED]
     if people:  # the last event's: a key rotation may go before it in the same append
-        also = (
-            f", shown AS (INSERT INTO {SHOWN} (event_id, person_id)"  # noqa: S608
-            " SELECT id, unnest(%s::bigint[]) FROM added WHERE seq = %s)"
-        )
         params += [people, events[-1].seq]
-    with connection.cursor() as cursor:
-        sql = _write_sql(len(events)) + also + " SELECT id FROM added ORDER BY seq"  # noqa: S608
-        cursor.execute(sql, params)
+    with db.cursor() as cursor:
+        cursor.execute(_write_sql(len(events), shown=bool(people)), params)
         ids = cursor.fetchall()
     if not ids:
         return False
     for event, (pk,) in zip(events, ids, strict=True):
         event.pk = pk
         event._state.adding = False
-        event._state.db = connection.alias
+        event._state.db = db.alias
     return True
 
 
 @functools.cache
-def _write_sql(rows: int) -> str:
+def _write_sql(rows: int, *, shown: bool) -> str:
     """Move the head if it is where it was (its length and last hash), and add the events
-    only if it moved. Each value is cast to its column's type: the events come from a
-    VALUES list, whose values PostgreSQL would otherwise take as text."""
+    only if it moved; with `shown`, the people the last event showed too. Each value is
+    cast to its column's type: the events come from a VALUES list, whose values PostgreSQL
+    would otherwise take as text. One string for each shape, made once: the same string
+    each time is also what the driver's cache of prepared statements looks up."""
     names = ", ".join(connection.ops.quote_name(str(f.column)) for f in COLUMNS)
     row = "(" + ", ".join(f"%s::{f.db_type(connection)}" for f in COLUMNS) + ")"
+    also = (
+        f", shown AS (INSERT INTO {SHOWN} (event_id, person_id)"  # noqa: S608
+        " SELECT id, unnest(%s::bigint[]) FROM added WHERE seq = %s)"
+        if shown
+        else ""
+    )
     return (
         f"WITH moved AS (UPDATE {CHAINS} SET length = %s, head = %s, key_id = %s, seal = %s"  # noqa: S608
         f" WHERE id = %s AND length = %s AND head = %s AND seal = %s RETURNING id),"
         f" added AS (INSERT INTO {EVENTS} ({names}) SELECT * FROM (VALUES"
         f" {', '.join([row] * rows)}) AS event ({names}) WHERE EXISTS (SELECT FROM moved)"
-        " RETURNING id, seq)"
+        f" RETURNING id, seq){also} SELECT id FROM added ORDER BY seq"
     )
 
 

@@ -212,6 +212,33 @@ def test_every_chain_stays_linear_under_concurrent_writers():
     assert report.intact, report.problems
 
 
+def test_an_events_details_are_kept_as_they_will_read_back_and_verify(place_a):
+    """Plain details go in as they are; dates, tuples and keys that are not text as JSON
+    would give them back, so that the hash signed now is the one verify computes."""
+    import datetime
+    import json
+
+    odd = {
+        "on": datetime.date(2026, 12, 6),
+        "pair": (1, 2),
+        "by_number": {3: "three"},
+        "ratio": 0.5,
+        "nested": [{"at": datetime.datetime(2026, 12, 6, 9, 30, tzinfo=datetime.UTC)}],
+    }
+    plain = {"page": "person", "fields": ["name", "café"], "count": 2, "flag": True, "none": None}
+    for details in (odd, plain):
+        event = audit.record(
+            context=audit.Context(actor=None, place_id=place_a.pk, actor_label="job"),
+            action=AuditAction.VIEWED,
+            object_type="Test",
+            changes=details,
+        )
+        expected = json.loads(json.dumps(details, default=str))
+        assert event.changes == expected
+        assert AuditEvent.objects.get(pk=event.pk).changes == expected
+    assert verify().intact
+
+
 def test_viewing_a_person_is_audited_with_who_and_where(coordinator, cast, person_a):
     from dsr.core.access import Role
     from tests.helpers import at
