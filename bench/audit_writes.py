@@ -15,12 +15,14 @@ import multiprocessing as mp
 import os
 import statistics
 import sys
+import threading
 import time
 from typing import Any
 
 from bench import common
 
 WRITERS = 16
+START_TIMEOUT_S = 180  # a writer that fails to start must not leave the bench waiting for ever
 
 
 def _writer(
@@ -80,7 +82,17 @@ def run(url: str, places: list[int], seconds: float) -> tuple[float, float]:
     ]
     for worker in workers:
         worker.start()
-    ready.wait()  # every writer has started Django, connected and written once
+    try:  # every writer has started Django, connected and written once
+        ready.wait(timeout=START_TIMEOUT_S)
+    except threading.BrokenBarrierError:
+        for worker in workers:
+            worker.kill()
+            worker.join()
+        failed = sorted({w.exitcode for w in workers if w.exitcode not in (None, 0, -9)})
+        raise SystemExit(
+            f"audited writes: not every writer started within {START_TIMEOUT_S} s"
+            + (f" (exit codes {failed}: the traceback is above)" if failed else "")
+        ) from None
     time.sleep(1)
     start.set()
     for worker in workers:
