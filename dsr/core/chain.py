@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 
 from dsr.core.models import AuditAction, AuditChain, AuditEvent, AuditShown
 
@@ -249,16 +249,17 @@ def _as_is(value: Any, db: Any) -> Any:
     return value
 
 
-def _as_json(value: Any, db: Any) -> Any:
-    return db.ops.adapt_json_value(value, None)
+def _as_json(encoder: Any) -> Any:
+    return lambda value, db: db.ops.adapt_json_value(value, encoder)
 
 
 # How _write passes each column on PostgreSQL, where _write_sql casts every value to its
-# column's type: the JSON as the field would, the rest as they are (they are made by
-# audit.record and _sign). The fields' own get_db_prep_save, each looking up the
-# connection again, took a quarter of an append's CPU (make bench: the audited writes).
+# column's type: the JSON as its field would, the rest as they are (audit.record and _sign
+# make them). The fields' own get_db_prep_save, each looking up the connection again, took
+# a quarter of an append's CPU (python -m bench.audit_writes, ADR 0036).
 _PREPARED = [
-    (f.attname, _as_json if f.get_internal_type() == "JSONField" else _as_is) for f in COLUMNS
+    (f.attname, _as_json(f.encoder) if isinstance(f, models.JSONField) else _as_is)
+    for f in COLUMNS
 ]
 
 
