@@ -258,8 +258,7 @@ def _as_json(encoder: Any) -> Any:
 # make them). The fields' own get_db_prep_save, each looking up the connection again, took
 # a quarter of an append's CPU (python -m bench.audit_writes, ADR 0036).
 _PREPARED = [
-    (f.attname, _as_json(f.encoder) if isinstance(f, models.JSONField) else _as_is)
-    for f in COLUMNS
+    (f.attname, _as_json(f.encoder) if isinstance(f, models.JSONField) else _as_is) for f in COLUMNS
 ]
 
 
