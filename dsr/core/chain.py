@@ -114,9 +114,9 @@ def seal(chain: AuditChain, key: bytes) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _locked_head(key: str) -> AuditChain:
+def _locked_head(key: str, db: Any) -> AuditChain:
     """The chain's head row, locked until the transaction ends (created on first use)."""
-    head = _select_head(key)
+    head = _select_head(key, db)
     if head is not None:
         return head
     try:
@@ -124,12 +124,12 @@ def _locked_head(key: str) -> AuditChain:
             AuditChain.objects.create(key=key, head=GENESIS)
     except IntegrityError:
         pass  # another writer created it first: lock theirs
-    head = _select_head(key)
+    head = _select_head(key, db)
     assert head is not None
     return head
 
 
-def _select_head(key: str, *, lock: bool = True, db: Any = connection) -> AuditChain | None:
+def _select_head(key: str, db: Any, *, lock: bool = True) -> AuditChain | None:
     if db.vendor != "postgresql":
         heads = AuditChain.objects.select_for_update() if lock else AuditChain.objects
         return heads.filter(key=key).first()
@@ -195,7 +195,7 @@ def append(events: list[AuditEvent], *, shown: list[int] | None = None) -> list[
         return events
     with transaction.atomic(savepoint=False):
         for key in sorted(by_chain):
-            head = _locked_head(key)
+            head = _locked_head(key, db)
             found = head.seal
             if not _write(head, _signed(head, by_chain[key], signer), shown, found, db):
                 raise RuntimeError(f"The audit chain {key} moved while it was locked")
@@ -229,7 +229,7 @@ def _append_alone(
     chain not yet created, or one so busy that the tries ran out)."""
     known = _HEADS.setdefault(db, {})
     for _ in range(ALONE_TRIES):
-        head = known.pop(key, None) or _select_head(key, lock=False, db=db)
+        head = known.pop(key, None) or _select_head(key, db, lock=False)
         if head is None:
             return False
         found = head.seal  # a guess must still carry the very seal it was taken with
@@ -267,7 +267,7 @@ def _write(
     events: list[AuditEvent],
     shown: list[int] | None,
     found: str,
-    db: Any = connection,
+    db: Any,
 ) -> bool:
     """The chain's new events, its moved head and the people shown; False, writing nothing,
     if the head is no longer the one the events were signed onto: its length, last hash and
