@@ -22,7 +22,9 @@ from dsr.core import audit, chain
 from dsr.core.access import Role
 from dsr.core.models import AuditEvent
 from dsr.places import team
+from tests import factories
 from tests.accounts.test_oidc import MFA, idp, invited, nhs_sign_in, open_link  # noqa: F401
+from tests.conftest import signed_in_client
 from tests.factories import PASSWORD
 from tests.helpers import at
 
@@ -237,3 +239,48 @@ def test_a_set_up_link_that_names_no_one_stays_in_the_system_chain_with_its_addr
     assert (refusal.actor, refusal.actor_label, refusal.chain) == (None, "(set-up link)", "system")
     assert refusal.changes["ip"] == ATTACKER
     assert ATTACKER not in auditor_trail(client_for, place_a)
+
+
+def no_account_trail(client, place) -> str:
+    page = client.get(at(place, "audit_search"), {"trail": "no_account"})
+    assert page.status_code == 200
+    return page.content.decode()
+
+
+def test_refusals_that_name_no_account_are_searchable_by_every_places_auditors(
+    place_a, place_b, cast, client_for, settings
+):
+    # Given refusals naming no account: an unknown email, a made-up set-up link, and an
+    # address turned away for too many attempts; and a refusal of a known account
+    settings.SIGN_IN_FAILURES_RATE = "2/10m"
+    member, elsewhere = cast[Role.KEYWORKER].email, cast["outsider"].email
+    with time_machine.travel(window_start(ATTACKER, 600), tick=True):
+        flood = Client(REMOTE_ADDR=ATTACKER)
+        password_step(flood, "nobody@nowhere.example", "wrong")
+        password_step(flood, "NOBODY2@nowhere.example", "wrong")
+        assert password_step(flood, "nobody3@nowhere.example", "wrong").status_code == 429
+    Client(REMOTE_ADDR=COLLEAGUE).get(reverse("accounts:setup_link", args=["made-up"]))
+    password_step(Client(REMOTE_ADDR=COLLEAGUE), member, "wrong")
+    password_step(Client(REMOTE_ADDR=COLLEAGUE), elsewhere, "wrong")
+
+    # Then the auditors of either place find each of them, with its address
+    auditor_b = factories.make_user(place=place_b, role=Role.AUDITOR, email="audit@b.example")
+    for place, client in [
+        (place_a, client_for(Role.AUDITOR)),
+        (place_b, signed_in_client(auditor_b)),
+    ]:
+        trail = no_account_trail(client, place)
+        assert "nobody@nowhere.example" in trail and "nobody2@nowhere.example" in trail
+        assert "(too many attempts from this address)" in trail and ATTACKER in trail
+        assert "(set-up link)" in trail and COLLEAGUE in trail
+        # and not the known accounts', which are their places' alone
+        assert member not in trail and elsewhere not in trail
+    assert member in auditor_trail(client_for, place_a)
+    assert "nobody@nowhere.example" not in auditor_trail(client_for, place_a)
+
+    # And the search itself is audited with what was asked
+    searches = AuditEvent.objects.filter(action="searched", changes__terms__trail="no_account")
+    assert {(e.actor, e.place_id) for e in searches} == {
+        (cast[Role.AUDITOR], place_a.pk),
+        (auditor_b, place_b.pk),
+    }

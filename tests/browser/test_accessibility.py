@@ -162,6 +162,14 @@ def test_every_page_a_role_reaches_from_the_navigation_has_no_violations(
         # The auditor reaches "who has accessed" by a person's ID, not the register
         open_and_check(page, in_place(f"/people/{register.alice.pk}/access/"))
         open_and_check(page, in_place(f"/audit/?person={register.alice.pk}&action=viewed"))
+        # And the sign-in refusals that name no account, chosen on the search form
+        page.goto(in_place("/audit/"))
+        page.get_by_label("Events").select_option(
+            label="Sign-in refusals that name no account (every place)"
+        )
+        page.get_by_role("button", name="Search the audit trail").click()
+        expect(page.locator("main")).to_contain_text("name no account of the register")
+        axe_check(page)
 
 
 def test_a_coordinator_sees_edit_close_and_access_pages_from_a_record(
