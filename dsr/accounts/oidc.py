@@ -154,6 +154,10 @@ class Refused(Exception):
 UNREACHABLE = (
     "We could not reach {label}. Try again in a few minutes, or sign in with your password"
 )
+PASSWORD_FIRST = (
+    "This account has a password. Sign in with your email address and password first;"
+    " you can then use {label} to set it up"
+)
 NOT_FOR_US = "{label} sent a sign-in that was not meant for this service. Try again"
 
 
@@ -251,10 +255,21 @@ UNKNOWN_USER = (
 
 
 def account_for(
-    request: HttpRequest, answer: Answer, provider: Provider, link_id: int | None
+    request: HttpRequest,
+    answer: Answer,
+    provider: Provider,
+    link_id: int | None,
+    *,
+    password_of: int | None = None,
 ) -> User:
     """The account this identity signs in to: linked before, or linked now through the
-    user's own unused invitation or set-up link (this session's). Refused otherwise."""
+    user's own unused invitation or set-up link (this session's). Refused otherwise.
+
+    A link alone links an identity only to an account with no password (an invitation: the
+    identity stands in for the password). An account with a password links one only once
+    its password was given in this session (`password_of`, the account it proved): else a
+    reset link, intercepted on its way, would hand the account to anyone's NHS identity
+    (found by an attack on step 5)."""
     with transaction.atomic():
         identity = (
             ExternalIdentity.objects.select_for_update()
@@ -281,6 +296,12 @@ def account_for(
         )
         if link is None or not link.user.is_active:
             raise Refused("unknown user", UNKNOWN_USER.format(label=provider.label))
+        if link.user.has_usable_password() and password_of != link.user.pk:
+            raise Refused(
+                "set-up link used without the account's password",
+                PASSWORD_FIRST.format(label=provider.label),
+                user=link.user,
+            )
         if ExternalIdentity.objects.filter(user=link.user, issuer=answer.issuer).exists():
             raise Refused(
                 "account already linked to another identity",

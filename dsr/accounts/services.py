@@ -243,6 +243,11 @@ def set_active(*, user: User, active: bool, by: audit.Context) -> User:
     current.save(update_fields=["is_active"])
     if not active:
         end_sessions(current.pk)
+        # Its unused set-up links die with it: reactivation must not revive a link sent
+        # before (an admin sends a new one).
+        EnrolmentLink.objects.filter(user=current, used_at__isnull=True).update(
+            expires_at=timezone.now()
+        )
     audit.record(
         context=by,
         action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,
@@ -253,16 +258,25 @@ def set_active(*, user: User, active: bool, by: audit.Context) -> User:
 
 
 def reset_second_factor(*, user: User, by: audit.Context) -> str:
-    """A lost authenticator: removed, the account's sessions ended, and a new one-time
+    """A lost authenticator, or an account that may have been taken over: its authenticators
+    and linked NHS identities removed, the account's sessions ended, and a new one-time
     set-up link issued (its token returned, for the email that tells the user). In the
-    caller's transaction."""
+    caller's transaction. The identities go too: one linked by whoever took the account
+    would otherwise go on signing in (found by an attack on step 5); the user links theirs
+    again through the new link."""
     removed = TOTPDevice.objects.filter(user=user).delete()[0]
+    identities = list(ExternalIdentity.objects.filter(user=user).values_list("provider", flat=True))
+    ExternalIdentity.objects.filter(user=user).delete()
     end_sessions(user.pk)
     audit.record(
         context=by,
         action=AuditAction.SECOND_FACTOR_RESET,
         obj=user,
-        changes={"user": user.email, "authenticators_removed": removed},
+        changes={
+            "user": user.email,
+            "authenticators_removed": removed,
+            "nhs_identities_removed": identities,
+        },
     )
     return issue_enrolment_link(user=user, by=by, purpose=LinkPurpose.SECOND_FACTOR)
 

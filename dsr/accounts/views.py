@@ -176,11 +176,16 @@ def setup_link(request: HttpRequest, token: str) -> HttpResponse:
             step="set-up link not usable",
         )
         return render(request, "accounts/link_not_usable.jinja", {}, status=404)
+    # A new session for the link: a session someone else started (and planted in this
+    # browser) must not gain the link, nor a password given in it count towards it.
+    for key in SIGNING_IN:
+        request.session.pop(key, None)
+    request.session.cycle_key()
     request.session[ENROLMENT_LINK] = link.pk
     user = link.user
+    if user.has_usable_password():  # the password first; then an NHS identity may be linked
+        return render(request, "accounts/link_ready.jinja", {"email": user.email})
     options = {"email": user.email, "providers": oidc.providers().values(), "setting_up": True}
-    if user.has_usable_password():
-        return render(request, "accounts/link_ready.jinja", options)
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -272,7 +277,9 @@ def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
     answer = None
     try:
         answer = oidc.finish(request, chosen)
-        user = oidc.account_for(request, answer, chosen, link_id)
+        user = oidc.account_for(
+            request, answer, chosen, link_id, password_of=request.session.get(PENDING_USER)
+        )
     except oidc.Refused as refusal:
         label = (answer.email or f"{chosen.key}:{answer.subject}") if answer else ""
         return _refused(request, chosen, refusal, label=label)
@@ -349,6 +356,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
     key = bytes.fromhex(secret)
     uri = TOTPDevice(user=user, key=secret, name="Authenticator app").config_url
     shown = b32encode(key).decode()
+    # Its password given in this session, an account may link its NHS identity instead
+    # (oidc.account_for); one that signed in with that identity has it already.
+    linkable = user.has_usable_password() and not user.identities.exists()
     return render(
         request,
         "accounts/enrol.jinja",
@@ -356,6 +366,8 @@ def enrol(request: HttpRequest) -> HttpResponse:
             "form": form,
             "qr": _qr_svg(uri),
             "secret": " ".join(shown[i : i + 4] for i in range(0, len(shown), 4)),
+            "providers": oidc.providers().values() if linkable else (),
+            "setting_up": True,
         },
     )
 

@@ -16,7 +16,7 @@ from dsr.core.access import Role
 from dsr.core.models import AuditEvent
 from dsr.places import team
 from tests import oidc_provider
-from tests.factories import SYSTEM
+from tests.factories import PASSWORD, SYSTEM
 from tests.helpers import at
 
 MFA = {"acr": "AAL3_ANY"}  # what CIS2 asserts for a smartcard or security key
@@ -303,3 +303,73 @@ def test_a_set_up_link_planted_in_a_browser_does_not_take_its_users_nhs_identity
     # the link's own page says whose account its button sets up, and links when used
     page = client.get(reverse("accounts:setup_link", args=[planted.token])).content.decode()
     assert "planter@nhs.example" in page and 'name="set_up"' in page
+
+
+# --- A reset link and an NHS identity (found by an attack on step 5) -----------------------
+
+
+def reset_link_for(user, place):
+    from dsr.places.models import Membership
+    from tests.places.test_team import admin_of
+
+    admin = User.objects.get(email="place_admin@a.example")
+    membership = Membership.objects.get(user=user, place=place)
+    return team.reset_second_factor(membership=membership, by=admin_of(admin, place))
+
+
+def link_with_password(client: Client, idp, user, token: str, subject: str):
+    """The account's owner: their reset link, their password, then their NHS identity."""
+    client.get(reverse("accounts:setup_link", args=[token]))
+    step = client.post(reverse("accounts:sign_in"), {"email": user.email, "password": PASSWORD})
+    assert step["Location"] == reverse("accounts:enrol")
+    assert 'name="set_up"' in client.get(reverse("accounts:enrol")).content.decode()
+    idp.set_user(subject, **MFA)
+    return nhs_sign_in(client, idp, subject, set_up=True)
+
+
+def test_a_reset_link_alone_never_links_an_nhs_identity_to_an_account_with_a_password(
+    idp, place_a, cast, client
+):
+    # Given a keyworker with a password whose authenticator was reset
+    user = cast[Role.KEYWORKER]
+    reset = reset_link_for(user, place_a)
+
+    # When someone holding only the link (an intercepted email) tries their NHS identity
+    page = client.get(reverse("accounts:setup_link", args=[reset.token])).content.decode()
+    assert 'name="set_up"' not in page  # the link's page offers the password only
+    idp.set_user("intruder-subject", **MFA)
+    response = nhs_sign_in(client, idp, "intruder-subject", set_up=True)
+
+    # Then nothing is linked, nobody is signed in, and the refusal is the account's
+    assert response.status_code == 400
+    assert "Sign in with your email address and password first" in response.content.decode()
+    assert not ExternalIdentity.objects.filter(subject="intruder-subject").exists()
+    assert "_auth_user_id" not in client.session
+    refusal = failures(
+        changes__step="NHS sign-in (cis2): set-up link used without the account's password"
+    ).get()
+    assert (refusal.actor, refusal.actor_label) == (user, user.email)
+
+    # And the link still serves its owner: the password, then their NHS identity
+    owner = Client()
+    assert link_with_password(owner, idp, user, reset.token, "owner-subject").status_code == 302
+    assert ExternalIdentity.objects.get(subject="owner-subject").user == user
+    assert owner.session["_auth_user_id"] == str(user.pk)
+    assert EnrolmentLink.objects.get(user=user, purpose="second_factor").used_at is not None
+
+
+def test_a_reset_removes_the_nhs_identities_linked_to_the_account(idp, place_a, cast):
+    # Given a keyworker whose NHS identity is linked (by them, or by whoever had their account)
+    user = cast[Role.KEYWORKER]
+    first = reset_link_for(user, place_a)
+    link_with_password(Client(), idp, user, first.token, "linked-subject")
+    assert ExternalIdentity.objects.filter(user=user).exists()
+
+    # When their place admin resets their sign-in
+    reset_link_for(user, place_a)
+
+    # Then that identity signs in to nothing, and the trail says what went
+    assert not ExternalIdentity.objects.filter(user=user).exists()
+    assert nhs_sign_in(Client(), idp, "linked-subject", set_up=False).status_code == 400
+    event = AuditEvent.objects.filter(action="second_factor_reset").latest("id")
+    assert event.changes["nhs_identities_removed"] == ["cis2"]

@@ -160,6 +160,29 @@ def test_someone_elses_set_up_link_does_not_help(cast, client):
     assert response.status_code == 200 and "set-up link" in response.content.decode()
 
 
+def test_a_set_up_link_opened_in_a_planted_session_is_not_the_planters(cast):
+    """Someone who knows the password leaves a session at "needs a set-up link" and plants
+    its cookie in the user's browser; the user opens their link. The link went into the
+    planter's session, and the planter enrolled their own authenticator (found by an attack
+    on step 5). Opening a link now starts a new session, and a password given before it
+    does not count."""
+    user = cast[Role.COORDINATOR]
+    planter = Client()
+    password_step(planter, user.email)
+    planted = planter.cookies[django_settings.SESSION_COOKIE_NAME].value
+    victim = Client()
+    victim.cookies[django_settings.SESSION_COOKIE_NAME] = planted
+
+    token = services.issue_enrolment_link(user=user, by=SYSTEM)
+    assert victim.get(reverse("accounts:setup_link", args=[token])).status_code == 200
+
+    assert victim.cookies[django_settings.SESSION_COOKIE_NAME].value != planted
+    assert planter.get(reverse("accounts:enrol")).status_code == 302
+    assert victim.get(reverse("accounts:enrol")).status_code == 302  # the password first
+    assert password_step(victim, user.email)["Location"] == reverse("accounts:enrol")
+    assert victim.get(reverse("accounts:enrol")).status_code == 200
+
+
 def test_each_session_sets_up_its_own_secret_and_a_link_binds_once(cast, place_a):
     user = cast[Role.COORDINATOR]
     token = services.issue_enrolment_link(user=user, by=SYSTEM)

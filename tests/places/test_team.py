@@ -231,6 +231,22 @@ def test_deactivating_an_account_ends_its_sessions_at_once(admin, client_for, ca
     assert (event.place_id, event.changes["user"]) == (place_a.pk, keyworker.email)
 
 
+def test_a_link_sent_before_deactivation_does_not_work_after_reactivation(admin, cast, place_a):
+    # Given a reset link emailed to a keyworker, unused
+    membership = Membership.objects.get(user=cast[Role.KEYWORKER])
+    reset = team.reset_second_factor(membership=membership, by=admin)
+
+    # When they leave (deactivated) and come back (reactivated)
+    team.deactivate_user(membership=membership, by=admin)
+    team.reactivate_user(membership=membership, by=admin)
+
+    # Then the old link is dead (a new one is sent for the return), and its refusal says so
+    response = Client().get(reverse("accounts:setup_link", args=[reset.token]))
+    assert response.status_code == 404
+    refusal = AuditEvent.objects.get(action="sign_in_failed")
+    assert refusal.changes["reason"] == "expired or replaced"
+
+
 def test_an_account_working_in_another_place_is_not_deactivated_from_here(admin, cast, place_a):
     outsider = cast["outsider"]
     invite(place_a, admin, email=outsider.email, role=Role.VIEWER)
