@@ -209,6 +209,7 @@ ADMIN_FORMS = {
     "places:member_deactivate": ["confirm"],
     "places:member_reactivate": ["confirm"],
     "places:member_reset": ["confirm"],
+    "places:member_unlock": ["confirm"],
     "places:member_resend": ["confirm"],
     "riskfactors:list": ["label", "direction", "factor"],
     "riskfactors:edit": ["label", "is_active"],

@@ -11,7 +11,10 @@ import math
 import secrets
 import time
 from datetime import timedelta
+from typing import Any
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib.auth import login, password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -255,6 +258,32 @@ def set_active(*, user: User, active: bool, by: audit.Context) -> User:
         changes={"user": current.email},
     )
     return current
+
+
+def locked(user: Any) -> Any:
+    """Whether django-axes has locked the account's sign-in from any address now: as a
+    subquery on a user (an OuterRef) or a user."""
+    return AccessAttempt.objects.filter(
+        username=user.email if isinstance(user, User) else user,
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME),
+    )
+
+
+def unlock_sign_in(*, user: User, by: audit.Context) -> list[str]:
+    """Clear the account's lockout (django-axes' counts of its failed passwords, from every
+    address) in the caller's transaction, audited with the addresses it was locked from;
+    those addresses returned. The failures themselves stay in the audit trail."""
+    attempts = AccessAttempt.objects.filter(username=user.email)
+    addresses = sorted({a for a in attempts.values_list("ip_address", flat=True) if a})
+    attempts.delete()
+    audit.record(
+        context=by,
+        action=AuditAction.SIGN_IN_UNLOCKED,
+        obj=user,
+        changes={"user": user.email, "addresses": addresses},
+    )
+    return addresses
 
 
 def reset_second_factor(*, user: User, by: audit.Context) -> str:

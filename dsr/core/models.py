@@ -208,6 +208,7 @@ class AuditAction(models.TextChoices):
     SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
     SIGNED_OUT = "signed_out", "Signed out"
     LOCKED_OUT = "locked_out", "Locked out"
+    SIGN_IN_UNLOCKED = "sign_in_unlocked", "Sign-in unlocked"
     SECOND_FACTOR_ENROLLED = "second_factor_enrolled", "Second factor enrolled"
     EMAILED = "emailed", "Emailed"
     KEY_ROTATED = "key_rotated", "Audit key rotated"

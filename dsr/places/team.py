@@ -322,6 +322,21 @@ def reactivate_user(*, membership: Membership, by: audit.Context) -> User:
         return accounts.set_active(user=current.user, active=True, by=by)
 
 
+@refusals_audited("sign-in lock")
+def unlock_sign_in(*, membership: Membership, by: audit.Context) -> list[str]:
+    """A member locked out of sign-in by too many wrong passwords (theirs, or someone
+    trying their account): unlocked now rather than in an hour, audited with the addresses
+    it was locked from (the locked-out page tells them to ask their place admin)."""
+    require_administers(by, membership.place_id)
+    with transaction.atomic():
+        current = _lock(membership)
+        if not current.is_active or not current.user.is_active:
+            raise ValidationError("This person no longer has access to this place")
+        if not accounts.locked(current.user).exists():
+            raise ValidationError("Their sign-in is not locked")
+        return accounts.unlock_sign_in(user=current.user, by=by)
+
+
 @refusals_audited("second factor")
 def reset_second_factor(*, membership: Membership, by: audit.Context) -> Invited:
     """A member lost their authenticator: it is removed, their sessions end, and they are

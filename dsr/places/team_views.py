@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dsr.accounts import services as accounts
 from dsr.accounts.models import EnrolmentLink, ExternalIdentity
 from dsr.core import audit, outbox
 from dsr.core.access import Permission, requires
@@ -42,6 +43,7 @@ def _members(place: Any) -> Any:
             has_identity=Exists(ExternalIdentity.objects.filter(user_id=user)),
             no_password=Q(user__password__startswith=UNUSABLE_PASSWORD_PREFIX),
             link_expires=Subquery(live_link.values("expires_at")[:1]),
+            locked=Exists(accounts.locked(OuterRef("user__email"))),
         )
         .order_by("-is_active", "user__full_name", "user__email")
     )
@@ -188,6 +190,7 @@ ACTIONS: dict[str, tuple[Callable[..., Any], str, str]] = {
         "Authenticator reset",
     ),
     "resend": (team.resend_invitation, "Send a new invitation", "New invitation made"),
+    "unlock": (team.unlock_sign_in, "Unlock their sign-in", "Sign-in unlocked"),
 }
 # What the emailing actions send, for the page to say whether it went.
 EMAILED = {"reset": "a link to set up a new authenticator app", "resend": "a new invitation"}
@@ -240,3 +243,4 @@ member_deactivate = _action_view("deactivate")
 member_reactivate = _action_view("reactivate")
 member_reset = _action_view("reset")
 member_resend = _action_view("resend")
+member_unlock = _action_view("unlock")

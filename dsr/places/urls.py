@@ -28,5 +28,6 @@ urlpatterns = [
         name="member_reactivate",
     ),
     path("users/<id:membership_id>/reset/", team_views.member_reset, name="member_reset"),
+    path("users/<id:membership_id>/unlock/", team_views.member_unlock, name="member_unlock"),
     path("users/<id:membership_id>/resend/", team_views.member_resend, name="member_resend"),
 ]

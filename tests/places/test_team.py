@@ -148,6 +148,7 @@ def test_a_place_admin_can_never_grant_a_role_in_a_place_they_do_not_administer(
         ),
         lambda: team.remove_access(membership=membership_b, by=admin),
         lambda: team.reset_second_factor(membership=membership_b, by=admin),
+        lambda: team.unlock_sign_in(membership=membership_b, by=admin),
         lambda: team.deactivate_user(membership=membership_b, by=admin),
     ]
     for attempt in attempts:
@@ -245,6 +246,42 @@ def test_a_link_sent_before_deactivation_does_not_work_after_reactivation(admin,
     assert response.status_code == 404
     refusal = AuditEvent.objects.get(action="sign_in_failed")
     assert refusal.changes["reason"] == "expired or replaced"
+
+
+def test_a_locked_out_member_is_unlocked_by_their_place_admin_and_it_is_audited(
+    cast, client_for, place_a, settings
+):
+    # Given a keyworker locked out after too many wrong passwords, from an address
+    keyworker = cast[Role.KEYWORKER]
+    TOTPDevice.objects.create(user=keyworker, name="phone", confirmed=True)
+    attempt = Client(REMOTE_ADDR="203.0.113.9")
+    sign_in = reverse("accounts:sign_in")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt.post(sign_in, {"email": keyworker.email, "password": "wrong-password-123"})
+    right = {"email": keyworker.email, "password": factories.PASSWORD}
+    assert attempt.post(sign_in, right).status_code == 429
+
+    # When their place admin opens their page, it says so and offers to unlock it
+    admin = client_for(Role.PLACE_ADMIN)
+    member = Membership.objects.get(user=keyworker)
+    page = admin.get(at(place_a, "places:member", member.pk)).content.decode()
+    assert "Locked after too many wrong passwords" in page
+    unlock = at(place_a, "places:member_unlock", member.pk)
+    assert unlock in page
+    assert admin.post(unlock, {"confirm": "yes"}).status_code == 302
+
+    # Then the keyworker can sign in now, and the trail says who unlocked it and from where
+    assert attempt.post(sign_in, right)["Location"] == reverse("accounts:verify")
+    event = AuditEvent.objects.get(action="sign_in_unlocked")
+    assert (event.actor, event.place_id) == (cast[Role.PLACE_ADMIN], place_a.pk)
+    assert event.changes == {"user": keyworker.email, "addresses": ["203.0.113.9"]}
+    # And an account that is not locked has nothing to unlock (refused, audited)
+    assert (
+        "Unlock their sign-in"
+        not in admin.get(at(place_a, "places:member", member.pk)).content.decode()
+    )
+    refused = admin.post(unlock, {"confirm": "yes"})
+    assert refused.status_code == 200 and "not locked" in refused.content.decode()
 
 
 def test_an_account_working_in_another_place_is_not_deactivated_from_here(admin, cast, place_a):
