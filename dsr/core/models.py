@@ -21,6 +21,7 @@ from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 
 from dsr.core.compiled import ShapedQuerySet
+from dsr.core.guards import Guard
 
 
 class StaleVersion(Exception):
@@ -163,11 +164,17 @@ class Refuse(pgtrigger.Trigger):
     )
 
 
+class GuardedRefuse(Guard, Refuse):
+    """A refusal only when `condition` holds, of an operation the application's role is
+    granted: no session setting can switch it off (core/guards.py)."""
+
+
 def refuse(name: str, *operations: pgtrigger.Operation, **kwargs: Any) -> Refuse:
     operation = operations[0]
     for more in operations[1:]:
         operation = operation | more
-    return Refuse(name=name, operation=operation, **kwargs)
+    kind = GuardedRefuse if kwargs.get("condition") is not None else Refuse
+    return kind(name=name, operation=operation, **kwargs)
 
 
 def _no_truncate(prefix: str) -> Refuse:

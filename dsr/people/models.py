@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from dsr.core import dates
+from dsr.core.guards import Guard
 from dsr.core.models import (
     CareQuerySet,
     Immutable,
@@ -39,8 +40,9 @@ RATINGS = [("R", "Red"), ("A", "Amber"), ("G", "Green"), ("B", "Blue")]
 
 def place_follows_person(name: str) -> pgtrigger.Trigger:
     """A record about a person keeps a place column of its own (for indexes); in PostgreSQL
-    this trigger holds it to the person's place, whoever writes the row (ADR 0012)."""
-    return pgtrigger.Trigger(
+    this trigger holds it to the person's place, whoever writes the row (ADR 0012), whatever
+    the session has set (a Guard: core/guards.py)."""
+    return Guard(
         name=name,
         when=pgtrigger.Before,
         operation=pgtrigger.Insert | pgtrigger.Update,

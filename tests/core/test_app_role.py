@@ -10,9 +10,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
+from dsr.core.guards import Guard
 from dsr.core.management.commands.grant_app_role import privileges
 from dsr.core.models import AuditEvent
 from dsr.people.models import Person
@@ -82,11 +84,48 @@ def test_the_application_runs_as_a_role_that_owns_nothing(app_role, settings):
         "CREATE TEMP TABLE core_auditevent (LIKE public.core_auditevent INCLUDING ALL)",
     ]
     with psycopg.connect(app_role, autocommit=True) as conn:
-        # pgtrigger's escape hatch is open to any session; the privileges are not
-        conn.execute("SELECT set_config('pgtrigger.ignore', '{}', false)")
+        # django-pgtrigger's escape hatch is open to any session: set to every trigger, as
+        # an attacker with these credentials would. The privileges hold, and so do the
+        # guards on what the role may update (core/guards.py: found by an attack, which
+        # wound a chain's head back this way)
+        every = "{" + ",".join(all_triggers()) + "}"
+        conn.execute("SELECT set_config('pgtrigger.ignore', %s, false)", [every])
         for statement in refused:
             with pytest.raises(
                 psycopg.errors.InsufficientPrivilege, match="denied|owner|refused|temporary"
             ):
                 conn.execute(statement)
         assert conn.execute("SELECT count(*) FROM core_auditevent").fetchone()[0] > 0
+        # a record's place is still held to its person's
+        with pytest.raises(psycopg.errors.CheckViolation, match="person's place"):
+            conn.execute(
+                "UPDATE actions_action SET place_id = (SELECT max(id) FROM places_place)"
+                " WHERE place_id <> (SELECT max(id) FROM places_place)"
+            )
+
+
+def all_triggers() -> list[str]:
+    """Every trigger of ours, in both the forms django-pgtrigger's `pgtrigger.ignore` takes."""
+    return [
+        name
+        for model in apps.get_models()
+        for trigger in getattr(model._meta, "triggers", [])
+        for name in (f"{model._meta.db_table}:{trigger.get_pgid(model)}", trigger.get_pgid(model))
+    ]
+
+
+def test_no_trigger_guarding_what_the_application_may_do_can_be_switched_off():
+    """A trigger that refuses (or checks) an operation the application's role is granted
+    must be a Guard, compiled without django-pgtrigger's check of `pgtrigger.ignore`. One
+    that refuses an operation never granted (a delete, a truncate) may stay ignorable: the
+    role cannot try it at all, and the tests' flush needs to."""
+    for model in apps.get_models():
+        granted = set(privileges(model))
+        for trigger in getattr(model._meta, "triggers", []):
+            operations = {op.strip() for op in str(trigger.operation).split(" OR ")}
+            sql = str(trigger.compile(model).sql)
+            if operations & granted:
+                assert isinstance(trigger, Guard), (model, trigger.name)
+                assert "pgtrigger.ignore" not in sql and "should_ignore" not in sql
+            else:
+                assert "should_ignore" in sql  # the flush's way past it
