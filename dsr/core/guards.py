@@ -4,11 +4,10 @@ django-pgtrigger's triggers first ask `_pgtrigger_should_ignore`, which reads a 
 setting (its list of triggers to ignore): any session may set it, the application's
 owner-less role too (PostgreSQL lets every role set a dotted, unregistered setting). For a
 trigger that refuses an operation the role is not granted anyway (a delete, a truncate)
-that is moot. For a
-trigger that guards an operation the role is granted (an update that must not wind an audit
-chain's head back, a row's place held to its person's), it is a switch in the attacker's
-hand: found by an attack on step 5, which wound a chain's head back as the app's role and
-broke every later write to that chain. A `Guard` is compiled without that check.
+that is moot. For a trigger that guards an operation the role is granted (an update that
+must not wind an audit chain's head back, a row's place held to its person's), it is a
+switch in the attacker's hand: found by an attack on step 5, which wound a chain's head
+back as the app's role and broke every later write to that chain. A `Guard` is compiled without that check.
 """
 
 from __future__ import annotations
