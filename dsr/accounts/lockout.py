@@ -21,7 +21,7 @@ def client_from(request: HttpRequest) -> str:
     IPv6 client its network, as the sign-in rate limit counts it (RATELIMIT_IPV6_MASK, 64
     by default: one subscriber's). A client handed a /64 has 2^64 addresses: counted one
     by one, each would have five tries at an account. An IPv4 address written as IPv6
-    (::ffff:a.b.c.d) is the IPv4 client it names."""
+    (::ffff:a.b.c.d) is already its IPv4 form here (core/proxy.py)."""
     address = request.META.get("REMOTE_ADDR", "")
     try:
         ip = ipaddress.ip_address(address)
@@ -29,7 +29,5 @@ def client_from(request: HttpRequest) -> str:
         return address
     if isinstance(ip, ipaddress.IPv4Address):
         return address
-    if ip.ipv4_mapped is not None:
-        return str(ip.ipv4_mapped)
     mask = getattr(settings, "RATELIMIT_IPV6_MASK", 64)
     return str(ipaddress.IPv6Network((ip, mask), strict=False).network_address)

@@ -81,6 +81,13 @@ def test_one_code_signs_in_one_session_however_many_race_it():
         ("10.0.0.1", "2001:db8::1", "2001:db8::1"),
         ("10.0.0.1", "203.0.113.9:51234, 10.0.0.2:8080", "203.0.113.9"),
         ("10.0.0.1", "203.0.113.9:port", "10.0.0.1"),
+        # An IPv4 address written as IPv6 (a dual-stack socket or proxy) is that IPv4
+        # address, whether it is the proxy's, the client's or an untrusted peer's
+        ("::ffff:10.0.0.1", "203.0.113.9", "203.0.113.9"),
+        ("10.0.0.1", "::ffff:203.0.113.9", "203.0.113.9"),
+        ("10.0.0.1", "[::ffff:203.0.113.9]:443", "203.0.113.9"),
+        ("::ffff:10.0.0.1", "203.0.113.9, ::ffff:10.0.0.2", "203.0.113.9"),
+        ("::ffff:203.0.113.5", "1.2.3.4", "203.0.113.5"),
     ],
 )
 def test_the_client_is_the_nearest_address_that_is_not_a_trusted_proxy(peer, forwarded, client):
@@ -130,7 +137,6 @@ def test_an_ipv6_client_is_locked_out_across_its_64_not_one_address_at_a_time(ca
         ("203.0.113.9", "203.0.113.9"),
         ("2001:db8:1:1:abcd::7", "2001:db8:1:1::"),
         ("2001:db8:1:1::", "2001:db8:1:1::"),
-        ("::ffff:203.0.113.9", "203.0.113.9"),
         ("", ""),
     ],
 )
@@ -138,6 +144,33 @@ def test_the_lockout_counts_an_ipv4_address_or_an_ipv6_network(rf, address, coun
     from dsr.accounts.lockout import client_from
 
     assert client_from(rf.get("/", REMOTE_ADDR=address)) == counted
+
+
+def test_an_ipv4_client_written_as_ipv6_is_its_ipv4_address_to_the_lockout_and_the_trail(
+    cast, settings
+):
+    # gunicorn bound to [::] hears IPv4 clients as ::ffff:a.b.c.d
+    user = cast[Role.COORDINATOR]
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    mapped = Client(REMOTE_ADDR="::ffff:203.0.113.66")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = password_step(mapped, user.email, "wrong-password-123")
+    assert response.wsgi_request.META["REMOTE_ADDR"] == "203.0.113.66"
+    # the same client, written either way, is locked out
+    assert password_step(Client(REMOTE_ADDR="203.0.113.66"), user.email).status_code == 429
+    refusals = AuditEvent.objects.filter(action__in=["sign_in_failed", "locked_out"])
+    assert {event.changes["ip"] for event in refusals} == {"203.0.113.66"}
+
+
+@pytest.mark.parametrize("trusted", ["10.0.0.1", "10.0.0.0/24", "::ffff:10.0.0.1"])
+def test_a_trusted_proxy_heard_over_ipv6_is_still_trusted(db, settings, trusted):
+    # The proxy's peer address is ::ffff:10.0.0.1 when the app server listens on [::]:
+    # TRUSTED_PROXIES may name it either way
+    settings.TRUSTED_PROXIES = [trusted]
+    response = Client(REMOTE_ADDR="::ffff:10.0.0.1").get(
+        reverse("accounts:sign_in"), HTTP_X_FORWARDED_FOR="203.0.113.9"
+    )
+    assert response.wsgi_request.META["REMOTE_ADDR"] == "203.0.113.9"
 
 
 def test_forwarded_headers_from_anyone_else_are_not_believed(cast, client, settings):

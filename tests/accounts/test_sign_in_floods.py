@@ -4,7 +4,6 @@ auditors (ADR 0031)."""
 
 from __future__ import annotations
 
-import ipaddress
 import time
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -35,10 +34,10 @@ def limit_of(rate: str) -> int:
     return int(rate.split("/")[0])
 
 
-def window_start(address: str, seconds: int) -> datetime:
-    """The next moment a django-ratelimit window of `seconds` opens for `address`, so that
-    a test's requests all fall in one window (its boundaries are offset by the address)."""
-    key = str(ipaddress.ip_network(f"{address}/32"))
+def window_start(key: str, seconds: int) -> datetime:
+    """The next moment a django-ratelimit window of `seconds` opens for `key` (an IPv4
+    address, or the email of a per-account limit), so that a test's requests all fall in
+    one window (its boundaries are offset by the key, as django-ratelimit writes it)."""
     now = int(time.time())
     start = now - now % seconds + zlib.crc32(key.encode()) % seconds
     if start <= now:
@@ -116,6 +115,44 @@ def test_sign_ins_that_succeed_use_none_of_a_shared_address_allowance(cast, sett
             assert password_step(Client(REMOTE_ADDR=ATTACKER), user.email).status_code == 302
         shared = Client(REMOTE_ADDR=ATTACKER)
         assert password_step(shared, cast[Role.KEYWORKER].email, "typo-1234").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("proxies", "attacker", "colleague"),
+    [
+        # gunicorn bound to [::]: an IPv4 peer is ::ffff:a.b.c.d
+        ([], {"REMOTE_ADDR": f"::ffff:{ATTACKER}"}, {"REMOTE_ADDR": f"::ffff:{COLLEAGUE}"}),
+        # a dual-stack proxy writes the client that way
+        (
+            ["10.0.0.1"],
+            {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": f"::ffff:{ATTACKER}"},
+            {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": f"::ffff:{COLLEAGUE}"},
+        ),
+        # and the proxy itself is heard as ::ffff:10.0.0.1
+        (
+            ["10.0.0.1"],
+            {"REMOTE_ADDR": "::ffff:10.0.0.1", "HTTP_X_FORWARDED_FOR": ATTACKER},
+            {"REMOTE_ADDR": "::ffff:10.0.0.1", "HTTP_X_FORWARDED_FOR": COLLEAGUE},
+        ),
+    ],
+)
+def test_ipv4_clients_written_as_ipv6_each_have_an_allowance_of_their_own(
+    cast, settings, proxies, attacker, colleague
+):
+    # Counted as IPv6, every IPv4 client was in the one network ::/64: one client's
+    # wrong passwords shut every IPv4 client out
+    settings.SIGN_IN_FAILURES_RATE = "30/10m"
+    settings.TRUSTED_PROXIES = proxies
+    user = cast[Role.COORDINATOR]
+    TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    flood, owner = Client(**attacker), Client(**colleague)
+    with time_machine.travel(window_start(ATTACKER, 600), tick=True):
+        for n in range(30):
+            password_step(flood, f"guess{n}@a.example", "wrong-1234")
+        assert password_step(flood, user.email).status_code == 429
+        response = password_step(owner, user.email)
+        assert response.status_code == 302 and response["Location"] == reverse("accounts:verify")
+    assert rate_limit_events("sign-in failures").get().changes["ip"] == ATTACKER
 
 
 def test_wrong_codes_count_against_the_address_too(cast, settings):
