@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django_ratelimit.core import get_usage
 
 from dsr.accounts import services
+from dsr.accounts.models import User
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,13 @@ def _usage(request: HttpRequest, group: str, limit: Limit, *, increment: bool) -
     )
 
 
-def refused(request: HttpRequest, limit: Limit) -> HttpResponse | None:
+def refused(request: HttpRequest, limit: Limit, *, user: User | None = None) -> HttpResponse | None:
     """The 429 page, if this address has had as many refusals as the window allows; None
     otherwise. Only the first refusal in a window is audited (their own counter, in the
-    same window): a flood adds one event, however long it lasts."""
+    same window): a flood adds one event, however long it lasts.
+
+    `user`: the account the page is signing in, when the session knows it (the code pages):
+    the audited refusal is theirs, so their place's auditors see it (ADR 0031)."""
     usage = _usage(request, limit.group, limit, increment=False)
     if usage is None or usage["count"] < usage["limit"]:
         return None
@@ -55,6 +59,7 @@ def refused(request: HttpRequest, limit: Limit) -> HttpResponse | None:
         services.record_sign_in_failure(
             request=request,
             email="(too many attempts from this address)",
+            user=user,
             locked=True,
             step=f"rate limit: {limit.group}",
         )

@@ -107,7 +107,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
         return redirect("accounts:sign_in")
-    if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN)):
+    if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN, user=user)):
         return refused
     form = CodeForm(request.POST or None)
     wait = None
@@ -333,7 +333,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:sign_in")
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("accounts:verify")
-    if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN)):
+    if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN, user=user)):
         return refused
     secret = _pending_secret(request, user)
     form = CodeForm(request.POST or None)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dsr.accounts import services
 from dsr.accounts.models import EnrolmentLink
 from dsr.core import audit, chain
 from dsr.core.access import Role
@@ -168,6 +169,30 @@ def test_wrong_codes_count_against_the_address_too(cast, settings):
         ]
     assert answers == [200] * 5 + [429] * 3
     assert AuditEvent.objects.filter(action="sign_in_failed", actor_label=user.email).count() == 5
+
+
+@pytest.mark.parametrize("page", ["accounts:verify", "accounts:enrol"])
+def test_a_code_page_turned_away_for_too_many_attempts_is_audited_as_the_pending_users(
+    cast, settings, client_for, place_a, page
+):
+    settings.SIGN_IN_FAILURES_RATE = "3/10m"
+    user = cast[Role.KEYWORKER]
+    client = Client(REMOTE_ADDR=ATTACKER)
+    if page == "accounts:verify":
+        TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    else:  # setting up an authenticator through a set-up link
+        token = services.issue_enrolment_link(user=user, by=factories.SYSTEM)
+        client.get(reverse("accounts:setup_link", args=[token]))
+    with time_machine.travel(window_start(ATTACKER, 600), tick=True):
+        assert password_step(client, user.email)["Location"] == reverse(page)
+        answers = [client.post(reverse(page), {"code": "000000"}).status_code for _ in range(5)]
+    assert answers == [200] * 3 + [429] * 2
+    # the session's user is known: the refusal is theirs, and their place's auditors see it
+    refusal = rate_limit_events("sign-in failures").get()
+    assert (refusal.actor, refusal.actor_label) == (user, user.email)
+    assert refusal.changes["ip"] == ATTACKER
+    page = client_for(Role.AUDITOR).get(at(place_a, "audit_search"), {"action": "locked_out"})
+    assert "rate limit: sign-in failures" in page.content.decode()
 
 
 def test_a_flood_of_refused_nhs_sign_ins_is_cut_off(idp, db, settings):  # noqa: F811
