@@ -71,12 +71,16 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].lower()
+        # Before the password is hashed: an account whose password was right too often
+        if refused := limits.refused(request, limits.PASSWORDS, account=email):
+            return refused
         user = authenticate(request, username=email, password=form.cleaned_data["password"])
         if user is None:
             locked = bool(getattr(request, "axes_locked_out", False))
             limits.failed(request, limits.SIGN_IN, email=email, locked=locked)
             form.add_error(None, "Enter a correct email address and password")
         else:
+            limits.succeeded(request, limits.PASSWORDS, account=email)
             link_id = request.session.get(ENROLMENT_LINK)
             request.session.cycle_key()
             request.session[NEXT_URL] = _safe_next(request, request.GET.get("next"))

@@ -255,6 +255,9 @@ def _rate(name: str, default: str) -> str:
 # wrong passwords, codes and NHS sign-ins together; set-up links that cannot be used.
 SIGN_IN_FAILURES_RATE = _rate("SIGN_IN_FAILURES_RATE", "30/10m")
 SET_UP_LINK_FAILURES_RATE = _rate("SET_UP_LINK_FAILURES_RATE", "20/h")
+# Per account, passwords that were right (each an Argon2 hash) before that account's
+# password posts are answered 429, unchecked, for the rest of the window (ADR 0031).
+SIGN_IN_PASSWORDS_PER_ACCOUNT_RATE = _rate("SIGN_IN_PASSWORDS_PER_ACCOUNT_RATE", "20/10m")
 
 
 # NHS sign-in by OpenID Connect (ADR 0017): a provider is on when its issuer is set. CIS2

@@ -314,6 +314,19 @@ def test_codes_held_back_too_many_attempts_and_locked_out_pages_say_whom_to_ask(
     expect(page.locator("h1")).to_have_text("Sign-in is locked for now")
     axe_check(page)
 
+    # And an account whose password has been right too often is told so
+    settings.SIGN_IN_PASSWORDS_PER_ACCOUNT_RATE = "1/h"
+    colleague = cast[Role.KEYWORKER]
+    authenticator_for(colleague)
+    for _ in range(2):
+        page.context.clear_cookies()
+        page.goto(url("/sign-in/"))
+        page.fill("#id_email", colleague.email)
+        page.fill("#id_password", PASSWORD)
+        page.get_by_role("button", name="Continue").click()
+    expect(page.locator("h1")).to_have_text("Too many sign-ins to this account")
+    axe_check(page)
+
 
 def test_person_form_errors_are_summarised_accessibly(
     page, live_server, cast, register, url, in_place
