@@ -7,7 +7,8 @@ trigger that refuses an operation the role is not granted anyway (a delete, a tr
 that is moot. For a trigger that guards an operation the role is granted (an update that
 must not wind an audit chain's head back, a row's place held to its person's), it is a
 switch in the attacker's hand: found by an attack on step 5, which wound a chain's head
-back as the app's role and broke every later write to that chain. A `Guard` is compiled without that check.
+back as the app's role and broke every later write to that chain. A `Guard` is compiled
+without that check.
 """
 
 from __future__ import annotations

@@ -263,6 +263,24 @@ AUDIT_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 AUDIT_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
+UNREADABLE = "unreadable"  # the key of what TrailJSONField reads where JSON cannot be read
+
+
+class TrailJSONField(models.JSONField):
+    """An event's details, read back as written; or, where what the database holds cannot
+    be read (nested deeper than Python's JSON reader goes, a number too long for it: written
+    in the database by hand, as no append does), a note saying so, in place of the details.
+    The event's hash then names it as changed, and every page and check that reads it goes
+    on: the raw value stopped verify_audit and the pages of who has seen a record (found by
+    an attack on step 5)."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        try:
+            return super().from_db_value(value, expression, connection)
+        except (RecursionError, ValueError) as error:
+            return {UNREADABLE: type(error).__name__}
+
+
 class AuditEvent(models.Model):
     """Append-only record of every read and write of care data, in keyed hash chains.
 
@@ -290,7 +308,7 @@ class AuditEvent(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     person_id = models.BigIntegerField(null=True, blank=True)
-    changes = models.JSONField(default=dict, blank=True)
+    changes = TrailJSONField(default=dict, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     chain = models.CharField(max_length=32, default="legacy")
     seq = models.BigIntegerField(default=0)
