@@ -341,6 +341,10 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))
 # And the whole of one message's sending, however slowly the server drips its replies:
 # under gunicorn's worker timeout, for a page that sends what it has just queued.
 EMAIL_SEND_DEADLINE_S = int(os.environ.get("EMAIL_SEND_DEADLINE_S", 20))
+# A message the mail server cannot have had is retried, each wait twice the last (1 minute
+# up to an hour), until this many hours after it was queued: a relay down for an afternoon
+# loses nothing; what is given up is listed by `outbox_report` (ADR 0038).
+OUTBOX_GIVE_UP_HOURS = float(os.environ.get("OUTBOX_GIVE_UP_HOURS", 24))
 
 # NHS.UK's typeface (Frutiger) comes from NHS.UK's font host: a third-party request, off
 # by default (pages fall back to Arial). On, the CSP allows that host for fonts only.

@@ -396,7 +396,9 @@ class OutgoingEmail(models.Model):
     """An email to send: written in the transaction that decides to send it, sent after
     commit by `core.outbox.send_pending` (ADR 0014). No transaction holding an audit chain
     ever waits on a mail server; one failure never stops the rest; a message whose sending
-    was interrupted is never sent again automatically (it may have gone)."""
+    was interrupted is never sent again automatically (it may have gone). A message the
+    server cannot have had waits until `next_attempt_at`, each wait longer, and is given up
+    (failed) OUTBOX_GIVE_UP_HOURS after it was queued (ADR 0038)."""
 
     to = models.EmailField()
     subject = models.CharField(max_length=255)
@@ -409,9 +411,15 @@ class OutgoingEmail(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When a pending message is next due: when queued, then after each failed try's wait.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # Failed or unknown: when an operator said they had seen to it (`outbox_report`).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "id"], name="outbox_status_idx")]
+        # The sender's query: the pending messages now due, soonest first (`status` leads,
+        # as a parameter: a partial index is no use to a prepared statement's generic plan).
+        indexes = [models.Index(fields=["status", "next_attempt_at", "id"], name="outbox_due_idx")]
         constraints = [one_of("status", OutboxStatus.choices, name="outbox_status_valid")]
 
     def __str__(self) -> str:

@@ -7,12 +7,14 @@ EMAIL_SEND_DEADLINE_S the whole of a message's sending, however slowly the serve
 its replies), one failure never
 stops the rest, and a message is never sent twice. A failure before the mail server had the
 message (connection refused, a timeout on connecting or on the greeting, authentication,
-sender or recipients refused) leaves it waiting for the next run (ATTEMPTS in all); so does
+sender or recipients refused) leaves it waiting, each wait twice the last (`retry_wait`), and
+it is given up ("failed") only OUTBOX_GIVE_UP_HOURS after it was queued (ADR 0038); so is
 the server's own refusal of the message it was given. A failure once the server had the
 whole message in hand but before it said whether it took it (the connection dropped, or it
 went silent, after DATA) is marked "unknown" for an operator, never retried: it may have
 gone. So is a message whose sending was interrupted (the process died mid-send). A failure
-after the server took the message (at QUIT) is a sent message.
+after the server took the message (at QUIT) is a sent message. Each message marked failed or
+unknown is logged at ERROR; `outbox_report` lists them until an operator acknowledges them.
 
 Django's SMTP backend cannot say how far a message got, so the outbox sends through
 `SMTPBackend`, which can; any other backend (console in demo mode, locmem in tests) hands
@@ -26,20 +28,24 @@ import logging
 import smtplib
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import get_connection, send_mail
 from django.core.mail.backends import smtp
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from dsr.core.models import OutboxStatus, OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
-ATTEMPTS = 3
+# The wait after a message's first failed attempt, doubled after each further one up to
+# LONGEST_WAIT (ADR 0038): a blip costs a minute, a long outage an hour's lag at most.
+FIRST_WAIT = timedelta(minutes=1)
+LONGEST_WAIT = timedelta(hours=1)
 # A claimed message not finished within this long was interrupted mid-send.
 INTERRUPTED_AFTER = timedelta(hours=1)
 
@@ -155,15 +161,30 @@ def queue(*, to: str, subject: str, body: str) -> OutgoingEmail:
     return OutgoingEmail.objects.create(to=to, subject=subject[:255], body=body)
 
 
+def retry_wait(attempts: int) -> timedelta:
+    """How long a message waits after its `attempts`-th failed attempt: 1, 2, 4 ... minutes,
+    at most LONGEST_WAIT."""
+    return min(FIRST_WAIT * 2 ** min(attempts - 1, 30), LONGEST_WAIT)
+
+
+def _give_up_at(message: OutgoingEmail) -> datetime:
+    """When a message the server cannot have had stops being retried (ADR 0038)."""
+    return message.created_at + timedelta(hours=settings.OUTBOX_GIVE_UP_HOURS)
+
+
 def _claim(tried: set[int], only: list[int] | None = None) -> OutgoingEmail | None:
-    """The next message to send (not one already tried in this run), marked as being sent
-    in its own short transaction, so that two senders never take the same message."""
+    """The next message due (not one already tried in this run), marked as being sent in
+    its own short transaction, so that two senders never take the same message."""
     with transaction.atomic():
         message = (
             OutgoingEmail.objects.select_for_update(skip_locked=True)
-            .filter(status=OutboxStatus.PENDING, **({"pk__in": only} if only is not None else {}))
+            .filter(
+                status=OutboxStatus.PENDING,
+                next_attempt_at__lte=timezone.now(),
+                **({"pk__in": only} if only is not None else {}),
+            )
             .exclude(pk__in=tried)
-            .order_by("id")
+            .order_by("next_attempt_at", "id")
             .first()
         )
         if message is None:
@@ -176,21 +197,25 @@ def _claim(tried: set[int], only: list[int] | None = None) -> OutgoingEmail | No
 
 
 def _finish(message: OutgoingEmail, error: Exception | None, *, may_have_gone: bool) -> str:
-    """Record how sending went; returns the count it goes in (sent, failed, unknown)."""
+    """Record how sending went; returns the count it goes in (sent, retrying, failed,
+    unknown)."""
+    now = timezone.now()
     if error is None:
-        message.status, message.sent_at, message.last_error = OutboxStatus.SENT, timezone.now(), ""
+        message.status, message.sent_at, message.last_error = OutboxStatus.SENT, now, ""
         counted = "sent"
     elif may_have_gone:
         message.status, counted = OutboxStatus.UNKNOWN, "unknown"
-        logger.warning("Outbox message %s may have been sent: never retried", message.pk)
+        logger.error("Outbox message %s may have been sent: never retried", message.pk)
+    elif now >= _give_up_at(message):
+        message.status, counted = OutboxStatus.FAILED, "failed"
+        logger.error("Outbox message %s given up after %s attempts", message.pk, message.attempts)
     else:
-        message.status = (
-            OutboxStatus.PENDING if message.attempts < ATTEMPTS else OutboxStatus.FAILED
-        )
-        counted = "failed"
+        # The last wait ends at the give-up time, so a relay back before then is tried.
+        message.status, counted = OutboxStatus.PENDING, "retrying"
+        message.next_attempt_at = min(now + retry_wait(message.attempts), _give_up_at(message))
     if error is not None:
         message.last_error = f"{type(error).__name__}: {error}"[:500]
-    message.save(update_fields=["status", "sent_at", "last_error"])
+    message.save(update_fields=["status", "sent_at", "last_error", "next_attempt_at"])
     return counted
 
 
@@ -201,10 +226,10 @@ def _in_a_transaction() -> bool:
 
 
 def send_pending(*, limit: int = 1000, only: list[int] | None = None) -> dict[str, int]:
-    """Send what is waiting, each message on its own; returns how many were sent, failed
-    (to be retried, or given up after ATTEMPTS) or may have gone (unknown, never retried).
-    `only`: just these messages (a page sending the invitation it has just queued; what
-    fails waits for the next `send_outbox` run).
+    """Send what is waiting and due, each message on its own; returns how many were sent,
+    failed and will be retried (retrying), were given up (failed) or may have gone (unknown,
+    never retried). `only`: just these messages (a page sending the invitation it has just
+    queued; what fails waits for a later `send_outbox` run).
 
     Runs outside any transaction (never inside one that holds an audit chain).
     """
@@ -214,10 +239,10 @@ def send_pending(*, limit: int = 1000, only: list[int] | None = None) -> dict[st
         status=OutboxStatus.SENDING, claimed_at__lt=timezone.now() - INTERRUPTED_AFTER
     ).update(status=OutboxStatus.UNKNOWN, last_error="Interrupted while sending")
     if interrupted:
-        logger.warning("%s outbox messages interrupted while sending: never retried", interrupted)
+        logger.error("%s outbox messages interrupted while sending: never retried", interrupted)
     # A page sending what it has just queued reports on that only, not on another message
     # found interrupted meanwhile (the team page would say its email may not have gone).
-    counts = {"sent": 0, "failed": 0, "unknown": interrupted if only is None else 0}
+    counts = {"sent": 0, "retrying": 0, "failed": 0, "unknown": interrupted if only is None else 0}
     tried: set[int] = set()
     connection = _connection()
     while len(tried) < limit:
@@ -243,3 +268,42 @@ def send_pending(*, limit: int = 1000, only: list[int] | None = None) -> dict[st
         else:
             counts[_finish(message, None, may_have_gone=False)] += 1
     return counts
+
+
+def lost_this_run(counts: dict[str, int]) -> str | None:
+    """What a scheduled job that sent mail says when it gave up a message or may have sent
+    one (each already logged at ERROR): the job fails, so the scheduler's alert fires."""
+    if not counts["failed"] and not counts["unknown"]:
+        return None
+    return (
+        f"Outbox: {counts['failed']} message(s) given up (failed), {counts['unknown']} may"
+        " have been sent (unknown, never retried): see `manage.py outbox_report`"
+    )
+
+
+def needing_attention(*, since: datetime | None = None) -> QuerySet[OutgoingEmail]:
+    """Failed and unknown messages no operator has acknowledged, oldest first; `since`: only
+    those last tried since then."""
+    found = OutgoingEmail.objects.filter(
+        status__in=[OutboxStatus.FAILED, OutboxStatus.UNKNOWN], acknowledged_at__isnull=True
+    )
+    if since is not None:
+        found = found.filter(claimed_at__gte=since)
+    return found.order_by("id")
+
+
+def waiting_since(moment: datetime) -> QuerySet[OutgoingEmail]:
+    """Messages still waiting to go that were queued before `moment`, oldest first: the mail
+    relay has been failing, or the sending job is not running."""
+    return OutgoingEmail.objects.filter(
+        status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING], created_at__lt=moment
+    ).order_by("id")
+
+
+def acknowledge(ids: list[int] | None) -> int:
+    """Mark failed and unknown messages as seen to (`ids`, or all of them when None): they
+    no longer make `outbox_report` fail. Returns how many were marked."""
+    found = needing_attention()
+    if ids is not None:
+        found = found.filter(pk__in=ids)
+    return found.update(acknowledged_at=timezone.now())

@@ -117,7 +117,9 @@ def send_digest(digest: Digest) -> bool:
     return True
 
 
-def send_reminders() -> int:
+def send_reminders() -> tuple[int, dict[str, int]]:
+    """Queue each due digest, then send the outbox: how many digests were queued, and what
+    became of the mail (`outbox.send_pending`)."""
     sent = 0
     memberships = Membership.objects.filter(is_active=True, user__is_active=True).select_related(
         "user", "place", "place__settings"
@@ -126,5 +128,4 @@ def send_reminders() -> int:
         digest = pending_digest(membership)
         if digest is not None and send_digest(digest):
             sent += 1
-    outbox.send_pending()
-    return sent
+    return sent, outbox.send_pending()

@@ -6,9 +6,10 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connections, transaction
 from django.utils import timezone
@@ -17,6 +18,7 @@ from dsr.core import audit, outbox
 from dsr.core.models import AuditAction, OutboxStatus, OutgoingEmail
 from dsr.core.verify import verify
 from tests import factories
+from tests.core.fake_smtp import every, send_at
 from tests.factories import SYSTEM
 
 
@@ -57,22 +59,24 @@ def test_a_silent_mail_server_fails_each_message_and_stops_none(db, silent_smtp)
     for n in range(3):
         outbox.queue(to=f"user{n}@example.org", subject="Due today", body="See My work")
     counts = outbox.send_pending()
-    assert counts == {"sent": 0, "failed": 3, "unknown": 0}
+    assert counts == {"sent": 0, "retrying": 3, "failed": 0, "unknown": 0}
     messages = list(OutgoingEmail.objects.order_by("id"))
     assert all(m.status == OutboxStatus.PENDING and m.attempts == 1 for m in messages)
     assert all("timed out" in m.last_error.lower() for m in messages)
 
 
 def test_failed_messages_are_retried_then_given_up_and_sent_ones_never_again(db, settings):
-    ok = outbox.queue(to="ok@example.org", subject="Due", body="x")
-    bad = outbox.queue(to="bad@example.org", subject="Due", body="x")
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        ok = outbox.queue(to="ok@example.org", subject="Due", body="x")
+        bad = outbox.queue(to="bad@example.org", subject="Due", body="x")
     settings.EMAIL_BACKEND = "tests.core.test_outbox.RefusesBad"
-    for _ in range(outbox.ATTEMPTS + 2):
-        outbox.send_pending()
+    for moment in every(timedelta(hours=1), start=start, until=start + timedelta(hours=30)):
+        send_at(moment)
     ok.refresh_from_db()
     bad.refresh_from_db()
     assert ok.status == OutboxStatus.SENT and ok.attempts == 1
-    assert bad.status == OutboxStatus.FAILED and bad.attempts == outbox.ATTEMPTS
+    assert bad.status == OutboxStatus.FAILED and bad.attempts == 25  # hourly, at 0 ... 24 h
     assert [m.to for m in mail.outbox] == [["ok@example.org"]]
 
 
@@ -82,7 +86,7 @@ def test_a_message_interrupted_mid_send_is_never_sent_again(db):
         status=OutboxStatus.SENDING, claimed_at=timezone.now() - timedelta(hours=2)
     )
     # counted and said, for the operator: nothing else shows an interrupted message
-    assert outbox.send_pending() == {"sent": 0, "failed": 0, "unknown": 1}
+    assert outbox.send_pending() == {"sent": 0, "retrying": 0, "failed": 0, "unknown": 1}
     message.refresh_from_db()
     assert message.status == OutboxStatus.UNKNOWN and mail.outbox == []
     assert message.last_error == "Interrupted while sending"
@@ -96,7 +100,12 @@ def test_sending_a_few_messages_reports_on_those_only(db):
         status=OutboxStatus.SENDING, claimed_at=timezone.now() - timedelta(hours=2)
     )
     fresh = outbox.queue(to="fresh@example.org", subject="Due", body="x")
-    assert outbox.send_pending(only=[fresh.pk]) == {"sent": 1, "failed": 0, "unknown": 0}
+    assert outbox.send_pending(only=[fresh.pk]) == {
+        "sent": 1,
+        "retrying": 0,
+        "failed": 0,
+        "unknown": 0,
+    }
     assert OutgoingEmail.objects.get(pk=stuck.pk).status == OutboxStatus.UNKNOWN
 
 

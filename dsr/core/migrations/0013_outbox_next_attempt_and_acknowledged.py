@@ -1,0 +1,24 @@
+"""The outbox waits longer after each failed attempt, and an operator acknowledges what it
+gave up (ADR 0038). Messages already waiting are due at once."""
+
+import django.utils.timezone
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("core", "0012_audit_at_a_real_moment"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="outgoingemail",
+            name="acknowledged_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="outgoingemail",
+            name="next_attempt_at",
+            field=models.DateTimeField(default=django.utils.timezone.now),
+        ),
+    ]
