@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0012_audit_at_a_real_moment"),
+        ("core", "0015_audit_details_read_safely"),
     ]
 
     operations = [

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("core", "0013_outbox_next_attempt_and_acknowledged"),
+        ("core", "0016_outbox_next_attempt_and_acknowledged"),
     ]
 
     operations = [
