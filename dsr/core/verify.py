@@ -33,6 +33,8 @@ UNKNOWN_KEY = "signed with a key this server does not hold"
 MOVED = "filed in another place's chain"
 TAIL_CUT = "its last events were deleted"
 APPENDED = "events added after its sealed head"
+HEAD_GONE = "its head row was deleted"
+HEAD_EMPTIED = "events beyond its head, which says the chain is empty (wound back, or forged)"
 HEAD_REWRITTEN = "its head was rewritten without the key"
 FOUND_UNSEALED = "an append found its head rewritten without the key (tail cut or wound back)"
 BEHIND_CHECKPOINT = "shorter than its checkpoint: events deleted since"
@@ -118,11 +120,19 @@ def _keyless(event: AuditEvent) -> str:
     return hashlib.sha256(chain._canonical(content)).hexdigest()
 
 
-def _walk(
-    key: str, signer: chain.Keys, problems: list[Problem], covered: int = 0
-) -> tuple[int, str, datetime | None]:
-    """Check one chain's events in order; return (events, last hash, when the first event
-    after the `covered` ones was written: None if there is none)."""
+@dataclass(frozen=True)
+class Walked:
+    """What a walk of one chain found: how many events, the last one's position and hash,
+    and when the first event after the checkpointed ones was written (None if none)."""
+
+    count: int
+    last_seq: int
+    last_hash: str
+    first_after: datetime | None
+
+
+def _walk(key: str, signer: chain.Keys, problems: list[Problem], covered: int = 0) -> Walked:
+    """Check one chain's events in order."""
     first_after: datetime | None = None
     expected_prev = chain.GENESIS
     expected_seq = 1
@@ -165,7 +175,10 @@ def _walk(
         expected_prev = event.hash
         expected_seq = event.seq + 1
         previous = event
-    return count, previous.hash if previous is not None else chain.GENESIS, first_after
+    if previous is None:
+        return Walked(0, 0, chain.GENESIS, None)
+    last_seq = count if key == chain.LEGACY else previous.seq
+    return Walked(count, last_seq, previous.hash, first_after)
 
 
 def _changes(event: AuditEvent) -> dict[str, Any]:
@@ -203,23 +216,32 @@ def _rotated(before: str, event: AuditEvent, order: list[str]) -> bool:
 
 
 def _check_head(
-    head: AuditChain | None, key: str, count: int, last_hash: str, signer: chain.Keys
+    head: AuditChain | None, key: str, walked: Walked, signer: chain.Keys
 ) -> list[Problem]:
+    """The chain's head row against the chain: sealed with our key, and naming its last
+    event. Measured by position, not by count: events missing from the middle are named
+    by the walk, not as a cut tail. A head that is not ours is named alone (what it says
+    is not evidence of anything)."""
     if head is None:
-        return [Problem(key, APPENDED, None, "no head row")] if count else []
-    problems = []
+        return [Problem(key, HEAD_GONE, None, f"{walked.count} events")] if walked.count else []
+    end, detail = (
+        walked.last_seq,
+        f"the head says #{head.length}, the chain ends at #{walked.last_seq}",
+    )
+    if not head.length:
+        return [Problem(key, HEAD_EMPTIED, None, detail)] if walked.count else []
     sealer = signer.by_id.get(head.key_id)
-    if sealer is None and head.length:
-        problems.append(Problem(key, UNKNOWN_KEY, None, f"head sealed with {head.key_id}"))
-    elif head.length and chain.seal(head, sealer or b"") != head.seal:
-        problems.append(Problem(key, HEAD_REWRITTEN))
-    if count < head.length:
-        problems.append(Problem(key, TAIL_CUT, None, f"{head.length - count} missing"))
-    elif count > head.length:
-        problems.append(Problem(key, APPENDED, None, f"{count - head.length} after the head"))
-    elif head.length and last_hash != head.head:
-        problems.append(Problem(key, TAIL_CUT, None, "the last event is not the head"))
-    return problems
+    if sealer is None:
+        return [Problem(key, UNKNOWN_KEY, None, f"head sealed with {head.key_id}")]
+    if chain.seal(head, sealer) != head.seal:
+        return [Problem(key, HEAD_REWRITTEN, None, detail)]
+    if end < head.length:
+        return [Problem(key, TAIL_CUT, None, f"{head.length - end} missing")]
+    if end > head.length:
+        return [Problem(key, APPENDED, None, f"{end - head.length} after the head")]
+    if walked.last_hash != head.head:
+        return [Problem(key, CHANGED, None, "the last event is not the one its head names")]
+    return []
 
 
 def read_checkpoints(
@@ -310,13 +332,14 @@ def _verify(checkpoints: Path | None, lag: timedelta | None) -> Report:
     since = None if lag is None or not points else datetime.now(UTC) - lag
     for key in keys:
         covered = max((length for length, _ in points.get(key, {})), default=0)
-        count, last_hash, first_after = _walk(key, signer, problems, covered)
+        walked = _walk(key, signer, problems, covered)
+        count, first_after = walked.count, walked.first_after
         if since is not None and first_after is not None and first_after < since:
             problems.append(
                 Problem(key, NOT_CHECKPOINTED, None, f"since {first_after:%Y-%m-%d %H:%M}")
             )
         report.events_read += count
-        problems += _check_head(heads.get(key), key, count, last_hash, signer)
+        problems += _check_head(heads.get(key), key, walked, signer)
         if key in points:
             report.checkpoints += len(points[key])
             if not count and key not in heads and any(length for length, _ in points[key]):
