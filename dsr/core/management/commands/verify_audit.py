@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--without-checkpoints",
             action="store_true",
-            help="check the trail alone when there is no checkpoint file (a new install)",
+            help="do not fail for want of checkpoints (a new install); any found are still held",
         )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
