@@ -1,13 +1,17 @@
-"""Reading what a user would see on a page; running work on connections of its own."""
+"""Reading what a user would see on a page; running work on connections of its own; a
+database that goes away."""
 
 from __future__ import annotations
 
 import html
 import re
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from django.db import connection, connections
+import psycopg
+from django.db import OperationalError, connection, connections
 from django.test.utils import CaptureQueriesContext
 
 
@@ -97,3 +101,45 @@ def in_threads(work: Callable[[int], object], count: int = 1) -> list[BaseExcept
     for thread in threads:
         thread.join()
     return errors
+
+
+def terminate_this_connection() -> None:
+    """Ends this thread's database session from another connection, as a server restart
+    or a failover would, and waits until it is gone."""
+    pid = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    with psycopg.connect(
+        dbname=params["dbname"],
+        user=params["user"],
+        host=params["host"],
+        port=params["port"],
+        autocommit=True,
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        for _ in range(100):
+            row = admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
+            if row is None:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the database session was not terminated")
+
+
+@contextmanager
+def database_unreachable() -> Iterator[None]:
+    """The database goes away for what runs inside. On PostgreSQL this thread's session is
+    ended from another connection (terminate_this_connection: a restart, a failover); the
+    test needs `django_db(transaction=True)`, and the dead connection is dropped after.
+    SQLite has no server to lose: every statement fails as an unreadable file's would."""
+    if connection.vendor == "postgresql":
+        terminate_this_connection()
+        try:
+            yield
+        finally:
+            connection.close()
+        return
+
+    def refuse(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        raise OperationalError("unable to open database file")
+
+    with connection.execute_wrapper(refuse):
+        yield

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.urls import reverse
 
 from dsr.core.access import Role
@@ -165,15 +166,66 @@ def test_the_development_server_runs_in_demo_mode():
     assert result.returncode == 0, result.stderr
 
 
-def test_the_error_page_needs_no_database(client, db, settings):
-    """When the database fails, the 500 page must still render: it reads nothing."""
+def signed_in_request_in_a_place(name: str = "Erring place"):
+    """A signed-in coordinator's request in their place: through the real middleware, then
+    into the place as a place's views enter it. Its layout counts the user's work in the
+    navigation: a database read."""
+    from dsr.core.access import enter_place
+    from tests import factories
+    from tests.conftest import signed_in_client
+
+    place = factories.make_place(name)
+    client = signed_in_client(factories.make_user(place=place, role=Role.COORDINATOR))
+    request = client.get(at(place, "register:list") + "no-such-page/").wsgi_request
+    assert request.user.is_authenticated
+    enter_place(request, place.pk)
+    return request
+
+
+def test_the_error_page_needs_no_database(db):
+    """When the database fails, the 500 page must still render: it reads nothing, even for
+    a signed-in user whose other pages' navigation reads the database."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from dsr.core.views import server_error
+    from dsr.core.views import page_not_found, server_error
 
-    request = client.get("/sign-in/").wsgi_request
+    request = signed_in_request_in_a_place()
     with CaptureQueriesContext(connection) as queries:
         response = server_error(request)
     assert response.status_code == 500 and queries.captured_queries == []
     assert "Sorry, there is a problem with the service" in response.content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        full = page_not_found(request)  # the same request, in the full layout
+    assert queries.captured_queries and "My work (" in full.content.decode()
+
+
+def _handlers():
+    from dsr.core import views
+
+    return [
+        (lambda r: views.bad_request(r, Exception()), 400, "problem with that request"),
+        (lambda r: views.permission_denied(r, Exception()), 403, "You cannot do that here"),
+        (lambda r: views.csrf_failure(r, reason="CSRF token missing"), 403, "The form had expired"),
+        (lambda r: views.page_not_found(r, Exception()), 404, "Page not found"),
+    ]
+
+
+@pytest.mark.django_db(transaction=True)  # PostgreSQL: the test's connection is cut
+@pytest.mark.parametrize("case", range(4), ids=["400", "403", "403 csrf", "404"])
+def test_the_400_403_and_404_pages_render_when_the_database_is_unreachable(case):
+    """They show the full layout (the user's navigation, read from the database) when they
+    can, and the same message in the NHS.UK page without it when the database is gone:
+    a fault must not turn a 404 into a crash."""
+    from tests.helpers import database_unreachable
+
+    handler, status, message = _handlers()[case]
+    full = handler(signed_in_request_in_a_place())
+    assert full.status_code == status and message in full.content.decode()
+    assert "My work (" in full.content.decode()
+    request = signed_in_request_in_a_place("Unreachable place")
+    with database_unreachable():
+        response = handler(request)
+    body = response.content.decode()
+    assert response.status_code == status and message in body
+    assert "nhsuk-header" in body and "nhsuk-footer" in body and "My work (" not in body

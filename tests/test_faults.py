@@ -4,19 +4,17 @@ next request is served."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
-import psycopg
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection
+from django.db import connection  # noqa: F401 - the skipif conditions below read it
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 
 from dsr.core.access import Role
 from tests import factories
-from tests.helpers import at
+from tests.helpers import at, terminate_this_connection
 
 
 def serve(handler: WSGIHandler, path: str, cookie: str) -> str:
@@ -34,27 +32,6 @@ def serve_page(handler: WSGIHandler, path: str, cookie: str) -> tuple[str, str]:
     )
     body = b"".join(handler(environ, lambda s, h, *a: status.append(s)))
     return status[0], body.decode()
-
-
-def terminate_this_connection() -> None:
-    """Ends this thread's database session from another connection, as a server restart
-    or a failover would, and waits until it is gone."""
-    pid = connection.connection.info.backend_pid
-    params = connection.get_connection_params()
-    with psycopg.connect(
-        dbname=params["dbname"],
-        user=params["user"],
-        host=params["host"],
-        port=params["port"],
-        autocommit=True,
-    ) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
-        for _ in range(100):
-            row = admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()
-            if row is None:
-                return
-            time.sleep(0.05)
-    raise AssertionError("the database session was not terminated")
 
 
 class TerminatesMidRequest:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -43,21 +45,35 @@ def health(request: HttpRequest) -> HttpResponse:
     return JsonResponse(body, status=200 if healthy else 503)
 
 
+def _error_page(
+    request: HttpRequest, template: str, status: int, context: dict[str, Any] | None = None
+) -> HttpResponse:
+    """An error page in the full layout, or, if the database fails while it renders (the
+    layout's navigation reads it for a signed-in user), the same page without the layout
+    (errors/bare.jinja): the page that says what went wrong must not itself fail."""
+    context = context or {}
+    try:
+        return render(request, template, context, status=status)
+    except DatabaseError:
+        return render(request, template, {**context, "bare": True}, status=status)
+
+
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "errors/404.jinja", {}, status=404)
+    return _error_page(request, "errors/404.jinja", 404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Never the layout: the database may be what failed (errors/bare.jinja).
     return render(request, "errors/500.jinja", {}, status=500)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "errors/403.jinja", {}, status=403)
+    return _error_page(request, "errors/403.jinja", 403)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "errors/400.jinja", {}, status=400)
+    return _error_page(request, "errors/400.jinja", 400)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(request, "errors/403.jinja", {"csrf": True}, status=403)
+    return _error_page(request, "errors/403.jinja", 403, {"csrf": True})
