@@ -7,6 +7,7 @@ was done. Checkpoints were written (outside the database) before each attack.
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,6 +15,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -29,21 +31,26 @@ from dsr.core.verify import (
     CHAIN_GONE,
     CHANGED,
     CHECKPOINT_UNREADABLE,
+    CHECKPOINTS,
     DIFFERS_FROM_CHECKPOINT,
     FOUND_UNSEALED,
     HEAD_REWRITTEN,
     KEY_NOT_ROTATED,
     MISSING,
+    MOVED,
     NOT_CHECKPOINTED,
     OUT_OF_ORDER,
     REPEATED,
     RESIGNED,
+    SHOWN_ALTERED,
     TAIL_CUT,
+    UNKNOWN_KEY,
     _keyless,
     read_checkpoints,
     verify,
     write_checkpoint,
 )
+from dsr.places.models import Place
 from tests import factories
 from tests.helpers import in_threads
 
@@ -202,35 +209,22 @@ def delete_the_first(key: str) -> None:
     tamper_sql("DELETE FROM core_auditevent WHERE id = %s", [nth(key, 1).pk])
 
 
-ATTACKS: list[tuple[Callable[[str], None], set[str]]] = [
-    (edit_without_rehash, {CHANGED}),
-    (edit_and_rehash, {RESIGNED, HEAD_REWRITTEN}),
-    (delete_from_the_middle, {MISSING, OUT_OF_ORDER}),
-    (delete_from_the_middle_and_relink, {RESIGNED, HEAD_REWRITTEN}),
-    (delete_the_last, {TAIL_CUT}),
-    (delete_the_last_three, {TAIL_CUT, BEHIND_CHECKPOINT}),
-    (append_a_forged_event, {APPENDED, RESIGNED}),
-    (insert_a_forged_event_and_rehash, {RESIGNED, HEAD_REWRITTEN}),
-    (swap_two_events, {OUT_OF_ORDER, CHANGED}),
-    (truncate_the_trail, {CHAIN_GONE}),
-    (cut_the_tail_and_wind_back_the_head, {HEAD_REWRITTEN, BEHIND_CHECKPOINT}),
-    (delete_the_first, {MISSING, OUT_OF_ORDER}),
-]
+def move_an_event_into_another_places_chain(key: str) -> None:
+    elsewhere = factories.make_place("Elsewhere")
+    tamper_sql(
+        "UPDATE core_auditevent SET place_id = %s WHERE id = %s", [elsewhere.pk, nth(key, 3).pk]
+    )
 
 
-@pytest.mark.parametrize(("attack", "named"), ATTACKS, ids=[a.__name__ for a, _ in ATTACKS])
-def test_verify_audit_names_each_kind_of_tampering(trail, attack, named):
-    attack(trail)
-    report = verify()
-    found = {p.kind for p in report.problems or [] if p.chain == trail}
-    assert named <= found, (found, report.problems)
+def alter_the_people_an_event_showed(key: str) -> None:
+    tamper_sql(
+        "INSERT INTO core_auditshown (event_id, person_id) VALUES (%s, %s)", [nth(key, 3).pk, 1]
+    )
 
 
-def test_twelve_kinds_are_covered():
-    assert len(ATTACKS) == 12
-
-
-# Beyond the issue's twelve: what a reviewer tried next.
+def sign_with_a_key_this_server_does_not_hold(key: str) -> None:
+    last = nth(key, last_seq(key))
+    tamper_sql("UPDATE core_auditevent SET key_id = 'theirs' WHERE id = %s", [last.pk])
 
 
 def insert_a_forged_event_before_the_first(key: str) -> None:
@@ -250,6 +244,107 @@ def insert_a_forged_event_before_the_first(key: str) -> None:
         if connection.vendor != "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA ignore_check_constraints = 0")
+
+
+def insert_a_second_event_at_a_taken_position(key: str) -> None:
+    """A copy of #3 beside it, its unique index dropped by the database's owner: it would
+    show in the person's access log."""
+    tamper_sql("DROP INDEX audit_one_event_per_position")
+    tamper_sql(
+        "INSERT INTO core_auditevent (at, actor_label, place_id, action, object_type,"
+        " object_id, person_id, changes, request_id, chain, seq, key_id, prev_hash, hash)"
+        " SELECT at, 'forger', place_id, 'exported', 'Person', '1', person_id, changes,"
+        " 'forged', chain, seq, key_id, prev_hash, hash FROM core_auditevent WHERE id = %s",
+        [nth(key, 3).pk],
+    )
+
+
+def rewrite_the_checkpointed_event(key: str) -> None:
+    last = nth(key, last_seq(key)).pk
+    tamper_sql("UPDATE core_auditevent SET hash = %s WHERE id = %s", ["e" * 64, last])
+
+
+def cut_the_tail_and_let_the_next_page_seal_over_it(key: str) -> None:
+    cut_the_tail_and_wind_back_the_head(key)
+    factories.make_person(Place.objects.get(pk=nth(key, 1).place_id))
+
+
+def tear_the_checkpoint_file(key: str) -> None:
+    with open(settings.AUDIT_CHECKPOINT_FILE, "a") as file:
+        file.write(json.dumps({"chain": key, "length": 1})[:20])  # cut short mid-line
+
+
+ATTACKS: list[tuple[Callable[[str], None], set[str]]] = [
+    # The issue's twelve
+    (edit_without_rehash, {CHANGED}),
+    (edit_and_rehash, {RESIGNED, HEAD_REWRITTEN}),
+    (delete_from_the_middle, {MISSING, OUT_OF_ORDER}),
+    (delete_from_the_middle_and_relink, {RESIGNED, HEAD_REWRITTEN}),
+    (delete_the_last, {TAIL_CUT}),
+    (delete_the_last_three, {TAIL_CUT, BEHIND_CHECKPOINT}),
+    (append_a_forged_event, {APPENDED, RESIGNED}),
+    (insert_a_forged_event_and_rehash, {RESIGNED, HEAD_REWRITTEN}),
+    (swap_two_events, {OUT_OF_ORDER, CHANGED}),
+    (truncate_the_trail, {CHAIN_GONE}),
+    (cut_the_tail_and_wind_back_the_head, {HEAD_REWRITTEN, BEHIND_CHECKPOINT}),
+    (delete_the_first, {MISSING, OUT_OF_ORDER}),
+    # and one for each other kind of problem verify_audit names
+    (move_an_event_into_another_places_chain, {MOVED, CHANGED}),
+    (alter_the_people_an_event_showed, {SHOWN_ALTERED}),
+    (sign_with_a_key_this_server_does_not_hold, {UNKNOWN_KEY}),
+    (insert_a_forged_event_before_the_first, {BEFORE_START}),
+    (insert_a_second_event_at_a_taken_position, {REPEATED}),
+    (rewrite_the_checkpointed_event, {DIFFERS_FROM_CHECKPOINT, CHANGED}),
+    (cut_the_tail_and_let_the_next_page_seal_over_it, {FOUND_UNSEALED}),
+    (tear_the_checkpoint_file, {CHECKPOINT_UNREADABLE}),
+]
+
+# Kinds whose attack needs more than the trail fixture: each has its own test in this
+# module, which names the kind.
+NAMED_BY_THEIR_OWN_TEST = {
+    KEY_NOT_ROTATED: "test_an_old_key_cannot_sign_events_after_its_rotation",  # keys
+    NOT_CHECKPOINTED: "test_events_left_out_of_every_checkpoint_for_too_long_are_named",  # lag
+}
+
+
+@pytest.mark.parametrize(("attack", "named"), ATTACKS, ids=[a.__name__ for a, _ in ATTACKS])
+def test_verify_audit_names_each_kind_of_tampering(trail, attack, named):
+    attack(trail)
+    report = verify()
+    found = {p.kind for p in report.problems or [] if p.chain in (trail, CHECKPOINTS)}
+    assert named <= found, (found, report.problems)
+
+
+def kinds_verify_can_report() -> set[str]:
+    """Every kind dsr/core/verify.py files a Problem under, read from its source."""
+    tree = ast.parse(Path(verify_module.__file__).read_text())
+    kinds = set()
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "Problem":
+            given = [*call.args[1:2], *(k.value for k in call.keywords if k.arg == "kind")]
+            for node in given:
+                names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                kinds |= {getattr(verify_module, name) for name in names if name.isupper()}
+    return kinds
+
+
+def test_every_kind_verify_audit_can_report_is_shown_by_an_attack():
+    """A kind of problem no attack here makes verify_audit name is a check nobody has seen
+    work; an attack expecting a kind verify no longer files tests nothing."""
+    names = [attack.__name__ for attack, _ in ATTACKS]
+    assert len(set(names)) == len(names)
+    expected = set().union(*(named for _, named in ATTACKS), NAMED_BY_THEIR_OWN_TEST)
+    reportable = kinds_verify_can_report()
+    assert reportable - expected == set(), "no attack shows these"
+    assert expected - reportable == set(), "verify never files these"
+    source = Path(__file__).read_text()
+    for kind, test in NAMED_BY_THEIR_OWN_TEST.items():
+        constant = next(n for n in dir(verify_module) if getattr(verify_module, n) == kind)
+        body = source[source.index(f"def {test}(") :].split("\ndef ", 1)[0]
+        assert constant in body, (test, constant)
+
+
+# Beyond the issue's twelve: what a reviewer tried next.
 
 
 def test_a_forged_event_numbered_before_the_chain_is_named(trail):
