@@ -5,14 +5,22 @@ next request is served."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection  # noqa: F401 - the skipif conditions below read it
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
+from django.test.client import FakePayload
+from django.utils.crypto import get_random_string
 
+from dsr.core import dates
 from dsr.core.access import Role
+from dsr.core.models import AuditEvent
+from dsr.core.verify import verify
+from dsr.risk.models import Rating
 from tests import factories
 from tests.helpers import at, terminate_this_connection
 
@@ -24,14 +32,28 @@ def serve(handler: WSGIHandler, path: str, cookie: str) -> str:
     return status
 
 
-def serve_page(handler: WSGIHandler, path: str, cookie: str) -> tuple[str, str]:
-    """One request through the real WSGI handler: its status line and its page."""
+def serve_page(
+    handler: WSGIHandler, path: str, cookie: str, form: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """One request through the real WSGI handler: its status line and its page. With
+    `form`, a POST of it, its CSRF token the cookie's (as a browser sends a form)."""
     status: list[str] = []
+    extra: dict[str, object] = {"REQUEST_METHOD": "GET"}
+    if form is not None:
+        token = get_random_string(32)
+        body = urlencode({**form, "csrfmiddlewaretoken": token}).encode()
+        cookie = f"{cookie}; {settings.CSRF_COOKIE_NAME}={token}"
+        extra = {
+            "REQUEST_METHOD": "POST",
+            "CONTENT_TYPE": "application/x-www-form-urlencoded",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": FakePayload(body),
+        }
     environ = RequestFactory()._base_environ(
-        PATH_INFO=path, REQUEST_METHOD="GET", HTTP_COOKIE=cookie, SERVER_NAME="127.0.0.1"
+        PATH_INFO=path, HTTP_COOKIE=cookie, SERVER_NAME="127.0.0.1", **extra
     )
-    body = b"".join(handler(environ, lambda s, h, *a: status.append(s)))
-    return status[0], body.decode()
+    page = b"".join(handler(environ, lambda s, h, *a: status.append(s)))
+    return status[0], page.decode()
 
 
 class TerminatesMidRequest:
@@ -105,3 +127,101 @@ def test_a_connection_killed_mid_request_gives_the_error_page_and_the_next_is_se
     status, body = serve_page(handler, page, cookie)
     assert status.startswith("200"), status
     assert "Failing-over place" in body
+
+
+class CutsTheWrite:
+    """An execute wrapper: ends the connection's database session as a rating's audit event
+    goes in (the rating itself already inserted), mid-transaction."""
+
+    cut_in_transaction: bool | None = None
+
+    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        rating_event = "INSERT INTO core_auditevent" in sql and "Rating" in (params or ())
+        if rating_event and self.cut_in_transaction is None:
+            self.cut_in_transaction = connection.in_atomic_block
+            terminate_this_connection()
+        return execute(sql, params, many, context)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a real server to lose")
+def test_a_write_cut_mid_transaction_leaves_nothing_half_written_and_the_next_is_served(
+    settings, tmp_path
+):
+    from tests.conftest import signed_in_client
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")
+    place = factories.make_place("Cut-off place")
+    person = factories.make_person(place, rating="G")
+    client: Client = signed_in_client(factories.make_user(place=place, role=Role.COORDINATOR))
+    cookie = "; ".join(f"{k}={v.value}" for k, v in client.cookies.items())
+    handler = WSGIHandler()
+    today = dates.today()
+    form = {
+        "rating": "R",
+        "rationale": "Placement broke down",
+        "context": "other",
+        "decided_on_day": str(today.day),
+        "decided_on_month": str(today.month),
+        "decided_on_year": str(today.year),
+    }
+    ratings = list(Rating.objects.filter(person=person).values_list("pk", flat=True))
+    events = AuditEvent.objects.filter(person_id=person.pk, object_type="Rating")
+    rated = events.count()  # the initial rating's
+    cut = CutsTheWrite()
+    with connection.execute_wrapper(cut):
+        status, body = serve_page(handler, at(person, "risk:rate"), cookie, form)
+    # The service's own page, not the server's bare one
+    assert status.startswith("500"), status
+    assert "Sorry, there is a problem with the service" in body
+    assert "Nothing you were saving has been half-saved" in body
+    # The next request is served (the dead connection is replaced at its start)
+    status, body = serve_page(handler, at(person, "register:person"), cookie)
+    assert status.startswith("200"), status
+    # Neither the change nor its audit event, and every chain whole
+    assert list(Rating.objects.filter(person=person).values_list("pk", flat=True)) == ratings
+    person.refresh_from_db()
+    assert person.current_rating == "G" and events.count() == rated
+    assert cut.cut_in_transaction is True  # the change's transaction was the one cut
+    report = verify()
+    assert report.intact, [str(p) for p in report.problems or []]
+    # and the same form now goes through
+    status, _ = serve_page(handler, at(person, "risk:rate"), cookie, form)
+    assert status.startswith("302"), status
+    person.refresh_from_db()
+    assert person.current_rating == "R" and events.count() == rated + 1
+    assert verify().intact
+
+
+SHOW_TIMEOUTS = (
+    "from django.db import connection\n"
+    "with connection.cursor() as cursor:\n"
+    "    cursor.execute('SHOW lock_timeout')\n"
+    "    lock = cursor.fetchone()[0]\n"
+    "    cursor.execute('SHOW statement_timeout')\n"
+    "    print(lock, cursor.fetchone()[0])\n"
+)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL's settings")
+def test_the_apps_connections_wait_on_a_lock_or_a_statement_only_as_long_as_configured():
+    """No request waits without bound (ADR 0014): a fresh connection made through Django
+    with production settings carries lock_timeout and statement_timeout, as set."""
+    from tests.test_deploy import PRODUCTION_ENV
+    from tests.test_production import run_python
+
+    db = connection.settings_dict
+    login = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    production = {
+        **PRODUCTION_ENV,
+        "DSR_TESTING": "",
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    }
+    default = run_python(SHOW_TIMEOUTS, **production)
+    assert default.stdout.split() == ["5s", "30s"], default.stderr
+    chosen = run_python(
+        SHOW_TIMEOUTS, **production, DB_LOCK_TIMEOUT_MS="1234", DB_STATEMENT_TIMEOUT_MS="4321"
+    )
+    assert chosen.stdout.split() == ["1234ms", "4321ms"], chosen.stderr
