@@ -13,7 +13,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from dsr.actions import services as actions
 from dsr.actions.models import Action, ActionUpdate
 from dsr.core import dates
-from dsr.core.models import AuditEvent, AuditShown
+from dsr.core.models import AuditChain, AuditEvent, AuditShown
 from dsr.people.models import NetworkMember, Person
 from dsr.risk import services as risk
 from dsr.risk.models import Rating, RatingFactor, Review, RiskFactor, Signal, SignificantEvent
@@ -126,6 +126,16 @@ def test_postgresql_refuses_update_delete_and_truncate_of_the_audit_trail(histor
     refused("TRUNCATE core_auditevent CASCADE")
     assert AuditShown.objects.model is AuditShown  # its own table is protected the same way
     refused("TRUNCATE core_auditshown")
+
+
+@postgresql_only
+def test_postgresql_refuses_deleting_truncating_or_winding_back_the_chain_heads(history):
+    """The heads are what a cut tail is held to: a TRUNCATE of them, with the events', would
+    leave a trail that starts afresh (verify_audit's "chain gone" is the second line)."""
+    pk = AuditChain.objects.values_list("pk", flat=True).first()
+    refused("DELETE FROM core_auditchain WHERE id = %s", pk)
+    refused("TRUNCATE core_auditchain CASCADE")
+    refused("UPDATE core_auditchain SET length = length - 1 WHERE id = %s", pk)
 
 
 @postgresql_only
