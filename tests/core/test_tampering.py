@@ -34,6 +34,8 @@ from dsr.core.verify import (
     CHECKPOINTS,
     DIFFERS_FROM_CHECKPOINT,
     FOUND_UNSEALED,
+    HEAD_EMPTIED,
+    HEAD_GONE,
     HEAD_REWRITTEN,
     KEY_NOT_ROTATED,
     MISSING,
@@ -274,6 +276,17 @@ def tear_the_checkpoint_file(key: str) -> None:
         file.write(json.dumps({"chain": key, "length": 1})[:20])  # cut short mid-line
 
 
+def delete_the_head_row(key: str) -> None:
+    tamper_sql("DELETE FROM core_auditchain WHERE key = %s", [key])
+
+
+def wind_the_head_back_to_empty(key: str) -> None:
+    tamper_sql(
+        "UPDATE core_auditchain SET length = 0, head = %s, seal = '' WHERE key = %s",
+        ["0" * 64, key],
+    )
+
+
 ATTACKS: list[tuple[Callable[[str], None], set[str]]] = [
     # The issue's twelve
     (edit_without_rehash, {CHANGED}),
@@ -297,6 +310,8 @@ ATTACKS: list[tuple[Callable[[str], None], set[str]]] = [
     (rewrite_the_checkpointed_event, {DIFFERS_FROM_CHECKPOINT, CHANGED}),
     (cut_the_tail_and_let_the_next_page_seal_over_it, {FOUND_UNSEALED}),
     (tear_the_checkpoint_file, {CHECKPOINT_UNREADABLE}),
+    (delete_the_head_row, {HEAD_GONE}),
+    (wind_the_head_back_to_empty, {HEAD_EMPTIED}),
 ]
 
 # Kinds whose attack needs more than the trail fixture: each has its own test in this
@@ -342,6 +357,13 @@ def test_every_kind_verify_audit_can_report_is_shown_by_an_attack():
         constant = next(n for n in dir(verify_module) if getattr(verify_module, n) == kind)
         body = source[source.index(f"def {test}(") :].split("\ndef ", 1)[0]
         assert constant in body, (test, constant)
+
+
+def test_a_middle_delete_is_not_also_called_a_cut_tail(trail):
+    """A chain's head is held to its last position, not its count (found by an attack)."""
+    delete_from_the_middle(trail)
+    found = {p.kind for p in verify().problems or [] if p.chain == trail}
+    assert MISSING in found and TAIL_CUT not in found
 
 
 # Beyond the issue's twelve: what a reviewer tried next.
