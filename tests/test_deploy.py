@@ -19,6 +19,8 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "sqlite:////tmp/dsr-deploy-check.sqlite3",
     "AUDIT_KEYS": "2026:a-real-looking-audit-key-" + "a" * 40,
     "SITE_URL": "https://dsr.example.nhs.uk",
+    "TRUSTED_PROXIES": "10.0.0.5",
+    "AUDIT_CHECKPOINT_FILE": "/var/lib/dsr-checkpoints/audit-checkpoints.jsonl",
 }
 
 
@@ -127,6 +129,8 @@ def test_check_deploy_refuses_demo_mode_a_weak_audit_key_and_plain_http_links():
         ({**PRODUCTION_ENV, "DSR_DEMO": "1"}, "dsr.E001"),
         ({**PRODUCTION_ENV, "AUDIT_KEYS": "k:short"}, "dsr.E002"),
         ({**PRODUCTION_ENV, "SITE_URL": "http://dsr.example.nhs.uk"}, "dsr.W003"),
+        ({**PRODUCTION_ENV, "TRUSTED_PROXIES": ""}, "dsr.W004"),
+        ({**PRODUCTION_ENV, "AUDIT_CHECKPOINT_FILE": ""}, "dsr.W005"),  # var/, the default
     ]:
         result = _manage("check", "--deploy", "--fail-level", "WARNING", extra_env=env)
         assert result.returncode != 0 and problem in result.stderr, result.stderr

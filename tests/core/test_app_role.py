@@ -104,6 +104,25 @@ def test_the_application_runs_as_a_role_that_owns_nothing(app_role, settings):
             )
 
 
+def test_check_deploy_warns_when_the_application_connects_as_the_tables_owner(app_role):
+    root = Path(__file__).resolve().parents[2]
+    settings = connection.settings_dict
+    host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
+    owner = f"postgresql://{settings['USER']}@{host}:{port}/{settings['NAME']}"
+    found = {}
+    for who, url in [("owner", owner), ("app", app_role)]:
+        result = subprocess.run(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", "check", "--deploy", "--database", "default"],
+            cwd=root,
+            env={**os.environ, "DATABASE_URL": url, "DSR_TESTING": "1"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        found[who] = "dsr.W006" in result.stdout + result.stderr
+    assert found == {"owner": True, "app": False}
+
+
 def all_triggers() -> list[str]:
     """Every trigger of ours, in both the forms django-pgtrigger's `pgtrigger.ignore` takes."""
     return [
