@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -216,6 +217,8 @@ ADMIN_FORMS = {
 }
 # The sign-in forms, fuzzed signed out (test_hostile_sign_in_input_never_errors).
 SIGN_IN_FORMS = {"accounts:sign_in", "accounts:verify", "accounts:enrol", "accounts:sign_out"}
+# A signed-in user's own account forms (test_hostile_account_input_...).
+ACCOUNT_FORMS = {"accounts:change_authenticator": ["new", "current"]}
 FUZZ = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -271,7 +274,7 @@ def test_every_form_is_fuzzed(client_for, world):
         url = concrete_url(name, route, place_id=world.person.place_id, ids=world.ids())
         if client_for(role).post(url, {}).status_code != 405:
             forms.add(name)
-    assert forms == set(FORMS) | set(ADMIN_FORMS)
+    assert forms == set(FORMS) | set(ADMIN_FORMS) | set(ACCOUNT_FORMS)
 
 
 @pytest.fixture
@@ -344,6 +347,21 @@ def test_hostile_sign_in_input_never_errors(sign_in, code, client, cast):
     for step in ("accounts:verify", "accounts:enrol"):
         response = client.post(reverse(step), {"code": code})
         assert response.status_code in {200, 302}
+
+
+@FUZZ
+@given(
+    fields=st.dictionaries(st.sampled_from(ACCOUNT_FORMS["accounts:change_authenticator"]), values)
+)
+def test_hostile_account_input_never_errors_nor_changes_the_authenticator(fields, client_for, cast):
+    client = client_for(Role.KEYWORKER)
+    before = list(
+        TOTPDevice.objects.filter(user=cast[Role.KEYWORKER]).values_list("key", flat=True)
+    )
+    response = client.post(reverse("accounts:change_authenticator"), fields)
+    assert response.status_code in {200, 429}
+    after = list(TOTPDevice.objects.filter(user=cast[Role.KEYWORKER]).values_list("key", flat=True))
+    assert after == before
 
 
 @FUZZ

@@ -42,6 +42,38 @@ class CodeForm(Form):
         return code
 
 
+class ChangeAuthenticatorForm(Form):
+    """An authenticator app vouched for by the one it replaces (issue 8: enrolling needs
+    more than the password: a set-up link, or an existing factor)."""
+
+    current = forms.CharField(
+        label="Code from your current authenticator app",
+        help_text="The 6-digit code your current app shows now",
+        max_length=6,
+        min_length=6,
+        widget=CodeForm.base_fields["code"].widget,
+    )
+    new = forms.CharField(
+        label="Code from your new authenticator app",
+        help_text="The 6-digit code the new app shows, once you have scanned the QR code",
+        max_length=6,
+        min_length=6,
+        widget=CodeForm.base_fields["code"].widget,
+    )
+
+    def _digits(self, field: str) -> str:
+        code = self.cleaned_data[field].strip()
+        if not ascii_digits(code):
+            raise forms.ValidationError("Security code must be 6 numbers")
+        return code
+
+    def clean_current(self) -> str:
+        return self._digits("current")
+
+    def clean_new(self) -> str:
+        return self._digits("new")
+
+
 class SetPasswordForm(Form):
     password = forms.CharField(
         label="Create a password",

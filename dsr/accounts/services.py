@@ -424,6 +424,49 @@ def enrol(
     return device
 
 
+def replace_authenticator(
+    *, request: HttpRequest, user: User, current: str, secret: str, new: str
+) -> TOTPDevice:
+    """A new authenticator app in place of the user's current one, which vouches for it
+    with a code of its own (issue 8: an existing factor, or a set-up link). Raises
+    ValidationError naming the code that was wrong, CodesThrottled while codes are refused.
+
+    The new app's code is checked first (nothing stored), so a mistyped new code does not
+    use up the current one; the current code is then checked and used up as at sign-in
+    (verify_code, its own transaction: a wrong one counts towards django-otp's delay even
+    though this change is refused). The new device starts at the step its code matched."""
+    totp = TOTP(bytes.fromhex(secret))
+    if not totp.verify(int(new), tolerance=1):
+        raise ValidationError(
+            {"new": "The code from your new app is not correct. Check it and try again"}
+        )
+    if verify_code(user=user, code=current) is None:
+        raise ValidationError(
+            {"current": "The code from your current app is not correct. Try its next code"}
+        )
+    with transaction.atomic():
+        replaced = TOTPDevice.objects.select_for_update().filter(user=user).delete()[0]
+        device = TOTPDevice.objects.create(
+            user=user,
+            name="Authenticator app",
+            key=secret,
+            confirmed=True,
+            last_t=totp.t(),
+            drift=totp.drift,
+        )
+        audit.record(
+            context=_context(request, user),
+            action=AuditAction.SECOND_FACTOR_ENROLLED,
+            obj=user,
+            changes={
+                "ip": request.META.get("REMOTE_ADDR", ""),
+                "vouched_for_by": "the authenticator it replaced",
+                "authenticators_replaced": replaced,
+            },
+        )
+    return device
+
+
 def record_sign_out(*, request: HttpRequest, user: User) -> None:
     with transaction.atomic():
         audit.record(context=_context(request, user), action=AuditAction.SIGNED_OUT, obj=user)

@@ -11,6 +11,7 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import authenticate, logout
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,9 +23,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from markupsafe import Markup
 
 from dsr.accounts import limits, oidc, services
-from dsr.accounts.forms import CodeForm, SetPasswordForm, SignInForm
+from dsr.accounts.forms import ChangeAuthenticatorForm, CodeForm, SetPasswordForm, SignInForm
 from dsr.accounts.models import User
-from dsr.core.access import public
+from dsr.core.access import public, signed_in
 from dsr.core.forms import add_service_error
 
 PENDING_USER = "dsr_pending_user"
@@ -357,9 +358,6 @@ def enrol(request: HttpRequest) -> HttpResponse:
             return redirect(next_url)
         limits.failed(request, limits.SIGN_IN, email=user.email, locked=False, step="set-up code")
         form.add_error("code", "The security code is not correct. Check your app and try again")
-    key = bytes.fromhex(secret)
-    uri = TOTPDevice(user=user, key=secret, name="Authenticator app").config_url
-    shown = b32encode(key).decode()
     # Its password given in this session, an account may link its NHS identity instead
     # (oidc.account_for); one that signed in with that identity has it already.
     linkable = user.has_usable_password() and not user.identities.exists()
@@ -368,11 +366,80 @@ def enrol(request: HttpRequest) -> HttpResponse:
         "accounts/enrol.jinja",
         {
             "form": form,
-            "qr": _qr_svg(uri),
-            "secret": " ".join(shown[i : i + 4] for i in range(0, len(shown), 4)),
+            **_to_scan(user, secret),
             "providers": oidc.providers().values() if linkable else (),
             "setting_up": True,
         },
+    )
+
+
+def _to_scan(user: User, secret: str) -> dict[str, Any]:
+    """A new authenticator's secret as a QR code and as a key to type, four characters at
+    a time."""
+    uri = TOTPDevice(user=user, key=secret, name="Authenticator app").config_url
+    shown = b32encode(bytes.fromhex(secret)).decode()
+    return {
+        "qr": _qr_svg(uri),
+        "secret": " ".join(shown[i : i + 4] for i in range(0, len(shown), 4)),
+    }
+
+
+@signed_in
+@require_http_methods(["GET", "POST"])
+def change_authenticator(request: HttpRequest) -> HttpResponse:
+    """A new phone, the old one still at hand: the current authenticator vouches for the new
+    one, with no set-up link from the place admin (issue 8)."""
+    user = request.user
+    assert isinstance(user, User)
+    has_app = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    if not has_app:
+        return render(request, "accounts/change_authenticator.jinja", {"has_app": False})
+    if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN, user=user)):
+        return refused
+    secret = _pending_secret(request, user)
+    form = ChangeAuthenticatorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.replace_authenticator(
+                request=request,
+                user=user,
+                current=form.cleaned_data["current"],
+                secret=secret,
+                new=form.cleaned_data["new"],
+            )
+        except services.CodesThrottled as throttled:
+            limits.failed(
+                request,
+                limits.SIGN_IN,
+                user=user,
+                locked=False,
+                step="change authenticator: code throttled",
+            )
+            form.add_error(
+                "current",
+                f"Too many wrong codes. Wait {_duration(throttled.wait_seconds)} and try again",
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+            wrong = ", ".join(sorted(error.message_dict))
+            limits.failed(
+                request,
+                limits.SIGN_IN,
+                user=user,
+                locked=False,
+                step=f"change authenticator: {wrong} code",
+            )
+        else:
+            for key in (PENDING_SECRET, PENDING_SECRET_USER):
+                request.session.pop(key, None)
+            messages.success(
+                request, "Your new authenticator app is set up. The old one no longer works here"
+            )
+            return redirect("home")
+    return render(
+        request,
+        "accounts/change_authenticator.jinja",
+        {"has_app": True, "form": form, **_to_scan(user, secret)},
     )
 
 

@@ -111,9 +111,18 @@ def test_sign_in_code_enrolment_and_signed_out_pages_have_no_violations(
     expect(page.locator("#totp-secret")).to_be_visible()
     axe_check(page)
 
-    # And the page after signing out
+    # And, signed in, the page that changes their authenticator app (reached by their name)
     page.context.clear_cookies()
     sign_in(page, live_server, coordinator)
+    page.get_by_role("link", name=coordinator.full_name).click()
+    expect(page.locator("h1")).to_have_text("Change your authenticator app")
+    expect(page.locator("#totp-secret")).to_be_visible()
+    axe_check(page)
+    page.get_by_role("button", name="Change authenticator app").click()  # empty: errors
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
+    axe_check(page)
+
+    # And the page after signing out
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile("/signed-out/$"))
     axe_check(page)
