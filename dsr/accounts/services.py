@@ -10,7 +10,7 @@ import hashlib
 import math
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from axes.models import AccessAttempt
@@ -140,6 +140,11 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _retire_links(user: User, now: datetime) -> None:
+    """The user's unused set-up links stop working now."""
+    EnrolmentLink.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
+
+
 def issue_enrolment_link(
     *,
     user: User,
@@ -154,7 +159,7 @@ def issue_enrolment_link(
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
-        EnrolmentLink.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
+        _retire_links(user, now)
         EnrolmentLink.objects.create(
             user=user,
             token_hash=_token_hash(token),
@@ -248,9 +253,7 @@ def set_active(*, user: User, active: bool, by: audit.Context) -> User:
         end_sessions(current.pk)
         # Its unused set-up links die with it: reactivation must not revive a link sent
         # before (an admin sends a new one).
-        EnrolmentLink.objects.filter(user=current, used_at__isnull=True).update(
-            expires_at=timezone.now()
-        )
+        _retire_links(current, timezone.now())
     audit.record(
         context=by,
         action=AuditAction.REACTIVATED if active else AuditAction.DEACTIVATED,

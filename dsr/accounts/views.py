@@ -38,8 +38,12 @@ ENROLMENT_LINK = "dsr_enrolment_link"  # the set-up link this session came throu
 OIDC_LINK = "dsr_oidc_link"
 PENDING_SECRET = "dsr_pending_secret"  # the secret being set up, this session's own
 PENDING_SECRET_USER = "dsr_pending_secret_user"  # and whose it is
+# The account whose password was given in this session (PENDING_USER is also set by an NHS
+# sign-in without a second factor): what lets a set-up link link an NHS identity to an
+# account with a password (oidc.account_for; found by a review).
+PASSWORD_GIVEN = "dsr_password_given"
 # What a session holds while someone signs in or sets up a second factor: gone once done.
-SIGNING_IN = (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET, PENDING_SECRET_USER)
+SIGNING_IN = (PENDING_USER, ENROLMENT_LINK, PENDING_SECRET, PENDING_SECRET_USER, PASSWORD_GIVEN)
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -88,7 +92,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             if settings.DSR_DEMO:
                 services.complete_sign_in(request=request, user=user, device=None)
                 return redirect(request.session.pop(NEXT_URL, "/"))
-            request.session[PENDING_USER] = user.pk
+            request.session[PENDING_USER] = request.session[PASSWORD_GIVEN] = user.pk
             if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
                 return redirect("accounts:verify")
             if services.link_belongs(link_id=link_id, user=user):
@@ -128,7 +132,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         else:
             if device is not None:
                 next_url = request.session.pop(NEXT_URL, "/")
-                del request.session[PENDING_USER]
+                for key in (PENDING_USER, PASSWORD_GIVEN):
+                    request.session.pop(key, None)
                 services.complete_sign_in(request=request, user=user, device=device)
                 return redirect(next_url)
             limits.failed(request, limits.SIGN_IN, email=user.email, locked=False, step="code")
@@ -212,7 +217,7 @@ def setup_link(request: HttpRequest, token: str) -> HttpResponse:
         else:
             request.session.cycle_key()
             request.session[ENROLMENT_LINK] = link.pk
-            request.session[PENDING_USER] = user.pk
+            request.session[PENDING_USER] = request.session[PASSWORD_GIVEN] = user.pk
             return redirect("accounts:enrol")
     return render(request, "accounts/set_password.jinja", {"form": form, **options})
 
@@ -283,7 +288,7 @@ def oidc_callback(request: HttpRequest, provider: str) -> HttpResponse:
     try:
         answer = oidc.finish(request, chosen)
         user = oidc.account_for(
-            request, answer, chosen, link_id, password_of=request.session.get(PENDING_USER)
+            request, answer, chosen, link_id, password_of=request.session.get(PASSWORD_GIVEN)
         )
     except oidc.Refused as refusal:
         label = (answer.email or f"{chosen.key}:{answer.subject}") if answer else ""

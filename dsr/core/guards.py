@@ -1,4 +1,4 @@
-"""Triggers no session can switch off (ADR 0038).
+"""Triggers no session can switch off (ADR 0039).
 
 django-pgtrigger's triggers first ask `_pgtrigger_should_ignore`, which reads a session
 setting (its list of triggers to ignore): any session may set it, the application's

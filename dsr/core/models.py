@@ -16,6 +16,7 @@ from typing import Any, Protocol, Self
 import pgtrigger
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
@@ -412,7 +413,9 @@ class OutgoingEmail(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # When a pending message is next due: when queued, then after each failed try's wait.
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A database default too: a server still on the code before this column (a rolling
+    # deploy) queues mail without it (found by a review).
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_default=Now())
     # Failed or unknown: when an operator said they had seen to it (`outbox_report`).
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 

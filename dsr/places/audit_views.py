@@ -4,7 +4,7 @@ Everything filed in the place's chain, and the sign-in events (system chain) of 
 own users: failed passwords and codes, lockouts, set-up links, sign-ins. And, asked for on
 their own, the sign-in refusals that name no account of the register (an unknown email, a
 made-up set-up link, an address turned away for too many attempts): they belong to no place,
-so every place's auditors can search them (ADR 0038).
+so every place's auditors can search them (ADR 0039).
 """
 
 from __future__ import annotations

@@ -373,3 +373,19 @@ def test_a_reset_removes_the_nhs_identities_linked_to_the_account(idp, place_a, 
     assert nhs_sign_in(Client(), idp, "linked-subject", set_up=False).status_code == 400
     event = AuditEvent.objects.filter(action="second_factor_reset").latest("id")
     assert event.changes["nhs_identities_removed"] == ["cis2"]
+
+
+def test_a_session_that_did_not_give_the_password_does_not_count_as_having_given_it(
+    idp, place_a, cast, client
+):
+    """A session pending for the account after an NHS sign-in with no second factor (not a
+    password) must not let a set-up link link another identity (found by a review)."""
+    user = cast[Role.KEYWORKER]
+    reset = reset_link_for(user, place_a)
+    client.get(reverse("accounts:setup_link", args=[reset.token]))
+    session = client.session
+    session["dsr_pending_user"] = user.pk  # as the callback of an NHS sign-in without MFA
+    session.save()
+    idp.set_user("second-provider-subject", **MFA)
+    assert nhs_sign_in(client, idp, "second-provider-subject", set_up=True).status_code == 400
+    assert not ExternalIdentity.objects.filter(subject="second-provider-subject").exists()

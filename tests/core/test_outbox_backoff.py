@@ -166,3 +166,20 @@ def test_the_reminder_job_fails_when_the_mail_it_sends_is_given_up(db, settings,
     outbox.queue(to="refuse@example.org", subject="Due", body="x")
     with pytest.raises(CommandError, match="1 message.* given up"):
         call_command("send_reminders")
+
+
+@pytest.mark.django_db
+def test_a_server_on_the_code_before_the_backoff_still_queues_mail():
+    """A rolling deploy: the database is migrated while some servers still run the code
+    before `next_attempt_at`, whose inserts do not name it (found by a review: each was a
+    500, its audited change rolled back with it). The database's default makes it due."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO core_outgoingemail ("to", subject, body, status, attempts,'
+            " last_error, created_at) VALUES ('a@example.org', 's', 'b', 'pending', 0, '',"
+            " CURRENT_TIMESTAMP)"
+        )
+    message = OutgoingEmail.objects.get()
+    assert message.next_attempt_at is not None

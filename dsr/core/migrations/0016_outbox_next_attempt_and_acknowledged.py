@@ -1,6 +1,9 @@
 """The outbox waits longer after each failed attempt, and an operator acknowledges what it
-gave up (ADR 0038). Messages already waiting are due at once."""
+gave up (ADR 0038). Messages already waiting are due at once. `next_attempt_at` has a
+database default, so that a server still on the code before it (a rolling deploy) queues
+mail without naming it."""
 
+import django.db.models.functions.datetime
 import django.utils.timezone
 from django.db import migrations, models
 
@@ -19,6 +22,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="outgoingemail",
             name="next_attempt_at",
-            field=models.DateTimeField(default=django.utils.timezone.now),
+            field=models.DateTimeField(
+                db_default=django.db.models.functions.datetime.Now(),
+                default=django.utils.timezone.now,
+            ),
         ),
     ]

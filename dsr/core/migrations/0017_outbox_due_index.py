@@ -22,10 +22,20 @@ def _swap(apps, schema_editor, add, drop):
     table = schema_editor.quote_name(model._meta.db_table)
     columns = ", ".join(schema_editor.quote_name(field) for field in add.fields)
     new, old = schema_editor.quote_name(add.name), schema_editor.quote_name(drop.name)
-    # A concurrent build that failed leaves an invalid index behind: built again on a rerun.
-    schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {new}")
-    schema_editor.execute(f"CREATE INDEX CONCURRENTLY {new} ON {table} ({columns})")
-    schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {old}")
+    # A concurrent build waits for every older transaction in the database (a backup, a
+    # long report), holding up no writer meanwhile: the app's lock_timeout and
+    # statement_timeout would cancel it, leaving the index invalid (found by a review).
+    schema_editor.execute("SET lock_timeout = 0")
+    schema_editor.execute("SET statement_timeout = 0")
+    try:
+        # A concurrent build that failed leaves an invalid index behind: built again on a
+        # rerun.
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {new}")
+        schema_editor.execute(f"CREATE INDEX CONCURRENTLY {new} ON {table} ({columns})")
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {old}")
+    finally:
+        schema_editor.execute("RESET lock_timeout")
+        schema_editor.execute("RESET statement_timeout")
 
 
 def forwards(apps, schema_editor):
