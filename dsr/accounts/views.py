@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from markupsafe import Markup
 
@@ -405,7 +406,7 @@ def change_authenticator(request: HttpRequest) -> HttpResponse:
     form = ChangeAuthenticatorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.replace_authenticator(
+            device = services.replace_authenticator(
                 request=request,
                 user=user,
                 current=form.cleaned_data["current"],
@@ -435,6 +436,10 @@ def change_authenticator(request: HttpRequest) -> HttpResponse:
                 step=f"change authenticator: {wrong} code",
             )
         else:
+            # This session goes on with the new app (django-otp keeps the device it was
+            # verified with: the old one is gone); every other session of the user, verified
+            # with the old one, must sign in again.
+            otp_login(request, device)
             for key in (PENDING_SECRET, PENDING_SECRET_USER):
                 request.session.pop(key, None)
             messages.success(

@@ -28,6 +28,12 @@ def test_the_current_app_vouches_for_the_new_one(cast, client_for):
 
     # Then the new app is theirs, the old one gone, and the trail says how
     assert response.status_code == 302
+    # and this session goes on, with the new app
+    assert (
+        not client.get(response["Location"], follow=True)
+        .redirect_chain[-1][0]
+        .startswith("/sign-in/")
+    )
     new = TOTPDevice.objects.get(user=user)
     assert new.pk != old.pk and new.key != old.key
     event = AuditEvent.objects.get(action="second_factor_enrolled", actor=user)
