@@ -20,58 +20,49 @@ class SignInForm(Form):
     )
 
 
-class CodeForm(Form):
-    code = forms.CharField(
-        label="Security code",
-        help_text="The 6-digit code from your authenticator app",
-        max_length=6,
-        min_length=6,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "class": "nhsuk-input--width-10",
-            }
-        ),
-    )
+class SecurityCodeField(forms.CharField):
+    """A 6-digit code from an authenticator app: ASCII digits only (no other script's)."""
 
-    def clean_code(self) -> str:
-        code = self.cleaned_data["code"].strip()
+    def __init__(self, *, label: str, help_text: str) -> None:
+        super().__init__(
+            label=label,
+            help_text=help_text,
+            max_length=6,
+            min_length=6,
+            widget=forms.TextInput(
+                attrs={
+                    "autocomplete": "one-time-code",
+                    "inputmode": "numeric",
+                    "class": "nhsuk-input--width-10",
+                }
+            ),
+        )
+
+    def clean(self, value: object) -> str:
+        code = str(super().clean(value)).strip()
         if not ascii_digits(code):
             raise forms.ValidationError("Security code must be 6 numbers")
         return code
+
+
+class CodeForm(Form):
+    code = SecurityCodeField(
+        label="Security code", help_text="The 6-digit code from your authenticator app"
+    )
 
 
 class ChangeAuthenticatorForm(Form):
     """An authenticator app vouched for by the one it replaces (issue 8: enrolling needs
     more than the password: a set-up link, or an existing factor)."""
 
-    current = forms.CharField(
+    current = SecurityCodeField(
         label="Code from your current authenticator app",
         help_text="The 6-digit code your current app shows now",
-        max_length=6,
-        min_length=6,
-        widget=CodeForm.base_fields["code"].widget,
     )
-    new = forms.CharField(
+    new = SecurityCodeField(
         label="Code from your new authenticator app",
         help_text="The 6-digit code the new app shows, once you have scanned the QR code",
-        max_length=6,
-        min_length=6,
-        widget=CodeForm.base_fields["code"].widget,
     )
-
-    def _digits(self, field: str) -> str:
-        code = self.cleaned_data[field].strip()
-        if not ascii_digits(code):
-            raise forms.ValidationError("Security code must be 6 numbers")
-        return code
-
-    def clean_current(self) -> str:
-        return self._digits("current")
-
-    def clean_new(self) -> str:
-        return self._digits("new")
 
 
 class SetPasswordForm(Form):

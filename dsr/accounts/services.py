@@ -408,22 +408,30 @@ def enrol(
         )
         if link is None or TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             return None
-        device = TOTPDevice.objects.create(
-            user=user,
-            name="Authenticator app",
-            key=secret,
-            confirmed=True,
-            last_t=totp.t(),
-            drift=totp.drift,
-        )
         link.used_at = timezone.now()
         link.save(update_fields=["used_at"])
-        audit.record(
-            context=_context(request, user),
-            action=AuditAction.SECOND_FACTOR_ENROLLED,
-            obj=user,
-            changes={"ip": request.META.get("REMOTE_ADDR", "")},
-        )
+        return _bind(request, user, secret, totp)
+
+
+def _bind(
+    request: HttpRequest, user: User, secret: str, totp: TOTP, **changes: object
+) -> TOTPDevice:
+    """The user's new authenticator, starting at the step its code matched (so that code
+    cannot also sign in), audited; in the caller's transaction."""
+    device = TOTPDevice.objects.create(
+        user=user,
+        name="Authenticator app",
+        key=secret,
+        confirmed=True,
+        last_t=totp.t(),
+        drift=totp.drift,
+    )
+    audit.record(
+        context=_context(request, user),
+        action=AuditAction.SECOND_FACTOR_ENROLLED,
+        obj=user,
+        changes={"ip": request.META.get("REMOTE_ADDR", ""), **changes},
+    )
     return device
 
 
@@ -448,26 +456,15 @@ def replace_authenticator(
             {"current": "The code from your current app is not correct. Try its next code"}
         )
     with transaction.atomic():
-        replaced = TOTPDevice.objects.select_for_update().filter(user=user).delete()[0]
-        device = TOTPDevice.objects.create(
-            user=user,
-            name="Authenticator app",
-            key=secret,
-            confirmed=True,
-            last_t=totp.t(),
-            drift=totp.drift,
+        replaced = TOTPDevice.objects.filter(user=user).delete()[0]
+        return _bind(
+            request,
+            user,
+            secret,
+            totp,
+            vouched_for_by="the authenticator it replaced",
+            authenticators_replaced=replaced,
         )
-        audit.record(
-            context=_context(request, user),
-            action=AuditAction.SECOND_FACTOR_ENROLLED,
-            obj=user,
-            changes={
-                "ip": request.META.get("REMOTE_ADDR", ""),
-                "vouched_for_by": "the authenticator it replaced",
-                "authenticators_replaced": replaced,
-            },
-        )
-    return device
 
 
 def record_sign_out(*, request: HttpRequest, user: User) -> None:
