@@ -90,3 +90,12 @@ def test_an_nhs_sign_in_has_no_app_to_change(cast, client_for):
 def test_the_page_needs_a_full_sign_in(client, db):
     response = client.get(PAGE)
     assert response.status_code == 302 and response["Location"].startswith("/sign-in/")
+
+
+def test_the_page_reads_a_bounded_number_of_queries(
+    cast, client_for, django_assert_max_num_queries
+):
+    client = client_for(Role.KEYWORKER)
+    client.get(PAGE)  # the session's secret made
+    with django_assert_max_num_queries(6):
+        assert client.get(PAGE).status_code == 200
