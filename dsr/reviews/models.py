@@ -247,7 +247,8 @@ class Cetr(Versioned):
 
 
 class Recommendation(Immutable):
-    """A C(E)TR's recommendation: the shared action (owner, due date, status) it became."""
+    """A C(E)TR's recommendation: the shared action (owner, due date, status) it became,
+    always opened with the source C(E)TR (schedule.overdue_recommendations relies on it)."""
 
     cetr = models.ForeignKey(Cetr, on_delete=models.PROTECT, related_name="recommendations")
     action = models.OneToOneField(

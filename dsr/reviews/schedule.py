@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Count, F, Window
 
-from dsr.actions.models import Action
+from dsr.actions.models import Action, ActionSource
 from dsr.actions.scoping import ACTIONS
 from dsr.core.routing import url_in
 from dsr.hospital.models import Admission
@@ -96,11 +96,16 @@ def booked(viewer: Any, purpose: str) -> Any:
 
 
 def overdue_recommendations(viewer: Any, purpose: str) -> Any:
-    """Recommendations past their due date: escalated to the coordinator (part 4)."""
+    """Recommendations past their due date: escalated to the coordinator (part 4).
+
+    A recommendation's action is always a C(E)TR's (services.add_recommendation opens it
+    so). Saying so lets PostgreSQL start from the place's own overdue C(E)TR actions and
+    look each one's recommendation up; without it, it hashed every recommendation in the
+    country to join them (3 to 5 ms at national scale, 1 ms with it: make bench)."""
     return (
         ACTIONS.list(viewer, purpose=purpose)
         .overdue()
-        .filter(recommendation__isnull=False)
+        .filter(source=ActionSource.CETR, recommendation__isnull=False)
         .select_related("person", "owner_user", "owner_organisation", "recommendation")
         .only(
             *ACTION,
