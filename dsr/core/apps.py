@@ -8,7 +8,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from dsr.core import (
             checks,  # noqa: F401 - registers the deployment checks
+            lookups,
             timestamps,
         )
 
         timestamps.connect()
+        lookups.register()

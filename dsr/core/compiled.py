@@ -136,7 +136,11 @@ def _plain(model: type[Model]) -> bool:
 
 def _signalled(model: type[Model]) -> bool:
     """Whether something listens as the model's objects are made (Django's own fields that
-    do, such as an ImageField's dimensions, listen to post_init)."""
+    do, such as an ImageField's dimensions, listen to post_init). Asked for each related
+    object a row makes: when no one listens to either signal at all, as in this app, the
+    answer needs no look-up by model (a Word pack's 7,000 objects spent 10 ms on it)."""
+    if not pre_init.receivers and not post_init.receivers:
+        return False
     return bool(pre_init.has_listeners(model) or post_init.has_listeners(model))
 
 

@@ -293,7 +293,7 @@ def _actions(
     )
     rows = (
         ACTIONS.list(viewer, purpose=purpose)
-        .filter(wanted, person_id__in=people)
+        .filter(wanted, person_id__any_of=people)
         .select_related("owner_user", "owner_organisation")
         .annotate(agreed_at=F("meeting_link__item_id"))
         .order_by("due_on", "id")
@@ -308,7 +308,7 @@ def _stays(viewer: Viewer, purpose: str, people: list[int]) -> dict[int, Stay]:
     if not people:
         return {}
     rows = ADMISSIONS.list(viewer, purpose=purpose).filter(
-        person_id__in=people, discharged_on__isnull=True
+        person_id__any_of=people, discharged_on__isnull=True
     )
     return {
         stay.person_id: Stay(
