@@ -172,8 +172,13 @@ class Pack:
         return [a for a in self.attendees if a.absent]
 
 
+_RATING_LABELS = {code: str(label) for code, label in RiskRating.choices}
+
+
 def rating_label(code: str) -> str:
-    return RiskRating(code).label if code in RiskRating.values else "Not rated"
+    """A rating's label (Django's `values` is a new list at each call: once a person in a
+    pack)."""
+    return _RATING_LABELS.get(code, "Not rated")
 
 
 def pack_ready(meeting: Meeting) -> bool:
