@@ -6,9 +6,12 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from dsr.actions import services as actions
 from dsr.actions.models import Action
+from dsr.core import dates
 from dsr.people.models import Person
 from tests import factories
+from tests.factories import SYSTEM
 
 
 def test_any_of_finds_the_rows_in_does(place_a, place_b):
@@ -19,9 +22,18 @@ def test_any_of_finds_the_rows_in_does(place_a, place_b):
             Person.objects.filter(pk__in=ids).values_list("pk", flat=True)
         )
     # A foreign key (the pack's people) and an exclusion, as in would give them.
-    assert set(Action.objects.filter(person_id__any_of=wanted)) == set(
-        Action.objects.filter(person_id__in=wanted)
-    )
+    for person in people:
+        actions.open_action(
+            person=person,
+            description="Ring",
+            due_on=dates.today(),
+            source="other",
+            owner_name="Ali Khan",
+            by=SYSTEM,
+        )
+    theirs = set(Action.objects.filter(person_id__any_of=wanted))
+    assert theirs == set(Action.objects.filter(person_id__in=wanted))
+    assert {a.person_id for a in theirs} == {people[0].pk, people[2].pk, people[3].pk}
     assert set(Person.objects.exclude(pk__any_of=wanted)) == set(
         Person.objects.exclude(pk__in=wanted)
     )
