@@ -229,6 +229,11 @@ class AuditAction(models.TextChoices):
     REACTIVATED = "reactivated", "Account reactivated"
 
 
+# Sign-in refusals: the system chain's events an attacker can cause without an account
+# (places/audit_views.py searches them; audit_refusals_idx indexes them).
+REFUSALS_OF_SIGN_IN = (AuditAction.SIGN_IN_FAILED, AuditAction.LOCKED_OUT)
+
+
 class AuditChain(models.Model):
     """The head of one chain of the audit trail (ADR 0014).
 
@@ -330,6 +335,15 @@ class AuditEvent(models.Model):
                 fields=["actor_label", "-id"],
                 condition=models.Q(chain="system"),
                 name="audit_system_actor_idx",
+            ),
+            # Sign-in refusals naming no account, searched by every auditor: without it the
+            # search read every sign-in event of the country to find them (ADR 0040).
+            models.Index(
+                fields=["-id"],
+                condition=models.Q(
+                    chain="system", action__in=REFUSALS_OF_SIGN_IN, actor__isnull=True
+                ),
+                name="audit_refusals_idx",
             ),
         ]
         constraints = [

@@ -22,11 +22,10 @@ from dsr.accounts.models import User
 from dsr.core import audit, chain
 from dsr.core.access import Permission, requires
 from dsr.core.forms import Form
-from dsr.core.models import AuditAction, AuditEvent
+from dsr.core.models import REFUSALS_OF_SIGN_IN, AuditAction, AuditEvent
 from dsr.places.models import Membership
 
 PLACE, NO_ACCOUNT = "place", "no_account"
-REFUSALS = (AuditAction.SIGN_IN_FAILED, AuditAction.LOCKED_OUT)
 
 
 class AuditSearchForm(Form):
@@ -59,7 +58,7 @@ def refusals_of_no_account() -> Any:
     refusal with the typed email, or with what was refused)."""
     account = User.objects.filter(email=OuterRef("actor_label"))
     return AuditEvent.objects.filter(
-        chain=chain.SYSTEM, action__in=REFUSALS, actor__isnull=True
+        chain=chain.SYSTEM, action__in=REFUSALS_OF_SIGN_IN, actor__isnull=True
     ).exclude(Exists(account))
 
 
