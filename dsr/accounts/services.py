@@ -30,6 +30,7 @@ from dsr.accounts.sessions import end_sessions
 from dsr.core import audit, validation
 from dsr.core.access import IDP_MFA
 from dsr.core.models import AuditAction
+from dsr.core.text import ascii_digits
 
 BACKEND = "dsr.accounts.backends.SessionUserBackend"
 
@@ -113,6 +114,21 @@ class CodesThrottled(Exception):
         self.wait_seconds = wait_seconds
 
 
+CODE_DIGITS = 6
+
+
+def _code(code: str) -> str:
+    """`code` if it is what an authenticator shows (six digits 0-9), else "" (a wrong code).
+    The forms check this too, but a service takes only what it checked: `int()`, as the
+    codes are compared, would also read "١٢٣٤٥٦" and fail on "12a456" with a 500."""
+    return code if len(code) == CODE_DIGITS and ascii_digits(code) else ""
+
+
+def _matches(totp: TOTP, code: str) -> bool:
+    """Whether `code` is the new authenticator's, one step either side of now."""
+    return bool(_code(code)) and totp.verify(int(code), tolerance=1)
+
+
 def verify_code(*, user: User, code: str) -> TOTPDevice | None:
     """The user's authenticator, if `code` is its current code and has not been used.
 
@@ -129,7 +145,8 @@ def verify_code(*, user: User, code: str) -> TOTPDevice | None:
         if not allowed:
             until = (why or {}).get("locked_until") or timezone.now()
             raise CodesThrottled(max(1, math.ceil((until - timezone.now()).total_seconds())))
-        return device if device.verify_token(code) else None
+        # A malformed code is a wrong one: django-otp counts it towards its delay.
+        return device if device.verify_token(_code(code)) else None
 
 
 LINK_DAYS = 3
@@ -398,7 +415,7 @@ def enrol(
     The device starts with the step that code matched as its last one used, so the code
     that set it up cannot also sign in another session (verify_code refuses used steps)."""
     totp = TOTP(bytes.fromhex(secret))
-    if not totp.verify(int(code), tolerance=1):
+    if not _matches(totp, code):
         return None
     with transaction.atomic():
         link = (
@@ -447,7 +464,7 @@ def replace_authenticator(
     (verify_code, its own transaction: a wrong one counts towards django-otp's delay even
     though this change is refused). The new device starts at the step its code matched."""
     totp = TOTP(bytes.fromhex(secret))
-    if not totp.verify(int(new), tolerance=1):
+    if not _matches(totp, new):
         raise ValidationError(
             {"new": "The code from your new app is not correct. Check it and try again"}
         )

@@ -4,6 +4,8 @@ existing factor)."""
 
 from __future__ import annotations
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -99,3 +101,32 @@ def test_the_page_reads_a_bounded_number_of_queries(
     client.get(PAGE)  # the session's secret made
     with django_assert_max_num_queries(6):
         assert client.get(PAGE).status_code == 200
+
+
+def test_the_services_take_only_six_ascii_digits(cast, client_for, rf):
+    """A caller other than the forms: another script's digits, letters or a short code are
+    wrong codes (no 500, nothing bound), and a malformed one counts as a wrong one."""
+    from django_otp.oath import TOTP
+
+    from dsr.accounts import services
+
+    user = cast[Role.KEYWORKER]
+    client_for(Role.KEYWORKER)
+    old = TOTPDevice.objects.get(user=user)
+    to_eastern = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+    right = code_for(old)
+    assert int(right.translate(to_eastern)) == int(right)  # what int() alone let through
+    secret = services.new_secret()
+    new = f"{TOTP(bytes.fromhex(secret)).token():06d}"
+    request = rf.post("/")
+    for bad in (new.translate(to_eastern), "12a456", new[:5], ""):
+        with pytest.raises(ValidationError, match="new app is not correct"):
+            services.replace_authenticator(
+                request=request, user=user, current=right, secret=secret, new=bad
+            )
+        assert (
+            services.enrol(request=request, user=user, link_id=0, secret=secret, code=bad) is None
+        )
+    assert list(TOTPDevice.objects.filter(user=user)) == [old]
+    assert services.verify_code(user=user, code=right.translate(to_eastern)) is None
+    assert TOTPDevice.objects.get(pk=old.pk).throttling_failure_count == 1
