@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from dsr.core import collector
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
 from dsr.meetings import pack, word
@@ -52,9 +53,12 @@ def _document(request: HttpRequest, meeting_id: int, kind: str) -> HttpResponse:
     ready, build = _kind(kind)
     if not ready(meeting):
         raise Http404(NOT_YET[kind])
-    built = build(viewer, meeting, purpose=f"meeting {kind} (Word)")
-    # The document is drawn after the audited read has ended: no file I/O inside it.
-    return word.response(built)
+    # Thousands of objects that live until the document is written: the cycle collector
+    # would walk them over and over (core/collector.py).
+    with collector.held_off():
+        built = build(viewer, meeting, purpose=f"meeting {kind} (Word)")
+        # The document is drawn after the audited read has ended: no file I/O inside it.
+        return word.response(built)
 
 
 def _kind(kind: str) -> tuple[Callable[[Meeting], bool], Build]:

@@ -6,6 +6,7 @@ agenda."""
 
 from __future__ import annotations
 
+import gc
 import html
 import re
 from datetime import date
@@ -225,6 +226,30 @@ def test_the_word_pack_is_marked_official_sensitive(coordinator, register):
     assert [p.text for p in section.footer.paragraphs] == ["OFFICIAL-SENSITIVE"]
     assert document.paragraphs[0].text == "OFFICIAL-SENSITIVE"
     assert document.paragraphs[-1].text == "OFFICIAL-SENSITIVE"
+
+
+@pytest.mark.parametrize(
+    ("route", "meeting"),
+    [("meetings:pack_docx", "register"), ("meetings:minutes_docx", "finished")],
+)
+def test_a_word_document_is_built_with_the_cycle_collector_held_off(
+    coordinator, request, monkeypatch, route, meeting
+):
+    """Its thousands of objects are not walked again and again (core/collector.py); the
+    collector is back on once the document is returned."""
+    seen = []
+    built = pack.build_minutes if route == "meetings:minutes_docx" else pack.build_pack
+
+    def build(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return built(*args, **kwargs)
+
+    monkeypatch.setattr(pack, built.__name__, build)
+    with on("2026-03-03"):
+        response = coordinator.get(at(request.getfixturevalue(meeting).meeting, route))
+    assert response.status_code == 200
+    assert seen == [False]
+    assert gc.isenabled()
 
 
 def test_the_word_pack_holds_the_meeting_and_a_summary_of_each_person(coordinator, register):

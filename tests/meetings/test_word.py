@@ -91,6 +91,24 @@ def test_control_characters_a_document_cannot_hold_are_dropped_not_a_failure():
     assert "Key safety information: bell null vt ok" in text
 
 
+def _xml_char(code: int) -> bool:
+    """XML 1.0's Char production (section 2.2), as the standard writes it."""
+    return (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    )
+
+
+def test_the_characters_dropped_and_changed_are_exactly_those_xml_and_word_call_for():
+    for code in range(0x110000):
+        char = chr(code)
+        assert (word.NOT_XML.search(char) is not None) is not _xml_char(code), hex(code)
+        changed = char in "&<>\t\r\n" or not _xml_char(code)
+        assert (word.SPECIAL.search(char) is not None) is changed, hex(code)
+
+
 def test_ten_thousand_characters_are_kept_whole():
     long = "é" * 10_000
     assert f"Key safety information: {long}" in _text(_read(_pack([_entry(1, safety=long)])))
