@@ -136,6 +136,23 @@ def test_check_deploy_refuses_demo_mode_a_weak_audit_key_and_plain_http_links():
         assert result.returncode != 0 and problem in result.stderr, result.stderr
 
 
+def test_check_deploy_warns_of_a_mail_server_waited_on_without_bound_and_stale_connections(
+    settings, monkeypatch
+):
+    from dsr.core import checks
+
+    def ids() -> set[str]:
+        return {problem.id for problem in checks.deployment_checks()}
+
+    assert not {"dsr.W001", "dsr.W002"} & ids()
+    for timeout in (None, 0, 300):
+        settings.EMAIL_TIMEOUT = timeout
+        assert "dsr.W001" in ids(), timeout
+    settings.EMAIL_TIMEOUT = 10
+    monkeypatch.setitem(settings.DATABASES["default"], "CONN_HEALTH_CHECKS", False)
+    assert ids() & {"dsr.W001", "dsr.W002"} == {"dsr.W002"}
+
+
 def test_the_served_application_refuses_to_start_in_demo_mode():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DEBUG"))}
     env.update({**PRODUCTION_ENV, "DSR_DEMO": "1"})

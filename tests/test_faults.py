@@ -4,13 +4,14 @@ next request is served."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, RequestFactory
 from django.test.client import FakePayload
@@ -192,6 +193,80 @@ def test_a_write_cut_mid_transaction_leaves_nothing_half_written_and_the_next_is
     person.refresh_from_db()
     assert person.current_rating == "R" and events.count() == rated + 1
     assert verify().intact
+
+
+HOLDS_A_CHAIN = (
+    "import sys, time\n"
+    "from django.db import transaction\n"
+    "from dsr.core import audit\n"
+    "from dsr.core.models import AuditAction\n"
+    "who = audit.Context(actor=None, place_id=int(sys.argv[1]), actor_label='killed worker')\n"
+    "with transaction.atomic():\n"
+    "    audit.record(context=who, action=AuditAction.VIEWED, object_type='Killed')\n"
+    "    print('holding', flush=True)\n"
+    "    time.sleep(120)\n"
+)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="a real server's locks")
+def test_a_worker_killed_while_it_holds_a_chain_loses_nothing_and_stops_no_one(settings, tmp_path):
+    """A worker killed (kill -9: the worker timeout, the OOM killer) in the middle of a
+    change holds its place's chain head. The database ends its transaction as its
+    connection drops: the half-made change and its event are gone, the next writer to that
+    chain goes straight on, and the chain verifies."""
+    import signal
+    import subprocess
+    import sys
+
+    from dsr.core import audit
+    from dsr.core.models import AuditAction
+    from tests.test_production import ROOT
+
+    settings.AUDIT_CHAIN_LANES = 1  # the killed worker's chain is everyone's in the place
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")
+    place = factories.make_place("Killed worker's place")
+    db = connection.settings_dict
+    login = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DATABASE_URL"))}
+    env |= {
+        "DSR_TESTING": "1",
+        "DJANGO_SETTINGS_MODULE": "dsr.config.settings",
+        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "AUDIT_KEYS": ",".join(settings.AUDIT_KEYS),
+        "AUDIT_CHAIN_LANES": "1",
+    }
+    worker = subprocess.Popen(  # noqa: S603 - our own code
+        [sys.executable, "-c", "import django; django.setup()\n" + HOLDS_A_CHAIN, str(place.pk)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "holding", worker.stderr.read()
+        someone = audit.Context(actor=None, place_id=place.pk, actor_label="another request")
+        # While it lives, it holds the head: a writer would wait (here, 200 ms at most)
+        with pytest.raises(OperationalError), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '200ms'")
+            audit.record(context=someone, action=AuditAction.VIEWED, object_type="Waits")
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+        # Killed: the next writer goes on, and nothing of the killed worker's is there
+        with transaction.atomic():
+            audit.record(context=someone, action=AuditAction.VIEWED, object_type="Goes on")
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
+    written = set(
+        AuditEvent.objects.filter(place_id=place.pk).values_list("object_type", flat=True)
+    )
+    assert "Goes on" in written and "Killed" not in written
+    report = verify()
+    assert report.intact, [str(p) for p in report.problems or []]
 
 
 SHOW_TIMEOUTS = (

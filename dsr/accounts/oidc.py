@@ -18,6 +18,7 @@ server of a place without a provider never loads it (each worker's memory is a b
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -159,6 +160,12 @@ PASSWORD_FIRST = (
     " you can then use {label} to set it up"
 )
 NOT_FOR_US = "{label} sent a sign-in that was not meant for this service. Try again"
+NOT_SIGNED_IN = "{label} did not sign you in. Try again"
+# An error code as OAuth 2.0 allows one (RFC 6749, 4.1.2.1: printable ASCII but " and \).
+# The callback's query string is anyone's to write, so nothing else of it is recorded, and
+# nothing of it is shown: a description the provider did not send, on this service's own
+# page, could tell a person anything ("call this number").
+ERROR_CODE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}")
 
 
 def _refusal(error: Exception, provider: Provider) -> Refused:
@@ -180,10 +187,8 @@ def _refusal(error: Exception, provider: Provider) -> Refused:
             "This sign-in was started in another browser or has expired. Start again",
         )
     if isinstance(error, OAuthError):
-        return Refused(
-            f"provider error: {error.error}"[:120],
-            f"{label} did not sign you in ({error.description or error.error}). Try again",
-        )
+        code = error.error if ERROR_CODE.fullmatch(str(error.error or "")) else "not a valid code"
+        return Refused(f"provider error: {code}", NOT_SIGNED_IN.format(label=label))
     if isinstance(error, InvalidClaimError | MissingClaimError):
         claim = getattr(error, "claim", "") or ""
         reasons = {"aud": "wrong audience", "iss": "wrong issuer", "nonce": "wrong nonce"}

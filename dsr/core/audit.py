@@ -79,14 +79,14 @@ def record(
     event = AuditEvent(
         at=timezone.now(),
         actor=context.actor,
-        actor_label=context.actor_label or getattr(context.actor, "email", ""),
+        actor_label=_storable(context.actor_label or getattr(context.actor, "email", "")),
         place_id=place_id if place_id is not None else context.place_id,
         action=str(action),
-        object_type=object_type,
-        object_id=str(object_id) if object_id not in (None, "") else "",
+        object_type=_storable(object_type),
+        object_id=_storable(str(object_id)) if object_id not in (None, "") else "",
         person_id=person_id,
         changes=_jsonable({**(changes or {}), **({"shown": shown} if shown is not None else {})}),
-        request_id=context.request_id,
+        request_id=_storable(context.request_id),
     )
     # No savepoint: the event belongs to the caller's transaction, all or nothing.
     chain.append([event], shown=shown)
@@ -100,23 +100,51 @@ def _on_its_own() -> Any:
     return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
 
 
+# PostgreSQL's text and jsonb cannot hold U+0000: an event whose details carried one (a
+# provider's error code in a sign-in callback's query string, say) failed to write, and the
+# refusal it recorded went unaudited. The trail keeps the replacement character in its place.
+NUL = "\x00"
+NOT_STORABLE = "\ufffd"
+
+
+def _storable(text: str) -> str:
+    return text.replace(NUL, NOT_STORABLE) if NUL in text else text
+
+
 def _jsonable(value: Any) -> Any:
-    """The value as it will read back from the trail's JSON (dates and the like as text),
-    so that the hash signed now is the hash verify_audit computes later."""
+    """The value as it will read back from the trail's JSON (dates and the like as text,
+    NUL as the replacement character), so that the hash signed now is the hash verify_audit
+    computes later."""
     if _plain(value):  # most events' details: a few strings and numbers, as they are
         return value
-    return json.loads(json.dumps(value, default=str))
+    return _stored(json.loads(json.dumps(value, default=str)))
+
+
+def _stored(value: Any) -> Any:
+    """JSON's value with every text storable (keys included)."""
+    if type(value) is str:
+        return _storable(value)
+    if type(value) is list:
+        return [_stored(item) for item in value]
+    if type(value) is dict:
+        return {_storable(key): _stored(item) for key, item in value.items()}
+    return value
 
 
 def _plain(value: Any) -> bool:
-    """Whether JSON would give the value back as it is (no tuples, no keys but text)."""
+    """Whether JSON would give the value back as it is (no tuples, no keys but text) and
+    PostgreSQL can store it (no NUL)."""
     kind = type(value)
-    if value is None or kind in (str, int, bool):
+    if kind is str:
+        return NUL not in value
+    if value is None or kind in (int, bool):
         return True
     if kind is list:
         return all(_plain(item) for item in value)
     if kind is dict:
-        return all(type(key) is str and _plain(item) for key, item in value.items())
+        return all(
+            type(key) is str and NUL not in key and _plain(item) for key, item in value.items()
+        )
     return False
 
 

@@ -262,8 +262,12 @@ def read_checkpoints(
             try:
                 point = json.loads(line)
                 key, at = str(point["chain"]), str(point["at"])
-                length, head = int(point["length"]), str(point["head"])
-            except (ValueError, TypeError, KeyError):
+                length, head = point["length"], str(point["head"])
+                if type(length) is not int:  # as write_checkpoint wrote it, or not at all
+                    raise TypeError(length)
+            # A line anyone with the file could have written: too deep for json to read
+            # (RecursionError), a length that is no number of events (1e400, 2.5, true).
+            except (ValueError, TypeError, KeyError, RecursionError):
                 if problems is not None:
                     problems.append(
                         Problem(CHECKPOINTS, CHECKPOINT_UNREADABLE, None, f"line {number}")

@@ -249,6 +249,22 @@ def test_the_provider_refusing_the_person_is_said_and_audited(idp, place_a, clie
     assert failures(changes__step="NHS sign-in (cis2): provider error: access_denied").exists()
 
 
+@pytest.mark.parametrize("code", ["\x00", "a\x00b", "x" * 65, 'say "hello"', "é"])
+def test_a_callback_anyone_could_write_is_refused_audited_and_never_echoed(idp, db, client, code):
+    """The callback's query string is anyone's to write: an error code OAuth would not send
+    is recorded as such (PostgreSQL cannot store a NUL: the refusal went unaudited, a 500),
+    and no description is shown on this service's page, whoever wrote it."""
+    callback = reverse("accounts:oidc_callback", args=["cis2"])
+    lure = "Your account is suspended: call 0800 000 000"
+    response = client.get(callback, {"error": code, "error_description": lure})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "did not sign you in" in page
+    assert "0800" not in page
+    step = "NHS sign-in (cis2): provider error: not a valid code"
+    assert failures(changes__step=step).count() == 1
+
+
 def test_entra_id_signs_in_with_a_client_secret_and_amr_mfa(settings, place_a, client):
     os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
     try:

@@ -239,6 +239,34 @@ def test_an_events_details_are_kept_as_they_will_read_back_and_verify(place_a):
     assert verify().intact
 
 
+def test_an_event_carrying_nul_is_written_with_the_replacement_character_and_verifies(place_a):
+    """PostgreSQL's text and jsonb refuse U+0000: an event about input that carried one (a
+    provider's error code, a caller other than a form) must still be written, not fail and
+    leave what happened unaudited."""
+    event = audit.record(
+        context=audit.Context(
+            actor=None, place_id=place_a.pk, actor_label="job\x00", request_id="r\x00"
+        ),
+        action=AuditAction.SIGN_IN_FAILED,
+        object_type="Test\x00",
+        object_id="7\x00",
+        changes={"step": "provider error: \x00", "keys\x00": ["a\x00b", 1], "on": (1, "\x00")},
+    )
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert stored.changes == {
+        "step": "provider error: \ufffd",
+        "keys\ufffd": ["a\ufffdb", 1],
+        "on": [1, "\ufffd"],
+    }
+    assert (stored.actor_label, stored.object_type, stored.object_id, stored.request_id) == (
+        "job\ufffd",
+        "Test\ufffd",
+        "7\ufffd",
+        "r\ufffd",
+    )
+    assert verify().intact
+
+
 def test_viewing_a_person_is_audited_with_who_and_where(coordinator, cast, person_a):
     from dsr.core.access import Role
     from tests.helpers import at

@@ -459,6 +459,27 @@ def test_a_torn_checkpoint_line_is_named_and_the_other_checkpoints_still_hold(tr
     assert BEHIND_CHECKPOINT in {p.kind for p in problems if p.chain == trail}
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"chain": "system", "at": "x", "length": 1e400, "head": "h"}',  # infinity
+        '{"chain": "system", "at": "x", "length": 2.5, "head": "h"}',
+        '{"chain": "system", "at": "x", "length": true, "head": "h"}',
+        "[" * 100_000 + "]" * 100_000,  # deeper than json can read
+        '["chain", "length"]',
+    ],
+)
+def test_a_checkpoint_line_of_any_shape_is_named_not_a_crash(trail, settings, line):
+    """Whoever can write to the checkpoint file must not be able to stop verify_audit
+    before it names what else was done (here, a cut tail)."""
+    with open(settings.AUDIT_CHECKPOINT_FILE, "a") as file:
+        file.write(line + "\n")
+    delete_the_last_three(trail)
+    problems = verify().problems or []
+    assert CHECKPOINT_UNREADABLE in {p.kind for p in problems}
+    assert BEHIND_CHECKPOINT in {p.kind for p in problems if p.chain == trail}
+
+
 def test_checkpoints_are_checked_in_one_query_a_chain_however_many_there_are(
     trail, settings, django_assert_max_num_queries
 ):
