@@ -4,7 +4,7 @@ A Word pack at national scale makes some 6,000 model objects and as many of its 
 which live until the document is written. The cycle collector runs by allocation count,
 so it walked them again and again as they passed through its generations, and every
 second pack or so a full pass walked every object in the process besides: about 45 ms of a
-300 ms pack, 80 ms in the packs with a full pass (make bench, python -m bench.profile_page).
+300 ms pack, 80 ms in the packs with a full pass (each pass timed with gc.callbacks: ADR 0041).
 Nothing a bulk read makes needs the collector: its objects are freed by their reference
 counts as the response is returned. So the collector waits until then.
 
