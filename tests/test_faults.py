@@ -4,7 +4,6 @@ next request is served."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -55,6 +54,13 @@ def serve_page(
     )
     page = b"".join(handler(environ, lambda s, h, *a: status.append(s)))
     return status[0], page.decode()
+
+
+def this_database_url() -> str:
+    """The test database as a DATABASE_URL, for another process to connect to."""
+    db = connection.settings_dict
+    login = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 class TerminatesMidRequest:
@@ -221,21 +227,16 @@ def test_a_worker_killed_while_it_holds_a_chain_loses_nothing_and_stops_no_one(s
 
     from dsr.core import audit
     from dsr.core.models import AuditAction
-    from tests.test_production import ROOT
+    from tests.test_production import ROOT, python_environment
 
     settings.AUDIT_CHAIN_LANES = 1  # the killed worker's chain is everyone's in the place
     settings.AUDIT_CHECKPOINT_FILE = str(tmp_path / "checkpoints.jsonl")
     place = factories.make_place("Killed worker's place")
-    db = connection.settings_dict
-    login = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DATABASE_URL"))}
-    env |= {
-        "DSR_TESTING": "1",
-        "DJANGO_SETTINGS_MODULE": "dsr.config.settings",
-        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "AUDIT_KEYS": ",".join(settings.AUDIT_KEYS),
-        "AUDIT_CHAIN_LANES": "1",
-    }
+    env = python_environment(
+        DATABASE_URL=this_database_url(),
+        AUDIT_KEYS=",".join(settings.AUDIT_KEYS),
+        AUDIT_CHAIN_LANES="1",
+    )
     worker = subprocess.Popen(  # noqa: S603 - our own code
         [sys.executable, "-c", "import django; django.setup()\n" + HOLDS_A_CHAIN, str(place.pk)],
         cwd=ROOT,
@@ -286,13 +287,11 @@ def test_the_apps_connections_wait_on_a_lock_or_a_statement_only_as_long_as_conf
     from tests.test_deploy import PRODUCTION_ENV
     from tests.test_production import run_python
 
-    db = connection.settings_dict
-    login = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     production = {
         **PRODUCTION_ENV,
         "DSR_TESTING": "",
         "ALLOWED_HOSTS": "testserver",
-        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": this_database_url(),
     }
     default = run_python(SHOW_TIMEOUTS, **production)
     assert default.stdout.split() == ["5s", "30s"], default.stderr

@@ -25,19 +25,28 @@ from tests.helpers import at
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def python_environment(**env: str) -> dict[str, str]:
+    """This process's environment for a fresh interpreter with the app's test settings,
+    none of our own variables carried over but those given."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DATABASE_URL"))}
+    return (
+        base
+        | {"DSR_TESTING": "1", "DJANGO_SETTINGS_MODULE": "dsr.config.settings"}
+        | {
+            "ALLOWED_HOSTS": "testserver",
+            **env,
+        }
+    )
+
+
 def run_python(code: str, timeout: float | None = None, **env: str) -> subprocess.CompletedProcess:
     """Code in a fresh interpreter with the app's settings and the given environment
     (`timeout`: a hang is a failure, not a run that never ends)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DATABASE_URL"))}
-    base.update(
-        {"DSR_TESTING": "1", "DJANGO_SETTINGS_MODULE": "dsr.config.settings"}
-        | {"ALLOWED_HOSTS": "testserver", **env}
-    )
     script = "import django; django.setup()\n" + code
     return subprocess.run(  # noqa: S603 - our own code
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env=base,
+        env=python_environment(**env),
         capture_output=True,
         text=True,
         timeout=timeout,
