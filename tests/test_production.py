@@ -29,14 +29,8 @@ def python_environment(**env: str) -> dict[str, str]:
     """This process's environment for a fresh interpreter with the app's test settings,
     none of our own variables carried over but those given."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DATABASE_URL"))}
-    return (
-        base
-        | {"DSR_TESTING": "1", "DJANGO_SETTINGS_MODULE": "dsr.config.settings"}
-        | {
-            "ALLOWED_HOSTS": "testserver",
-            **env,
-        }
-    )
+    ours = {"DSR_TESTING": "1", "DJANGO_SETTINGS_MODULE": "dsr.config.settings"}
+    return base | ours | {"ALLOWED_HOSTS": "testserver", **env}
 
 
 def run_python(code: str, timeout: float | None = None, **env: str) -> subprocess.CompletedProcess:
