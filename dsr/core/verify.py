@@ -8,6 +8,7 @@ tell an edit from a deletion, a forgery or a truncation.
 
 from __future__ import annotations
 
+import bisect
 import fcntl
 import hashlib
 import json
@@ -46,6 +47,8 @@ REPEATED = "a second event at a position already taken (inserted)"
 KEY_NOT_ROTATED = "signed with another key without a recorded rotation (or an older key)"
 CHECKPOINT_UNREADABLE = "a checkpoint line cannot be read (torn, cut short or edited)"
 NOT_CHECKPOINTED = "events in no checkpoint for too long (has checkpoint_audit stopped?)"
+RETIRED_KEY = "signed with a key long after the trail recorded its rotation (a leaked old key?)"
+BACKDATED = "dated well before a checkpoint that did not hold it (written later, dated back)"
 CHECKPOINTS = "checkpoints"  # the chain a problem with the checkpoint file itself is filed under
 
 
@@ -121,6 +124,34 @@ def _keyless(event: AuditEvent) -> str:
 
 
 @dataclass(frozen=True)
+class Held:
+    """What the trail itself and the checkpoint file say of time, for the two checks that
+    need it (ADR 0043). `retired`: each key's first recorded rotation to a later key, from
+    rotation records signed with that later key; an event signed with the old key after
+    that, plus `grace`, was signed by someone still holding a key the trail had moved on
+    from. `runs`: the times of the checkpoint runs in the file, and `lengths` each chain's
+    checkpointed lengths in the order they were written: an event is held by the first run
+    `grace` after it, or was written after that run and dated back."""
+
+    grace: timedelta
+    retired: dict[str, datetime]
+    runs: list[datetime]
+    lengths: dict[str, tuple[list[datetime], list[int]]]
+
+    def backdated(self, key: str, seq: int, at: datetime) -> bool:
+        """Whether a run `grace` or more after `at` found the chain shorter than `seq`."""
+        run = bisect.bisect_left(self.runs, at + self.grace)
+        if run == len(self.runs):
+            return False  # no run that long after it yet
+        times, longest = self.lengths.get(key, ([], []))
+        written = bisect.bisect_right(times, self.runs[run])
+        return (longest[written - 1] if written else 0) < seq
+
+
+NOTHING_HELD = Held(timedelta(0), {}, [], {})
+
+
+@dataclass(frozen=True)
 class Walked:
     """What a walk of one chain found: how many events, the last one's position and hash,
     and when the first event after the checkpointed ones was written (None if none)."""
@@ -131,7 +162,13 @@ class Walked:
     first_after: datetime | None
 
 
-def _walk(key: str, signer: chain.Keys, problems: list[Problem], covered: int = 0) -> Walked:
+def _walk(
+    key: str,
+    signer: chain.Keys,
+    problems: list[Problem],
+    covered: int = 0,
+    held: Held = NOTHING_HELD,
+) -> Walked:
     """Check one chain's events in order."""
     first_after: datetime | None = None
     expected_prev = chain.GENESIS
@@ -165,6 +202,11 @@ def _walk(key: str, signer: chain.Keys, problems: list[Problem], covered: int = 
             intact = chain.signature(event, signer.by_id[event.key_id]) == event.hash
             if not chain.belongs(key, event.place_id):
                 problems.append(Problem(key, MOVED, event.id))
+            retired = held.retired.get(event.key_id)
+            if retired is not None and event.at > retired + held.grace:
+                problems.append(Problem(key, RETIRED_KEY, event.id, _retired(event, retired)))
+            if held.runs and held.backdated(key, event.seq, event.at):
+                problems.append(Problem(key, BACKDATED, event.id, f"{event.at:%Y-%m-%d %H:%M}"))
         if not intact:
             keyless = not legacy and _keyless(event) == event.hash
             problems.append(Problem(key, RESIGNED if keyless else CHANGED, event.id))
@@ -200,6 +242,50 @@ def _found(event: AuditEvent) -> str:
     changes = _changes(event)
     length, key_id = changes.get("length"), changes.get("key_id")
     return f"found at #{length}, key {key_id!r}, on {event.at:%Y-%m-%d %H:%M}"
+
+
+def _retired(event: AuditEvent, retired: datetime) -> str:
+    return f"{event.key_id}, on {event.at:%Y-%m-%d %H:%M}; rotated on {retired:%Y-%m-%d %H:%M}"
+
+
+def _retirements(signer: chain.Keys) -> dict[str, datetime]:
+    """When the trail first recorded each key's rotation to a later one. Only a record the
+    later key signed counts: whoever holds the old key alone cannot move its retirement
+    (a record it cannot sign is named by the walk of its chain)."""
+    order = list(signer.by_id)
+    retired: dict[str, datetime] = {}
+    for event in AuditEvent.objects.filter(action=AuditAction.KEY_ROTATED).exclude(
+        chain=chain.LEGACY
+    ):
+        before = _changes(event).get("from")
+        if (
+            isinstance(before, str)
+            and event.key_id in signer.by_id
+            and _rotated(before, event, order)
+            and chain.signature(event, signer.by_id[event.key_id]) == event.hash
+        ):
+            retired[before] = min(event.at, retired.get(before, event.at))
+    return retired
+
+
+def _held(points: dict[str, dict[tuple[int, str], str]], signer: chain.Keys) -> Held:
+    """What `_walk` holds each event to in time (read_checkpoints has checked every time
+    in the file reads)."""
+    lengths: dict[str, tuple[list[datetime], list[int]]] = {}
+    runs: set[datetime] = set()
+    for key, found in points.items():
+        written = sorted((datetime.fromisoformat(at), length) for (length, _), at in found.items())
+        times: list[datetime] = []
+        longest: list[int] = []
+        most = 0
+        for at, length in written:
+            most = max(most, length)
+            times.append(at)
+            longest.append(most)
+        lengths[key] = (times, longest)
+        runs.update(times)
+    grace = timedelta(minutes=settings.AUDIT_CHECKPOINT_MAX_LAG_MINUTES)
+    return Held(grace, _retirements(signer), sorted(runs), lengths)
 
 
 def _rotated(before: str, event: AuditEvent, order: list[str]) -> bool:
@@ -265,6 +351,8 @@ def read_checkpoints(
                 length, head = point["length"], str(point["head"])
                 if type(length) is not int:  # as write_checkpoint wrote it, or not at all
                     raise TypeError(length)
+                if datetime.fromisoformat(at).utcoffset() is None:  # a moment, as written
+                    raise ValueError(at)
             # A line anyone with the file could have written: too deep for json to read
             # (RecursionError), a length that is no number of events (1e400, 2.5, true).
             except (ValueError, TypeError, KeyError, RecursionError):
@@ -334,9 +422,10 @@ def _verify(checkpoints: Path | None, lag: timedelta | None) -> Report:
     report = Report(checkpoint_file=path if path.exists() else None, problems=problems)
     # Only against a file with checkpoints in it: with none, verify_audit says so itself.
     since = None if lag is None or not points else datetime.now(UTC) - lag
+    held = _held(points, signer)
     for key in keys:
         covered = max((length for length, _ in points.get(key, {})), default=0)
-        walked = _walk(key, signer, problems, covered)
+        walked = _walk(key, signer, problems, covered, held)
         count, first_after = walked.count, walked.first_after
         if since is not None and first_after is not None and first_after < since:
             problems.append(
@@ -362,7 +451,7 @@ def write_checkpoint(path: Path | None = None, *, every: bool = False) -> list[d
     recorded is not known): safe on any schedule (lines are only ever added). Returns what
     was written."""
     path = path or Path(settings.AUDIT_CHECKPOINT_FILE)
-    at = datetime.now(UTC).isoformat(timespec="seconds")
+    at = datetime.now(UTC).isoformat(timespec="microseconds")  # two runs in a second apart
     points = [
         {"chain": key, "length": length, "head": head, "at": at}
         for key, length, head in AuditChain.objects.order_by("key").values_list(

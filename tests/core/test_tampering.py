@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from dsr.core import verify as verify_module
 from dsr.core.models import AuditChain, AuditEvent
 from dsr.core.verify import (
     APPENDED,
+    BACKDATED,
     BEFORE_START,
     BEHIND_CHECKPOINT,
     CHAIN_GONE,
@@ -44,6 +45,7 @@ from dsr.core.verify import (
     OUT_OF_ORDER,
     REPEATED,
     RESIGNED,
+    RETIRED_KEY,
     SHOWN_ALTERED,
     TAIL_CUT,
     UNKNOWN_KEY,
@@ -319,6 +321,8 @@ ATTACKS: list[tuple[Callable[[str], None], set[str]]] = [
 NAMED_BY_THEIR_OWN_TEST = {
     KEY_NOT_ROTATED: "test_an_old_key_cannot_sign_events_after_its_rotation",  # keys
     NOT_CHECKPOINTED: "test_events_left_out_of_every_checkpoint_for_too_long_are_named",  # lag
+    RETIRED_KEY: "test_a_leaked_old_key_cannot_start_a_chain_after_its_rotation",  # keys
+    BACKDATED: "test_an_event_written_after_a_checkpoint_and_dated_back_before_it_is_named",
 }
 
 
@@ -414,39 +418,73 @@ def test_an_old_key_cannot_sign_events_after_its_rotation(place_a, settings):
     factories.make_person(place_a)
     key = chain.chain_for(place_a.pk)
     assert verify().intact
-    old_id, old_secret = OLD_KEY.split(":")
     end = nth(key, last_seq(key))
+    sign_with(OLD_KEY, key, end.place_id, end.at)
+    problems = [p for p in verify().problems or [] if p.chain == key]
+    assert [(p.kind, p.detail) for p in problems] == [(KEY_NOT_ROTATED, "2027 to 2026")]
+
+
+def sign_with(secret_key: str, key: str, place_id: int | None, at) -> AuditEvent:
+    """What whoever holds an audit key can do with SQL: sign an event onto the end of a
+    chain (a new one if there is none), at any time, and seal the chain's head with it."""
+    key_id, secret = secret_key.split(":")
+    head = AuditChain.objects.filter(key=key).first()
     forged = AuditEvent(
-        at=end.at,
+        at=at,
         actor_label="forger",
-        place_id=end.place_id,
+        place_id=place_id,
         action="viewed",
         object_type="Person",
         chain=key,
-        seq=end.seq + 1,
-        key_id=old_id,
-        prev_hash=end.hash,
+        seq=(head.length if head else 0) + 1,
+        key_id=key_id,
+        prev_hash=head.head if head else chain.GENESIS,
     )
-    forged.hash = chain.signature(forged, old_secret.encode())
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")
-        cursor.execute(
-            "INSERT INTO core_auditevent (at, actor_label, place_id, action, object_type,"
-            " object_id, changes, request_id, chain, seq, key_id, prev_hash, hash)"
-            " VALUES (%s, 'forger', %s, 'viewed', 'Person', '', '{}', '', %s, %s, %s, %s, %s)",
-            [forged.at, forged.place_id, key, forged.seq, old_id, forged.prev_hash, forged.hash],
-        )
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = DEFAULT")
-    head = AuditChain.objects.get(key=key)
-    head.length, head.head, head.key_id = forged.seq, forged.hash, old_id
+    forged.hash = chain.signature(forged, secret.encode())
     tamper_sql(
-        "UPDATE core_auditchain SET length = %s, head = %s, key_id = %s, seal = %s WHERE key = %s",
-        [head.length, head.head, old_id, chain.seal(head, old_secret.encode()), key],
+        "INSERT INTO core_auditevent (at, actor_label, place_id, action, object_type,"
+        " object_id, changes, request_id, chain, seq, key_id, prev_hash, hash)"
+        " VALUES (%s, 'forger', %s, 'viewed', 'Person', '', '{}', '', %s, %s, %s, %s, %s)",
+        [at, place_id, key, forged.seq, key_id, forged.prev_hash, forged.hash],
     )
-    problems = [p for p in verify().problems or [] if p.chain == key]
-    assert [(p.kind, p.detail) for p in problems] == [(KEY_NOT_ROTATED, "2027 to 2026")]
+    head = head or AuditChain(key=key)
+    head.length, head.head, head.key_id = forged.seq, forged.hash, key_id
+    sealed = chain.seal(head, secret.encode())
+    tamper_sql(
+        "INSERT INTO core_auditchain (key, length, head, key_id, seal) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (key) DO UPDATE SET length = excluded.length, head = excluded.head,"
+        " key_id = excluded.key_id, seal = excluded.seal",
+        [key, head.length, head.head, key_id, sealed],
+    )
+    return AuditEvent.objects.get(chain=key, seq=forged.seq)
+
+
+def test_a_leaked_old_key_cannot_start_a_chain_after_its_rotation(place_a, place_b, settings):
+    """The old key cannot sign onto a chain that has moved on (above); but a chain nobody
+    has written yet (a new place, an unused lane) has no earlier key to move on from. The
+    trail records when each key was rotated: an event signed with it more than the grace
+    (AUDIT_CHECKPOINT_MAX_LAG_MINUTES: every server must take up a new key within it) after
+    that is named, and an event dated back before it is named against the checkpoints
+    (test_an_event_written_after_a_checkpoint_and_dated_back_before_it_is_named). A review
+    found the old key could start a chain of its own in any place, with any events, unseen."""
+    settings.AUDIT_KEYS = [*settings.AUDIT_KEYS, OLD_KEY]
+    factories.make_person(place_a)
+    settings.AUDIT_KEYS = [*settings.AUDIT_KEYS, NEW_KEY]
+    factories.make_person(place_a)  # place A's chain records the rotation
+    rotated = AuditEvent.objects.filter(action="key_rotated").order_by("at")[0].at
+    grace = timedelta(minutes=settings.AUDIT_CHECKPOINT_MAX_LAG_MINUTES)
+    sign_with(OLD_KEY, unused_lane(place_a), place_a.pk, rotated + grace)  # a server late
+    assert verify().intact
+    new_lane = unused_lane(place_b)
+    forged = sign_with(OLD_KEY, new_lane, place_b.pk, rotated + 2 * grace)
+    problems = [(p.chain, p.kind, p.event_id) for p in verify().problems or []]
+    assert problems == [(new_lane, RETIRED_KEY, forged.pk)]
+
+
+def unused_lane(place: Place) -> str:
+    """A chain of the place's that nothing has been written to yet."""
+    lanes = (chain.chain_for(place.pk, lane=lane) for lane in range(settings.AUDIT_CHAIN_LANES))
+    return next(key for key in lanes if not AuditEvent.objects.filter(chain=key).exists())
 
 
 def test_a_torn_checkpoint_line_is_named_and_the_other_checkpoints_still_hold(trail, settings):
@@ -627,6 +665,29 @@ def test_events_left_out_of_every_checkpoint_for_too_long_are_named(trail, place
     assert late == {(trail, NOT_CHECKPOINTED), (new, NOT_CHECKPOINTED)}
     write_checkpoint()
     assert verify(lag=timedelta(0)).intact
+
+
+def test_an_event_written_after_a_checkpoint_and_dated_back_before_it_is_named(
+    trail, place_a, place_b, settings
+):
+    """Whoever holds a key (the current one, or an old one: above) can sign an event dated
+    whenever they like: that someone viewed a record last month, say. A checkpoint run
+    writes every chain that moved since the last, so an event is in the first run more than
+    the grace after it (an append's transaction may commit after a run that began before
+    it; app servers' clocks may differ) or it was written after that run and dated back.
+    Before a checkpoint, and between runs within the grace, an event's time is its own."""
+    grace = timedelta(minutes=settings.AUDIT_CHECKPOINT_MAX_LAG_MINUTES)
+    checkpointed = datetime.fromisoformat(_lines(settings)[-1]["at"])
+    signing = settings.AUDIT_KEYS[-1]
+    sign_with(signing, trail, place_a.pk, checkpointed - grace + timedelta(minutes=1))
+    assert verify().intact  # as a transaction begun before the checkpoint ran
+    dated_back = sign_with(signing, trail, place_a.pk, checkpointed - 2 * grace)
+    other = unused_lane(place_b)  # no checkpoint has seen it: it must be newer
+    new_chain = sign_with(signing, other, place_b.pk, checkpointed - timedelta(days=30))
+    problems = [(p.chain, p.kind, p.event_id) for p in verify().problems or []]
+    assert problems == [(trail, BACKDATED, dated_back.pk), (other, BACKDATED, new_chain.pk)]
+    write_checkpoint()  # a later run holds them, but cannot say they were there before
+    assert len(verify().problems or []) == 2
 
 
 def test_verify_audit_holds_the_current_file_to_its_lag_and_an_archived_one_not(
