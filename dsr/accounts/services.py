@@ -17,6 +17,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import login, password_validation
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -194,16 +195,49 @@ def issue_enrolment_link(
     return token
 
 
+def clean_email(value: object) -> str:
+    """An account's email address, as it is kept (lower case)."""
+    email = validation.text(
+        value, field="email", label="Email address", max_length=254, required=True
+    ).lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError(
+            {"email": "Enter an email address in the correct format, like name@example.nhs.uk"}
+        ) from None
+    return email
+
+
+def clean_name_and_title(full_name: object, job_title: object) -> tuple[str, str]:
+    """An account's full name and job title, held to their columns' lengths."""
+    return (
+        validation.text(
+            full_name, field="full_name", label="Full name", max_length=150, required=True
+        ),
+        validation.text(
+            job_title, field="job_title", label="Job title", max_length=150, required=False
+        ),
+    )
+
+
 def create_invited_user(*, email: str, full_name: str, job_title: str, by: audit.Context) -> User:
     """An account for someone invited: no password until they set one through their
-    invitation (or sign in with their NHS identity instead)."""
-    user = User.objects.create_user(email, None, full_name=full_name, job_title=job_title)
-    audit.record(
-        context=by,
-        action=AuditAction.CREATED,
-        obj=user,
-        changes={"email": [None, user.email]},
-    )
+    invitation (or sign in with their NHS identity instead). The account and its audit
+    event in one transaction (the caller's, when there is one); an address that already has
+    an account is refused, not a second account."""
+    email = clean_email(email)
+    full_name, job_title = clean_name_and_title(full_name, job_title)
+    with transaction.atomic():
+        if User.objects.filter(email=email).exists():
+            raise ValidationError({"email": "There is already an account with this email address"})
+        user = User.objects.create_user(email, None, full_name=full_name, job_title=job_title)
+        audit.record(
+            context=by,
+            action=AuditAction.CREATED,
+            obj=user,
+            changes={"email": [None, user.email]},
+        )
     return user
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from dsr.accounts.models import User
 from dsr.actions.models import Action, ActionSource, ActionStatus, ActionUpdate
-from dsr.core import audit, dates, validation
+from dsr.core import audit, validation
 from dsr.core.access import ACCESS, Permission, Role, allows, require_acting_in
 from dsr.core.models import AuditAction, StaleVersion
 from dsr.people import services as people
@@ -91,9 +91,9 @@ def open_action(
         raise ValidationError({"owner_user": "Choose who owns this action"})
     with transaction.atomic():
         current = people.lock_open(person, by)
-        if (
-            owner_user is not None
-            and not possible_owners(current).filter(pk=owner_user.pk).exists()
+        if owner_user is not None and not (
+            isinstance(owner_user, User)  # an email or an id: not an owner chosen here
+            and possible_owners(current).filter(pk=owner_user.pk).exists()
         ):
             raise ValidationError({"owner_user": OWNER_CANNOT_SEE})
         check_organisation(owner_organisation, current.place_id, field="owner_organisation")
@@ -148,7 +148,7 @@ def update_action(
     """Record progress: a dated update, and the action's new status. Returns the action."""
     validation.one_of(status, ActionStatus, field="status", message="Select the status")
     note = validation.text(note, field="note", label="Note", max_length=2000, required=False)
-    on = validation.a_past_date(on or dates.today(), field="on", label="date")
+    on = validation.a_past_date_or_today(on, field="on", label="date")
     with transaction.atomic():
         current = Action.objects.select_for_update().get(pk=action.pk)
         require_acting_in(by, current.place_id)

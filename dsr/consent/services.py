@@ -67,10 +67,9 @@ def _check_day(day: Any, person: Person, *, field: str, label: str) -> date:
 
 def _organisations(chosen: Iterable[Any], person: Person) -> list[Organisation]:
     """The organisations as the database holds them now: the person's place's own."""
-    chosen = list(chosen)
-    wrong = ValidationError({"share_with": "Choose organisations from this place's list"})
-    if not all(isinstance(o, Organisation) for o in chosen):
-        raise wrong
+    message = "Choose organisations from this place's list"
+    chosen = validation.each_a(chosen, Organisation, field="share_with", message=message)
+    wrong = ValidationError({"share_with": message})
     found = list(
         Organisation.objects.filter(
             pk__in=[o.pk for o in chosen], place=person.place_id, is_active=True

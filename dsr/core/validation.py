@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import capfirst
 
 from dsr.core import dates
+
+T = TypeVar("T")
 
 
 def label_of(field: models.Field) -> str:  # type: ignore[type-arg]
@@ -168,3 +170,20 @@ def a_past_date(value: Any, *, field: str, label: str) -> datetime.date:
     if value > dates.today():
         raise ValidationError({field: f"The {label} must be today or in the past"})
     return value
+
+
+def a_past_date_or_today(value: Any, *, field: str, label: str) -> datetime.date:
+    """An optional date that has happened: today when none is given. Only None is none: an
+    empty text or a 0 from a caller is not a date, and is not taken for today."""
+    return a_past_date(dates.today() if value is None else value, field=field, label=label)
+
+
+def each_a(values: Any, kind: type[T], *, field: str, message: str) -> list[T]:
+    """A caller's chosen things, each a `kind`: any collection of them (a form's queryset, a
+    list; none is an empty one), not None, text, a single thing or a list of ids."""
+    if not isinstance(values, Iterable) or isinstance(values, str | bytes | Mapping):
+        raise ValidationError({field: message})
+    chosen = list(values)
+    if not all(isinstance(value, kind) for value in chosen):
+        raise ValidationError({field: message})
+    return chosen

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from dsr.accounts.models import User
 from dsr.actions import services as actions
 from dsr.actions.models import ActionSource, ActionStatus
-from dsr.core import audit, dates, validation
+from dsr.core import audit, validation
 from dsr.core.access import Role, require_acting_in
 from dsr.core.models import AuditAction, StaleVersion
 from dsr.keywork.models import Allocation, Contact, ContactKind
@@ -86,9 +86,7 @@ def allocate_keyworker(
 ) -> Allocation:
     """Allocate (or reallocate) the person's keyworker; the previous allocation ends the day
     the new one starts. Completes the rating's "refer for a keyworker" prompt."""
-    started_on = validation.a_past_date(
-        started_on or dates.today(), field="started_on", label="start date"
-    )
+    started_on = validation.a_past_date_or_today(started_on, field="started_on", label="start date")
     if not isinstance(keyworker, User):
         raise ValidationError({"keyworker": "Choose a keyworker"})
     try:
@@ -219,8 +217,6 @@ class FollowUp:
 
 
 def _open_follow_up(person: Person, contact: Contact, item: FollowUp, by: audit.Context) -> Any:
-    if not isinstance(item, FollowUp):
-        raise TypeError("Follow-ups are FollowUp values")
     owner: dict[str, Any] = {"owner_user": item.owner_user}
     member = item.owner_member
     if member is not None:
@@ -267,6 +263,9 @@ def log_contact(
         summary, field="summary", label="What was discussed", max_length=4000, required=True
     )
     contacted_on = validation.a_past_date(contacted_on, field="contacted_on", label="date")
+    follow_ups = validation.each_a(
+        follow_ups, FollowUp, field="follow_ups", message="Enter each follow-up as a plan"
+    )
     with transaction.atomic():
         current = people.lock_open(person, by)
         if contacted_on < current.date_of_birth:

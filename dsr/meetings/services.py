@@ -92,6 +92,33 @@ def _since(place_id: int, held_on: date, *, exclude: int | None = None) -> tuple
     return before, (before.held_on if before else dates.add_months(held_on, -1))
 
 
+# A meeting's date: a record of one held in the last few years, or one planned ahead. Found
+# by a review: 31 December 9999 was accepted, and its agenda could not be prepared (the
+# "since" window runs past the calendar); 1 January 1 stopped the service with a ValueError.
+MEETING_YEARS = 5
+
+
+def _meeting_day(held_on: Any) -> date:
+    held_on = validation.a_date(held_on, field="held_on", label="date of the meeting")
+    today = dates.today()
+    if (
+        not dates.add_years(today, -MEETING_YEARS)
+        <= held_on
+        <= dates.add_years(today, MEETING_YEARS)
+    ):
+        raise ValidationError(
+            {"held_on": f"The date of the meeting must be within {MEETING_YEARS} years of today"}
+        )
+    return held_on
+
+
+def _queue_on_place(place_id: int) -> None:
+    """One change of a place's meeting dates at a time: the place's row is the queue. Taken
+    before any meeting's row, in every service that sets a date (a new meeting's `previous`
+    waits on the meeting it names, so the other order deadlocks)."""
+    Place.objects.select_for_update().filter(pk=place_id).first()
+
+
 def schedule_meeting(
     *,
     place: Place,
@@ -101,14 +128,13 @@ def schedule_meeting(
     chair: Any = None,
     minute_taker: Any = None,
 ) -> Meeting:
-    held_on = validation.a_date(held_on, field="held_on", label="date of the meeting")
+    held_on = _meeting_day(held_on)
     venue = validation.text(venue, field="venue", label="Where", max_length=200, required=False)
     require_acting_in(by, place.pk)
     _member(chair, place.pk, field="chair", label="chair")
     _member(minute_taker, place.pk, field="minute_taker", label="minute-taker")
     with transaction.atomic():
-        # One at a time per place: the place's row is the queue.
-        Place.objects.select_for_update().filter(pk=place.pk).first()
+        _queue_on_place(place.pk)
         if Meeting.objects.filter(place=place, held_on=held_on).exists():
             raise ValidationError({"held_on": "There is already a meeting on that date"})
         previous, since = _since(place.pk, held_on)
@@ -145,6 +171,9 @@ def update_meeting(
     """Its place, chair and minute-taker; its date only while it is being prepared."""
     venue = validation.text(venue, field="venue", label="Where", max_length=200, required=False)
     with transaction.atomic():
+        if held_on is not None:  # may move: queue as schedule_meeting does, place first
+            require_acting_in(by, meeting.place_id)
+            _queue_on_place(meeting.place_id)
         current = lock(meeting, by)
         _refuse_stale(current, expected_version)
         if current.status == MeetingStatus.FINISHED:
@@ -153,7 +182,7 @@ def update_meeting(
         _member(minute_taker, current.place_id, field="minute_taker", label="minute-taker")
         values: dict[str, Any] = {"venue": venue, "chair": chair, "minute_taker": minute_taker}
         if held_on is not None and held_on != current.held_on:
-            held_on = validation.a_date(held_on, field="held_on", label="date of the meeting")
+            held_on = _meeting_day(held_on)
             if current.is_frozen:
                 raise ValidationError({"held_on": "The meeting has started: its date is fixed"})
             if Meeting.objects.filter(place_id=current.place_id, held_on=held_on).exists():
@@ -214,18 +243,23 @@ def add_attendee(
 
 def mark_absent(*, attendee: Attendee, absent: bool, by: audit.Context) -> Attendee:
     """Invited but did not come (or back again): kept, never deleted."""
+    if not isinstance(absent, bool):  # "no" is not False (a review found it marked absent)
+        raise ValidationError({"absent": "Select whether they were absent"})
     with transaction.atomic():
         current = lock(attendee.meeting_id, by)
         if current.status == MeetingStatus.FINISHED:
             raise ValidationError("The meeting has finished: its record is kept as it was")
         row = Attendee.objects.select_for_update().get(pk=attendee.pk, meeting=current)
-        row.save_if_current(row.version, absent=bool(absent))
+        if row.absent == absent:
+            return row  # as asked already (a second click): nothing to record
+        before = row.absent
+        row.save_if_current(row.version, absent=absent)
         audit.record(
             context=by,
             action=AuditAction.CHANGED,
             obj=row,
             place_id=current.place_id,
-            changes={"absent": [not absent, bool(absent)]},
+            changes={"absent": [before, absent]},
         )
     return row
 

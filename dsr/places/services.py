@@ -95,10 +95,16 @@ def create_place(*, name: str, icb_name: str = "", by: audit.Context) -> Place:
     icb_name = validation.text(
         icb_name, field="icb_name", label="ICB", max_length=160, required=False
     )
-    with transaction.atomic():
-        place = Place.objects.create(name=name, icb_name=icb_name)
-        PlaceSettings.objects.create(place=place)
-        audit.record(context=by, action=AuditAction.CREATED, obj=place, place_id=place.pk)
+    taken = ValidationError({"name": "There is already a place with this name"})
+    if Place.objects.filter(name=name).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            place = Place.objects.create(name=name, icb_name=icb_name)
+            PlaceSettings.objects.create(place=place)
+            audit.record(context=by, action=AuditAction.CREATED, obj=place, place_id=place.pk)
+    except IntegrityError as error:  # created meanwhile, by another run
+        raise taken from error
     return place
 
 
@@ -206,6 +212,8 @@ def check_organisation(organisation: Organisation | None, place_id: int, *, fiel
     """An organisation chosen for a record: this place's, and in use (read afresh)."""
     if organisation is None:
         return
+    if not isinstance(organisation, Organisation):  # a name or an id: not a choice made here
+        raise ValidationError({field: "Choose an organisation from this place"})
     found = Organisation.objects.filter(pk=organisation.pk).values_list("place_id", "is_active")
     row = found.first()
     if row is None or row[0] != place_id:
@@ -226,17 +234,25 @@ def grant_membership(
     require_administers(by, place.pk)
     validation.one_of(str(role), Role, field="role", message="Select a role")
     check_organisation(organisation, place.pk, field="organisation")
-    with transaction.atomic():
-        membership = Membership.objects.create(
-            user=user, place=place, role=role, organisation=organisation
-        )
-        audit.record(
-            context=by,
-            action=AuditAction.CREATED,
-            obj=membership,
-            place_id=place.pk,
-            changes={"role": str(role), "user": user.email},
-        )
+    if not isinstance(user, User):
+        raise ValidationError({"user": "Choose whose role this is"})
+    has_one = ValidationError({"user": f"{user.email} already has a role in {place.name}"})
+    if Membership.objects.filter(user=user, place=place).exists():
+        raise has_one
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(
+                user=user, place=place, role=role, organisation=organisation
+            )
+            audit.record(
+                context=by,
+                action=AuditAction.CREATED,
+                obj=membership,
+                place_id=place.pk,
+                changes={"role": str(role), "user": user.email},
+            )
+    except IntegrityError as error:  # granted meanwhile (one membership a place)
+        raise has_one from error
     return membership
 
 

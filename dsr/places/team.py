@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
 
@@ -49,19 +48,6 @@ class Invited:
 def setup_address(token: str) -> str:
     """The full address of a set-up link, for an email."""
     return settings.SITE_URL.rstrip("/") + reverse("accounts:setup_link", args=[token])
-
-
-def _clean_email(value: object) -> str:
-    email = validation.text(
-        value, field="email", label="Email address", max_length=254, required=True
-    ).lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise ValidationError(
-            {"email": "Enter an email address in the correct format, like name@example.nhs.uk"}
-        ) from None
-    return email
 
 
 def _other_admins(membership: Membership) -> int:
@@ -136,13 +122,8 @@ def invite_user(
     person whose access here was removed has it back. An existing member is refused.
     """
     require_administers(by, place.pk)
-    email = _clean_email(email)
-    full_name = validation.text(
-        full_name, field="full_name", label="Full name", max_length=150, required=True
-    )
-    job_title = validation.text(
-        job_title, field="job_title", label="Job title", max_length=150, required=False
-    )
+    email = accounts.clean_email(email)
+    full_name, job_title = accounts.clean_name_and_title(full_name, job_title)
     validation.one_of(role, Role, field="role", message="Select a role")
     check_organisation(organisation, place.pk, field="organisation")
     token = ""

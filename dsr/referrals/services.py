@@ -131,12 +131,15 @@ def _clean(data: dict[str, Any], *, place: Place) -> dict[str, Any]:
         errors.update(error.error_dict)  # type: ignore[attr-defined]
     try:
         cleaned["received_on"] = validation.a_past_date(
-            data.get("received_on") or dates.today(), field="received_on", label="date received"
+            data.get("received_on", dates.today()), field="received_on", label="date received"
         )
     except ValidationError as error:
         errors.update(error.error_dict)  # type: ignore[attr-defined]
     if cleaned.get("consent_obtained") == ConsentObtained.YES and not cleaned.get("consent_from"):
         errors["consent_from"] = "Enter who gave consent"
+    received, birth = cleaned.get("received_on"), cleaned.get("date_of_birth")
+    if received is not None and birth is not None and received < birth:
+        errors["received_on"] = "The date received cannot be before the date of birth"
     if errors:
         raise ValidationError(errors)
     cleaned["search_name"] = text.search_key(cleaned["given_name"], cleaned["family_name"])
@@ -248,8 +251,11 @@ def _decide(
     return entry
 
 
-def _on(day: Any, referral: Referral, *, field: str = "decided_on") -> date:
-    day = validation.a_past_date(day or dates.today(), field=field, label="date")
+def _on(day: Any, referral: Referral, *, field: str = "decided_on", given: bool = False) -> date:
+    """The day of a decision on the referral: today unless one is `given` (then it must
+    be)."""
+    check = validation.a_past_date if given else validation.a_past_date_or_today
+    day = check(day, field=field, label="date")
     if day < referral.received_on:
         came_in = f"{referral.received_on:%-d %B %Y}"
         raise ValidationError(
@@ -276,7 +282,7 @@ def record_first_contact(
         current = _lock(referral, expected_version=expected_version, by=by)
         if current.first_contact_on is not None:
             raise ValidationError("First contact has already been recorded")
-        day = _on(contacted_on, current, field="contacted_on")
+        day = _on(contacted_on, current, field="contacted_on", given=True)
         current.save_if_current(expected_version, first_contact_on=day)
         _decide(
             current,

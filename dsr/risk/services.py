@@ -47,10 +47,9 @@ def _check_day(day: Any, person: Person, *, field: str, what: str) -> date:
 
 def _factors(factors: Iterable[Any], person: Person) -> list[RiskFactor]:
     """The factors as the database holds them now: this place's, and still in use."""
-    chosen = list(factors)
-    wrong = ValidationError({"factors": "Choose risk factors from this place's list"})
-    if not all(isinstance(f, RiskFactor) for f in chosen):
-        raise wrong
+    message = "Choose risk factors from this place's list"
+    chosen = validation.each_a(factors, RiskFactor, field="factors", message=message)
+    wrong = ValidationError({"factors": message})
     found = list(
         RiskFactor.objects.filter(
             pk__in=[f.pk for f in chosen], place_id=person.place_id, is_active=True
@@ -84,10 +83,17 @@ def rate(
     factors: Iterable[RiskFactor] = (),
     context: str = RatingContext.OTHER,
     review_due: date | None = None,
+    seen: Iterable[int] | None = None,
 ) -> Rating:
     """Record a dated rating decision and set in motion what it calls for. The next review
     falls due by the place's interval for the rating, unless the decision names its own
-    date (a tracker meeting agrees when it will look again)."""
+    date (a tracker meeting agrees when it will look again).
+
+    A decision clears the early warnings flagged on or before its date; one flagged later
+    stays open, and so does "review now". `seen`: the warnings the page showed whoever
+    decided (their ids). One flagged since, which the decision would clear, refuses it:
+    nobody clears a crisis they were never shown (a review found a rating form opened
+    before a crisis was logged clearing it). None: a caller that shows none."""
     validation.one_of(rating, RiskRating, field="rating", message="Select a rating")
     validation.one_of(
         context, RatingContext, field="context", message="Select where this was decided"
@@ -97,10 +103,15 @@ def rate(
     )
     if not rationale:
         raise ValidationError({"rationale": "Enter the reason for this rating"})
+    if seen is not None:
+        seen = validation.each_a(seen, int, field="rating", message="Reload the page")
     with transaction.atomic():
         current = people.lock_open(person, by)
         decided_on = _check_day(
-            decided_on or dates.today(), current, field="decided_on", what="date of the decision"
+            dates.today() if decided_on is None else decided_on,
+            current,
+            field="decided_on",
+            what="date of the decision",
         )
         if current.rated_on and decided_on < current.rated_on:
             raise ValidationError(
@@ -119,6 +130,9 @@ def rate(
                 raise ValidationError(
                     {"review_due": "The next review cannot be before the date of the decision"}
                 )
+        clears = Signal.objects.open().filter(person=current, fired_on__lte=decided_on)
+        if seen is not None:
+            _refuse_unseen(clears.exclude(pk__in=seen))
         decision = Rating.objects.create(
             person=current,
             rating=rating,
@@ -131,13 +145,13 @@ def rate(
         )
         decision.factors.set(chosen)
         previous = current.current_rating
-        Signal.objects.open().filter(person=current).update(cleared_by=decision)
+        clears.update(cleared_by=decision)
         people.keep_risk_picture(
             person=current,
             current_rating=rating,
             rated_on=decided_on,
             review_due=decision.review_due,
-            review_now=False,
+            review_now=Signal.objects.open().filter(person=current).exists(),
         )
         audit.record(
             context=by,
@@ -169,6 +183,17 @@ def rate(
     return decision
 
 
+def _refuse_unseen(unseen: Any) -> None:
+    flagged = list(unseen.order_by("fired_on", "id").values_list("explanation", flat=True))
+    if flagged:
+        one = len(flagged) == 1
+        raise ValidationError(
+            f"Since this page was opened, {'a concern was' if one else 'concerns were'} flagged:"
+            f" {'; '.join(flagged)}. Read {'it' if one else 'them'} below, then record the"
+            " rating again"
+        )
+
+
 @dataclass(frozen=True)
 class AgreedAction:
     description: str
@@ -188,8 +213,10 @@ def record_review(
     by: audit.Context,
     factors: Iterable[RiskFactor] = (),
     agreed: Sequence[AgreedAction] = (),
+    seen: Iterable[int] | None = None,
 ) -> Review:
-    """A review confirms or changes the rating and agrees actions, all at once."""
+    """A review confirms or changes the rating and agrees actions, all at once (`seen`: as
+    `rate` takes it)."""
     participants = validation.text(
         participants, field="participants", label="Who took part", max_length=2000, required=True
     )
@@ -207,6 +234,7 @@ def record_review(
             factors=factors,
             context=RatingContext.REVIEW,
             by=by,
+            seen=seen,
         )
         review = Review.objects.create(
             person=current,

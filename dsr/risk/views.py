@@ -3,6 +3,8 @@ call one service, redirect."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -15,12 +17,14 @@ from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error
 from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to
+from dsr.core.text import ascii_digits
 from dsr.people.models import Person
 from dsr.people.scoping import PEOPLE
 from dsr.risk import services
 from dsr.risk.forms import ClosePromptForm, EventForm, RateForm, ReviewForm
 from dsr.risk.models import RiskRating
 from dsr.risk.panels import stale_prompts
+from dsr.risk.scoping import SIGNALS
 
 
 def _open_person(request: HttpRequest, person_id: int, purpose: str) -> Person | HttpResponse:
@@ -30,6 +34,19 @@ def _open_person(request: HttpRequest, person_id: int, purpose: str) -> Person |
         messages.info(request, "This record is closed")
         return redirect_to(request, "register:person", person.pk)
     return person
+
+
+def _signals(request: HttpRequest, person: Person, purpose: str) -> list[Any]:
+    """The early warnings a decision on this page would clear, shown on it; their ids go
+    back with the form (`seen`), so one flagged meanwhile is shown before it is cleared."""
+    return list(SIGNALS.about(Viewer.of(request), person, purpose=purpose).open())
+
+
+def _seen(request: HttpRequest) -> list[int]:
+    """The warnings the page said it showed. Anything but the page's own ids is none seen:
+    the service then refuses while any are open, and the page shows them again."""
+    parts = request.POST.get("signals_seen", "").split(",")
+    return [int(part) for part in parts if ascii_digits(part) and len(part) <= 18]
 
 
 @requires(Permission.RATE_PERSON)
@@ -53,13 +70,15 @@ def rate_person(request: HttpRequest, person_id: int) -> HttpResponse:
                 factors=form.cleaned_data["factors"],
                 context=form.cleaned_data["context"],
                 by=Viewer.of(request).context,
+                seen=_seen(request),
             )
         except ValidationError as error:
             add_service_error(form, error)
         else:
             messages.success(request, "Rating recorded")
             return redirect_to(request, "register:person", person.pk)
-    return render(request, "risk/rate.jinja", {"form": form, "person": person})
+    signals = _signals(request, person, "rating form")
+    return render(request, "risk/rate.jinja", {"form": form, "person": person, "signals": signals})
 
 
 @requires(Permission.RECORD_REVIEW)
@@ -95,13 +114,16 @@ def review_person(request: HttpRequest, person_id: int) -> HttpResponse:
                 factors=data["factors"],
                 agreed=agreed,
                 by=Viewer.of(request).context,
+                seen=_seen(request),
             )
         except ValidationError as error:
             add_service_error(form, error)
         else:
             messages.success(request, "Review recorded")
             return redirect_to(request, "register:person", person.pk)
-    return render(request, "risk/review.jinja", {"form": form, "person": person})
+    signals = _signals(request, person, "review form")
+    context = {"form": form, "person": person, "signals": signals}
+    return render(request, "risk/review.jinja", context)
 
 
 @requires(Permission.LOG_EVENT)

@@ -207,3 +207,84 @@ def test_adding_an_action_needs_an_owner(coordinator, person_a):
         {"description": "Call GP", "owner_name": "Dr Patel", **day_fields("due_on", dates.today())},
     )
     assert response.status_code == 302 and Action.objects.count() == before + 1
+
+
+def _crisis_logged(client_for, person) -> None:
+    """A keyworker logs a crisis while the person is rated Green: "review now"."""
+    keyworker = client_for(Role.KEYWORKER)
+    response = keyworker.post(
+        at(person, "risk:event_new"),
+        {"kind": "crisis_team", "description": "Crisis team out overnight"}
+        | day_fields("occurred_on", dates.today()),
+    )
+    assert response.status_code == 302
+
+
+def _signals_seen(page) -> str:
+    import re
+
+    return re.search(r'name="signals_seen" value="([^"]*)"', page.content.decode()).group(1)
+
+
+@pytest.mark.parametrize("form", ["risk:rate", "risk:review"])
+def test_a_rating_from_a_page_opened_before_a_crisis_does_not_clear_it_unseen(
+    client_for, place_a, form
+):
+    """Found by a review: a coordinator opened the rating form while the person was calm, a
+    keyworker logged a crisis, and the form, sent as filled in, cleared the flag nobody had
+    read. The page carries the warnings it showed; one flagged since is shown first."""
+    from dsr.risk.models import Signal
+
+    person = factories.make_person(place_a, rating="G")
+    coordinator = client_for(Role.COORDINATOR)
+    opened = coordinator.get(at(person, form))
+    _crisis_logged(client_for, person)
+    body = (
+        {
+            "rating": "G",
+            "rationale": "Settled at home",
+            "context": "other",
+            "participants": "Mum, keyworker",
+            "summary": "Reviewed",
+            "signals_seen": _signals_seen(opened),
+        }
+        | day_fields("decided_on", dates.today())
+        | day_fields("held_on", dates.today())
+    )
+    refused = coordinator.post(at(person, form), body)
+    assert refused.status_code == 200
+    assert any(
+        "Since this page was opened, a concern was flagged" in m for m in error_messages(refused)
+    )
+    assert "Crisis" in refused.content.decode()  # the warning, shown on the page
+    person.refresh_from_db()
+    assert person.review_now and Signal.objects.open().filter(person=person).exists()
+    assert not Rating.objects.filter(person=person, rationale="Settled at home").exists()
+    seen = _signals_seen(refused)
+    assert seen == str(Signal.objects.open().get(person=person).pk)
+    assert coordinator.post(at(person, form), body | {"signals_seen": seen}).status_code == 302
+    person.refresh_from_db()
+    assert not person.review_now and not Signal.objects.open().filter(person=person).exists()
+
+
+def test_a_rating_dated_before_a_warning_was_flagged_leaves_it_open(client_for, place_a):
+    """Found by a review: a decision taken last week cleared a crisis flagged today."""
+    import time_machine
+
+    from dsr.risk.models import Signal
+
+    with time_machine.travel(dates.today() - timedelta(days=10), tick=False):
+        person = factories.make_person(place_a, rating="G")
+    _crisis_logged(client_for, person)
+    coordinator = client_for(Role.COORDINATOR)
+    seen = _signals_seen(coordinator.get(at(person, "risk:rate")))
+    response = coordinator.post(
+        at(person, "risk:rate"),
+        {"rating": "G", "rationale": "Agreed last week", "context": "tracker_meeting"}
+        | {"signals_seen": seen}
+        | day_fields("decided_on", dates.today() - timedelta(days=5)),
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.current_rating == "G" and person.review_now
+    assert Signal.objects.open().filter(person=person).count() == 1

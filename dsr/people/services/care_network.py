@@ -137,9 +137,12 @@ def _check_links(values: dict[str, Any], *, person: Person, member_id: int | Non
     check_organisation(values.get("organisation"), person.place_id, field="organisation")
     user = values.get("user")
     if user is not None:
-        if not Membership.objects.filter(
-            user=user, place_id=person.place_id, is_active=True, role=Role.PARTNER
-        ).exists():
+        if (
+            not isinstance(user, User)
+            or not Membership.objects.filter(
+                user=user, place_id=person.place_id, is_active=True, role=Role.PARTNER
+            ).exists()
+        ):  # an email or an id is not a partner chosen here
             raise ValidationError(
                 {"user": "Only a partner of this place can be linked to a care network"}
             )

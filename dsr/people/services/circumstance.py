@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from dsr.core import audit, dates, validation
+from dsr.core import audit, validation
 from dsr.core.models import AuditAction
 from dsr.people.choices import CircumstanceArea, Standing
 from dsr.people.models import Circumstance, Person
@@ -29,9 +29,7 @@ def record_circumstance(
     validation.one_of(area, CircumstanceArea, field="area", message="Select the area")
     validation.one_of(standing, Standing, field="standing", message="Select how they are managing")
     note = validation.text(note, field="note", label="Note", max_length=2000, required=False)
-    recorded_on = validation.a_past_date(
-        recorded_on or dates.today(), field="recorded_on", label="date"
-    )
+    recorded_on = validation.a_past_date_or_today(recorded_on, field="recorded_on", label="date")
     with transaction.atomic():
         current = lock_open(person, by)
         if recorded_on < current.date_of_birth:
