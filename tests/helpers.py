@@ -103,6 +103,23 @@ def in_threads(work: Callable[[int], object], count: int = 1) -> list[BaseExcept
     return errors
 
 
+def until_someone_waits_on_a_lock(within_seconds: float) -> bool:
+    """Hold this thread (and its open transaction) until another session is seen waiting
+    on a lock (PostgreSQL's pg_stat_activity): an interleaving made certain, not timed."""
+    deadline = time.monotonic() + within_seconds
+    with connections["default"].cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh within a transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.02)
+    return False
+
+
 def terminate_this_connection() -> None:
     """Ends this thread's database session from another connection, as a server restart
     or a failover would, and waits until it is gone."""

@@ -26,7 +26,7 @@ from dsr.risk import services as risk
 from dsr.risk.models import Rating, RiskFactor, SignificantEvent
 from tests import factories
 from tests.factories import SYSTEM, person_data
-from tests.helpers import READS
+from tests.helpers import READS, until_someone_waits_on_a_lock
 
 
 class Unchanged:
@@ -396,8 +396,6 @@ def test_a_backdated_rating_racing_a_newer_one_is_refused_not_left_current():
     yesterday meanwhile. B must wait for A and then be refused (a rating cannot be dated
     before the current one). Without the person's lock B would check against the old
     picture, wait only at its update, and leave yesterday's rating as the current one."""
-    import time
-
     from django.db import transaction
 
     place = factories.make_place("Racing place")
@@ -422,7 +420,7 @@ def test_a_backdated_rating_racing_a_newer_one_is_refused_not_left_current():
                     by=SYSTEM,
                 )
                 a_rated.set()
-                waiting_for_lock(within_seconds=30)
+                until_someone_waits_on_a_lock(within_seconds=30)
         finally:
             connections.close_all()
 
@@ -441,20 +439,6 @@ def test_a_backdated_rating_racing_a_newer_one_is_refused_not_left_current():
             outcome["b"] = refusal.messages
         finally:
             connections.close_all()
-
-    def waiting_for_lock(within_seconds: float) -> None:
-        """Hold A open until B is seen waiting on a lock (pg_stat_activity)."""
-        deadline = time.monotonic() + within_seconds
-        with connections["default"].cursor() as cursor:
-            while time.monotonic() < deadline:
-                cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh within a transaction
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-                if cursor.fetchone()[0]:
-                    return
-                time.sleep(0.02)
 
     threads = [threading.Thread(target=a), threading.Thread(target=b)]
     for thread in threads:

@@ -171,9 +171,14 @@ def end_allocation(
     reason = validation.text(reason, field="end_reason", label="Why", max_length=200, required=True)
     ended_on = validation.a_past_date(ended_on, field="ended_on", label="end date")
     with transaction.atomic():
+        # The person's row first, then the allocation's, as allocate_keyworker takes them:
+        # the other order deadlocked a reallocation ending the same allocation (a review).
+        person_id, place_id = Allocation.objects.values_list("person_id", "place_id").get(
+            pk=allocation.pk
+        )
+        require_acting_in(by, place_id)
+        people.lock(person_id)
         current = Allocation.objects.select_for_update().get(pk=allocation.pk)
-        require_acting_in(by, current.place_id)
-        people.lock(current.person_id)
         if current.version != expected_version:
             raise StaleVersion()
         if current.ended_on is not None:

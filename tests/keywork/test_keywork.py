@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection, connections
 
 from dsr.actions.models import Action, ActionStatus
 from dsr.core import dates
@@ -285,3 +286,72 @@ def test_the_inpatient_overview_names_each_inpatients_keyworker(client_for, cast
     }
     assert cast[Role.KEYWORKER].full_name in rows["Allocated"]
     assert "Keyworker: none allocated" in rows["Unallocated"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="needs a server with real concurrency"
+)
+def test_reallocating_while_the_same_allocation_is_ended_is_a_clear_refusal_not_a_deadlock():
+    """Found by a review: allocate_keyworker locked the person, then the allocation;
+    end_allocation the allocation, then the person. Meeting halfway, PostgreSQL aborted
+    one with a deadlock (a 500). Now both lock the person first: the second waits, then
+    finds the allocation already ended (someone changed it)."""
+    import threading
+
+    from dsr.core.models import StaleVersion
+    from dsr.people.models import Person
+    from tests.helpers import until_someone_waits_on_a_lock
+
+    place = factories.make_place("Racing keyworkers")
+    person = factories.make_person(place, rating="R")
+    with_professional(person)
+    first = factories.make_user(place=place, role=Role.KEYWORKER)
+    second = factories.make_user(place=place, role=Role.KEYWORKER)
+    allocation = keywork.allocate_keyworker(person=person, keyworker=first, by=SYSTEM)
+    holds_the_person = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def reallocate() -> None:
+        def pause(execute, sql, params, many, context):  # holding the person, before the rest
+            if 'FROM "keywork_allocation"' in sql and "FOR UPDATE" in sql:
+                holds_the_person.set()
+                until_someone_waits_on_a_lock(within_seconds=20)
+            return execute(sql, params, many, context)
+
+        try:
+            with connection.execute_wrapper(pause):
+                keywork.allocate_keyworker(
+                    person=Person.objects.get(pk=person.pk), keyworker=second, by=SYSTEM
+                )
+            outcome["reallocate"] = "saved"
+        except Exception as error:  # noqa: BLE001 - the outcome is the test's
+            outcome["reallocate"] = repr(error)
+        finally:
+            connections.close_all()
+
+    def end() -> None:
+        try:
+            holds_the_person.wait(20)
+            keywork.end_allocation(
+                allocation=allocation,
+                ended_on=dates.today(),
+                reason="Family moved on",
+                expected_version=allocation.version,
+                by=SYSTEM,
+            )
+            outcome["end"] = "saved"
+        except StaleVersion:
+            outcome["end"] = "changed by someone else"
+        except Exception as error:  # noqa: BLE001
+            outcome["end"] = repr(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=reallocate), threading.Thread(target=end)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcome == {"reallocate": "saved", "end": "changed by someone else"}
+    assert Allocation.objects.current().get(person=person).keyworker == second

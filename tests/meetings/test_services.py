@@ -323,3 +323,69 @@ def test_racing_decisions_on_one_person_record_one_and_a_start_queues_behind_an_
     with pytest.raises(ValidationError, match="frozen"):
         meetings.add_item(meeting=meeting, person=green, reason="Late", by=SYSTEM)
     assert verify().intact
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="needs a server with real concurrency"
+)
+def test_moving_a_meeting_onto_a_date_being_scheduled_is_a_clear_refusal():
+    """Found by a review: scheduling queued on the place's row, a move did not. Moving a
+    meeting onto the date another was being scheduled for met it at the unique index, a
+    deadlock at commit (the new meeting's `previous` waited on the moving one): a 500. Now
+    the move queues first, then finds the date taken."""
+    import threading
+    from datetime import timedelta
+
+    from django.db import connections, transaction
+
+    from dsr.core import dates
+    from tests.helpers import until_someone_waits_on_a_lock
+
+    place = factories.make_place("Racing meetings")
+    wanted = dates.today() + timedelta(days=30)
+    moving = meetings.schedule_meeting(
+        place=place, held_on=dates.today() + timedelta(days=10), by=SYSTEM
+    )
+    scheduled = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def schedule() -> None:
+        try:
+            with transaction.atomic():
+                meetings.schedule_meeting(place=place, held_on=wanted, by=SYSTEM)
+                scheduled.set()
+                until_someone_waits_on_a_lock(within_seconds=20)
+            outcome["schedule"] = "saved"
+        finally:
+            connections.close_all()
+
+    def move() -> None:
+        try:
+            scheduled.wait(20)
+            meetings.update_meeting(
+                meeting=moving,
+                expected_version=moving.version,
+                venue="",
+                chair=None,
+                minute_taker=None,
+                held_on=wanted,
+                by=SYSTEM,
+            )
+            outcome["move"] = "saved"
+        except ValidationError as refusal:
+            outcome["move"] = refusal.message_dict
+        except Exception as error:  # noqa: BLE001 - the outcome is the test's
+            outcome["move"] = repr(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=schedule), threading.Thread(target=move)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcome == {
+        "schedule": "saved",
+        "move": {"held_on": ["There is already a meeting on that date"]},
+    }

@@ -230,9 +230,13 @@ def add_network_member(
 
 
 def _lock_member(member: NetworkMember, *, expected_version: int, by: audit.Context) -> Any:
+    # The person's row first, then the member's, as every service about a person locks.
+    person_id, place_id = NetworkMember.objects.values_list("person_id", "place_id").get(
+        pk=member.pk
+    )
+    require_acting_in(by, place_id)
+    person = lock_open(person_id, by)
     current = NetworkMember.objects.select_for_update().get(pk=member.pk)
-    require_acting_in(by, current.place_id)
-    person = lock_open(current.person_id, by)
     if current.version != expected_version:
         raise StaleVersion()
     if current.ended_on is not None:
