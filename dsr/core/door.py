@@ -320,3 +320,17 @@ class Door(Generic[M]):
             found = None
         if found is not None:
             viewer.deny(reason="outside scope", person_id=found[0], place_id=found[1])
+
+
+def of_acting_place(request: HttpRequest, records: models.QuerySet[M], pk: int) -> M:
+    """A place's own administrative record (a risk factor, an organisation, a membership)
+    for the place the request acts in, or 404; a refused attempt at another place's is
+    audited against that place, as the door does for care records. Scope and the refusal's
+    audit in one call: a place admin's look-ups wrote no refusal at all (a review)."""
+    found = records.filter(pk=pk, place=request.place).first()  # type: ignore[attr-defined]
+    if found is None:
+        elsewhere = records.model._default_manager.filter(pk=pk).values_list("place_id").first()
+        if elsewhere is not None:
+            audit.record_denied(request=request, reason="outside scope", place_id=elsewhere[0])
+        raise Http404("Not found")
+    return found

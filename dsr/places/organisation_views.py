@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from dsr.core import audit
 from dsr.core.access import Permission, requires
+from dsr.core.door import of_acting_place
 from dsr.core.forms import add_service_error, posted
 from dsr.core.routing import redirect_to
 from dsr.places import services
@@ -56,10 +57,7 @@ def organisations(request: HttpRequest) -> HttpResponse:
 @requires(Permission.MANAGE_ORGANISATIONS)
 @require_http_methods(["GET", "POST"])
 def organisation_edit(request: HttpRequest, organisation_id: int) -> HttpResponse:
-    place = request.place  # type: ignore[attr-defined]
-    organisation = Organisation.objects.filter(pk=organisation_id, place=place).first()
-    if organisation is None:
-        raise Http404("Not found")
+    organisation = of_acting_place(request, Organisation.objects.all(), organisation_id)
     initial = {
         "name": organisation.name,
         "kind": organisation.kind,

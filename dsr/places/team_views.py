@@ -21,6 +21,7 @@ from dsr.accounts import services as accounts
 from dsr.accounts.models import EnrolmentLink, ExternalIdentity
 from dsr.core import audit, outbox
 from dsr.core.access import Permission, requires
+from dsr.core.door import of_acting_place
 from dsr.core.forms import add_service_error, posted
 from dsr.core.routing import redirect_to
 from dsr.places import team
@@ -62,10 +63,7 @@ def status_of(member: Any) -> str:
 
 
 def _member(request: HttpRequest, membership_id: int) -> Any:
-    found = _members(request.place).filter(pk=membership_id).first()  # type: ignore[attr-defined]
-    if found is None:
-        raise Http404("Not found")
-    return found
+    return of_acting_place(request, _members(request.place), membership_id)  # type: ignore[attr-defined]
 
 
 def _send_now(email: Any, to: str, what: str) -> str:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from dsr.core import audit
 from dsr.core.access import Permission, requires
+from dsr.core.door import of_acting_place
 from dsr.core.forms import Form, add_service_error, posted
 from dsr.core.routing import redirect_to
 from dsr.risk import services
@@ -33,10 +34,7 @@ class FactorEditForm(FactorForm):
 
 
 def _factor(request: HttpRequest, factor_id: int) -> RiskFactor:
-    factor = RiskFactor.objects.filter(pk=factor_id, place=request.place).first()  # type: ignore[attr-defined]
-    if factor is None:
-        raise Http404("Not found")
-    return factor
+    return of_acting_place(request, RiskFactor.objects.all(), factor_id)
 
 
 def _refused(request: HttpRequest, form: Form) -> None:

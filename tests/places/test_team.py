@@ -490,3 +490,33 @@ def test_a_session_store_records_whose_session_it_is(cast):
     store["_auth_user_id"] = str(cast[Role.VIEWER].pk)
     store.save()
     assert UserSession.objects.get(session_key=store.session_key).user == cast[Role.VIEWER]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["riskfactors:edit", "places:organisation_edit", "places:member", "places:member_deactivate"],
+)
+def test_a_place_admins_attempt_at_another_places_record_is_refused_and_audited_there(
+    cast, client_for, place_a, place_b, name
+):
+    """Found by a review: a risk factor, an organisation or a membership of another place
+    was a 404, but not audited, where every care record's refusal is."""
+    from dsr.risk.models import RiskFactor
+    from tests.helpers import at
+
+    theirs = {
+        "riskfactors:edit": RiskFactor.objects.filter(place=place_b).first(),
+        "places:organisation_edit": places.add_organisation(
+            place=place_b, name="B Trust", kind="nhs_trust", by=SYSTEM
+        ),
+        "places:member": Membership.objects.get(user=cast["outsider"], place=place_b),
+        "places:member_deactivate": Membership.objects.get(user=cast["outsider"], place=place_b),
+    }[name]
+    admin = client_for(Role.PLACE_ADMIN)
+    for method in (admin.get, admin.post):
+        before = AuditEvent.objects.filter(action="denied").count()
+        assert method(at(place_a, name, theirs.pk)).status_code == 404
+        denied = AuditEvent.objects.filter(action="denied").order_by("-id")[:1].get()
+        assert AuditEvent.objects.filter(action="denied").count() == before + 1
+        assert denied.place_id == place_b.pk and denied.changes["reason"] == "outside scope"
+    assert admin.get(at(place_a, name, 10**9)).status_code == 404  # no such record: no one's
