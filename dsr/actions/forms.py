@@ -27,7 +27,10 @@ class ActionForm(Form):
         label="Their organisation", queryset=None, required=False, empty_label="None"
     )
     due_on = DateField(
-        label="Due by", future_only=True, required_message="Enter the date the action is due by"
+        label="Due by",
+        future_only=True,
+        called="due date",
+        required_message="Enter the date the action is due by",
     )
 
     def __init__(self, *args: Any, users: Any, organisations: Any, **kwargs: Any) -> None:

@@ -14,13 +14,11 @@ from dsr.actions.models import ActionSource
 from dsr.actions.scoping import ACTION_UPDATES, ACTIONS
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error
+from dsr.core.forms import add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to
 from dsr.people.scoping import PEOPLE
 from dsr.places.services import organisations_of
-
-STALE = "Someone else updated this action while you were working. Check the history and try again"
 
 
 @requires(Permission.ADD_ACTION)
@@ -76,7 +74,8 @@ def action_update(request: HttpRequest, action_id: int) -> HttpResponse:
                 by=viewer.context,
             )
         except StaleVersion:
-            form.add_error(None, STALE)
+            saved = ACTIONS.get(viewer, action_id, purpose="action")
+            changed_meanwhile(form, action, {"status": saved.status})
         except ValidationError as error:
             add_service_error(form, error)
         else:

@@ -9,10 +9,12 @@ every form in the service.
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.forms.boundfield import BoundField
 from django.template import engines
 from django.utils.html import conditional_escape, format_html
@@ -20,7 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 from markupsafe import Markup, escape
 
 from dsr.core import dates
-from dsr.core.text import ascii_digits
+from dsr.core.text import ascii_digits, the
 
 MACROS = {
     "input": ("nhsuk/components/input/macro.jinja", "input"),
@@ -71,20 +73,23 @@ class DateField(forms.MultiValueField):
         past_only: bool = False,
         future_only: bool = False,
         required_message: str = "",
+        called: str = "",
         **kwargs: Any,
     ) -> None:
+        """`called`: what the messages call the date, where the label is not a noun ("Due
+        by" is "the due date": a review read "The due by must be a real date")."""
         self.past_only = past_only
         self.future_only = future_only
         parts = (forms.CharField(required=False) for _ in range(3))
         super().__init__(tuple(parts), require_all_fields=False, **kwargs)
-        label = (self.label or "date").lower()
-        self.error_messages["required"] = required_message or f"Enter the {label}"
+        self.called = called or (self.label or "date").lower()
+        self.error_messages["required"] = required_message or f"Enter the {self.called}"
 
     def compress(self, data_list: list[str]) -> datetime.date | None:
         if not data_list or not any(data_list):
             return None
         day, month, year = (part.strip() if part else "" for part in data_list)
-        label = (self.label or "Date").lower()
+        label = self.called
         missing = [
             name for name, part in (("day", day), ("month", month), ("year", year)) if not part
         ]
@@ -361,6 +366,14 @@ def _name(field: forms.Field) -> str:
     return label.removesuffix("(optional)").strip()
 
 
+def _ascii_number(field: forms.IntegerField, value: Any) -> int | None:
+    """A whole number in the digits 0-9 only, as dates and NHS numbers are read: Django's
+    took "٣" and "３" for 3 (a review), one spelling of a number among several."""
+    if isinstance(value, str) and value.strip() and not ascii_digits(value.strip().lstrip("+-")):
+        raise ValidationError(field.error_messages["invalid"], code="invalid")
+    return forms.IntegerField.to_python(field, value)
+
+
 def name_each_error(form: forms.BaseForm) -> None:
     """NHS style: errors name the field and say what to do. "Enter the given name", "Select
     the accommodation", "Given name must be 100 characters or fewer" — never Django's
@@ -372,7 +385,19 @@ def name_each_error(form: forms.BaseForm) -> None:
         name = _name(field)
         if messages.get("required") == defaults["required"]:
             verb = "Select" if isinstance(field, CHOOSING) else "Enter"
-            messages["required"] = f"{verb} the {name.lower()}"
+            messages["required"] = f"{verb} {the(name)}"
+        if messages.get("invalid") == forms.IntegerField.default_error_messages["invalid"]:
+            messages["invalid"] = f"{name} must be a whole number, like 12"
+        if isinstance(field, forms.IntegerField) and not hasattr(field, "ascii_only"):
+            field.ascii_only = True  # type: ignore[attr-defined]
+            field.to_python = functools.partial(_ascii_number, field)  # type: ignore[method-assign]
+        if isinstance(field, forms.CharField):  # Django's says which field nowhere
+            field.validators = [
+                ProhibitNullCharactersValidator(f"{name} must not contain null characters")
+                if isinstance(validator, ProhibitNullCharactersValidator)
+                else validator
+                for validator in field.validators
+            ]
         if isinstance(field, CHOOSING) and "invalid_choice" in messages:
             messages["invalid_choice"] = f"Select a valid choice for {name.lower()}"
             messages["invalid_pk_value"] = f"Select a valid choice for {name.lower()}"
@@ -475,3 +500,50 @@ def add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
         return
     for name, errors in error.error_dict.items():
         form.add_error(name if name in form.fields else None, errors)
+
+
+def _shown(field: forms.Field, value: Any) -> str:
+    """A saved value as its field would offer it: a choice's words, a date written out."""
+    if value in (None, ""):
+        return "nothing"
+    if isinstance(value, datetime.date):
+        return f"{value:%-d %B %Y}"
+    for option, words in getattr(field, "choices", ()):
+        if str(option) == str(value):
+            return str(words)
+    return str(value)
+
+
+def changed_meanwhile(
+    form: forms.BaseForm, record: Any, saved: dict[str, Any] | None = None
+) -> None:
+    """A save refused because someone else saved `record` first (StaleVersion): the form
+    again with what they typed kept, what is `saved` now (the form's initial values, read
+    afresh) named where it differs from it, and the form's version moved on to the record's
+    own, so that their next save, made knowing, can go through (the service checks again
+    what it must). Without this the page said "check what it now says" and showed nothing of
+    it, and every later save was refused again until a reload lost what was typed (a review).
+    """
+    saved = saved or {}
+    typed = getattr(form, "cleaned_data", {})
+    differ = [
+        f"{_name(field)}: {_shown(field, saved[name])}"
+        for name, field in form.fields.items()
+        if name in saved
+        and name != "version"
+        and _comparable(saved[name]) != _comparable(typed.get(name))
+    ]
+    version = type(record)._default_manager.values_list("version", flat=True).get(pk=record.pk)
+    data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict: lists kept
+    data["version"] = str(version)
+    form.data = data
+    now = f" It now says: {'; '.join(differ)}." if differ else ""
+    form.add_error(
+        None,
+        "Someone else saved this while you were working." + now + " Save again to keep what you"
+        " entered here",
+    )
+
+
+def _comparable(value: Any) -> Any:
+    return "" if value is None else str(value) if not isinstance(value, str) else value

@@ -44,3 +44,10 @@ def ascii_digits(value: str) -> bool:
     another spelling of a number (a second record under the same NHS number), the second
     fails in `int()` (a 500)."""
     return value.isascii() and value.isdigit()
+
+
+def the(name: str) -> str:
+    """A field's name after "Enter" or "Select": "the given name", but "your name" (a
+    review read "Enter the your name" on the public form)."""
+    lowered = name.lower()
+    return lowered if lowered.startswith(("your ", "their ")) else f"the {lowered}"

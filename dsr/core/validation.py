@@ -19,6 +19,7 @@ from django.db import models
 from django.utils.text import capfirst
 
 from dsr.core import dates
+from dsr.core.text import the
 
 T = TypeVar("T")
 
@@ -57,7 +58,7 @@ def _text(value: Any, *, label: str, max_length: int | None, required: bool, lin
         raise ValidationError(f"{label} must be text")
     value = value.strip()
     if "\x00" in value:
-        raise ValidationError("Null characters are not allowed")
+        raise ValidationError(f"{label} must not contain null characters")
     if CONTROL.search(value):
         raise ValidationError(f"{label} must not contain control characters")
     if not lines and LINE_BREAK_OR_TAB.search(value):
@@ -67,7 +68,7 @@ def _text(value: Any, *, label: str, max_length: int | None, required: bool, lin
     if INVISIBLE_ONLY.fullmatch(value):
         value = ""
     if required and not value:
-        raise ValidationError(f"Enter the {label.lower()}")
+        raise ValidationError(f"Enter {the(label)}")
     if max_length is not None and len(value) > max_length:
         raise ValidationError(f"{label} must be {max_length} characters or fewer")
     return value
@@ -187,3 +188,39 @@ def each_a(values: Any, kind: type[T], *, field: str, message: str) -> list[T]:
     if not all(isinstance(value, kind) for value in chosen):
         raise ValidationError({field: message})
     return chosen
+
+
+# A UK postcode as Royal Mail writes it: the outward code, one space, the inward code
+# (ZZ99 for no fixed abode fits it; GIR 0AA is the one exception).
+POSTCODE = re.compile("[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}|GIR 0AA")
+REAL_POSTCODE = "Enter a real postcode, like LS1 4AP"
+
+
+def postcode(value: Any, *, field: str) -> str:
+    """A postcode written as Royal Mail writes it (upper case, one space), or "" for none.
+    Found by a review: the public form took "٣٣٣" and "<script>" as postcodes."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError({field: REAL_POSTCODE})
+    compact = "".join(value.split()).upper()
+    written = f"{compact[:-3]} {compact[-3:]}"
+    if compact and not (compact.isascii() and POSTCODE.fullmatch(written)):
+        raise ValidationError({field: REAL_POSTCODE})
+    return written if compact else ""
+
+
+PHONE = re.compile(r"\+?[0-9 ()-]+")
+PHONE_DIGITS = range(10, 16)  # a UK number with its 0 or +44; an international one to 15
+
+
+def phone(value: str, *, field: str) -> str:
+    """A phone number someone can dial (digits 0-9, spaces, brackets, dashes, a leading +),
+    or "" for none: the public form took "call me maybe" from a parent it says it will
+    call (a review)."""
+    digits = sum(character.isdigit() for character in value)
+    if value and (not PHONE.fullmatch(value) or digits not in PHONE_DIGITS):
+        raise ValidationError(
+            {field: "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"}
+        )
+    return value

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from dsr.core import dates
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error
+from dsr.core.forms import add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to
 from dsr.hospital import services
@@ -40,9 +40,6 @@ from dsr.risk.models import RiskRating
 
 PAGE_SIZE = 50
 UNRECORDED_SHOWN = 50
-STALE = (
-    "Someone else changed this stay while you were working. Check what it now says, then try again"
-)
 
 
 def _closed(request: HttpRequest, person: Any) -> HttpResponse | None:
@@ -105,7 +102,7 @@ def _step(
         try:
             act(episode, form.cleaned_data, viewer)
         except StaleVersion:
-            form.add_error(None, STALE)
+            changed_meanwhile(form, episode, initial(_episode(request, admission_id, purpose)))
         except ValidationError as error:
             add_service_error(form, error)
         else:

@@ -17,7 +17,7 @@ class AllocateForm(Form):
         empty_label="Select a keyworker",
         error_messages={"required": "Select a keyworker"},
     )
-    started_on = DateField(label="From", past_only=True)
+    started_on = DateField(label="From", called="start date", past_only=True)
 
     def __init__(self, *args: Any, keyworkers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,7 +70,10 @@ class ContactForm(Form):
                 required=False,
             )
             self.fields[f"follow_up_{n}_due"] = DateField(
-                label=f"Follow-up {n}: due by", future_only=True, required=False
+                label=f"Follow-up {n}: due by",
+                called=f"due date of follow-up {n}",
+                future_only=True,
+                required=False,
             )
 
     def clean(self) -> dict[str, Any]:

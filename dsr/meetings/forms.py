@@ -147,7 +147,7 @@ class DiscussionForm(Form):
                 label="Or a named professional", max_length=150, required=False
             )
             self.fields[f"action_{i}_due_on"] = DateField(
-                label="Due by", required=False, future_only=True
+                label="Due by", called="due date", required=False, future_only=True
             )
 
     def action_rows(self) -> list[list[Any]]:

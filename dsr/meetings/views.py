@@ -20,7 +20,7 @@ from dsr.actions.services import possible_owners
 from dsr.core import dates
 from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error, posted
+from dsr.core.forms import add_service_error, changed_meanwhile, posted
 from dsr.core.models import StaleVersion
 from dsr.core.routing import RecordId, redirect_to
 from dsr.meetings import presenters, services
@@ -112,7 +112,8 @@ def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
                 by=viewer.context,
             )
         except StaleVersion:
-            form.add_error(None, STALE)
+            saved = get_meeting(viewer, meeting_id)
+            changed_meanwhile(form, meeting, _meeting_form(request, viewer, saved).initial)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -353,7 +354,7 @@ def item_remove(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResp
                 by=viewer.context,
             )
         except StaleVersion:
-            form.add_error(None, STALE)
+            changed_meanwhile(form, item)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -443,7 +444,7 @@ def item_discuss(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRes
                 by=viewer.context,
             )
         except StaleVersion:
-            form.add_error(None, STALE)
+            changed_meanwhile(form, item)
         except ValidationError as error:
             add_service_error(form, error)
         else:

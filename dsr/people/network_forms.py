@@ -140,4 +140,4 @@ class CircumstanceForm(Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    recorded_on = DateField(label="As of", past_only=True)
+    recorded_on = DateField(label="As of", called="date", past_only=True)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from dsr.core import dates
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error
+from dsr.core.forms import add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to
 from dsr.people import services
@@ -29,8 +29,6 @@ from dsr.people.network_forms import (
 )
 from dsr.people.scoping import NETWORK, PEOPLE
 from dsr.places.services import organisations_of
-
-STALE = "Someone else changed this entry while you were working. Check it and try again"
 
 
 def _choices(person: Person) -> dict[str, Any]:
@@ -138,7 +136,7 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
                 by=Viewer.of(request).context,
             )
         except StaleVersion:
-            form.add_error(None, STALE)
+            changed_meanwhile(form, member)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -171,7 +169,7 @@ def member_end(request: HttpRequest, member_id: int) -> HttpResponse:
                 by=Viewer.of(request).context,
             )
         except StaleVersion:
-            form.add_error(None, STALE)
+            changed_meanwhile(form, member)
         except ValidationError as error:
             add_service_error(form, error)
         else:

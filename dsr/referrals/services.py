@@ -105,13 +105,14 @@ def _clean(data: dict[str, Any], *, place: Place) -> dict[str, Any]:
         cleaned["nhs_number"] = nhs_number.validate(str(number)) if str(number).strip() else ""
     except ValidationError as error:
         errors["nhs_number"] = error
-    postcode = data.get("postcode", "") or ""
-    if not isinstance(postcode, str) or len(postcode) > 10:
-        errors["postcode"] = "Enter a real postcode"
-    else:
-        cleaned["postcode"] = " ".join(postcode.upper().split())
-        if len(cleaned["postcode"]) > 8:
-            errors["postcode"] = "Enter a real postcode"
+    try:
+        cleaned["postcode"] = validation.postcode(data.get("postcode"), field="postcode")
+    except ValidationError as error:
+        errors.update(error.error_dict)  # type: ignore[attr-defined]
+    try:
+        validation.phone(cleaned.get("referrer_phone", ""), field="referrer_phone")
+    except ValidationError as error:
+        errors.update(error.error_dict)  # type: ignore[attr-defined]
     try:
         born = validation.a_past_date(
             data.get("date_of_birth"), field="date_of_birth", label="date of birth"

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from dsr.core import dates, nhs_number, text
 from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import Form, VersionField, add_service_error
+from dsr.core.forms import Form, VersionField, add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to
 from dsr.people import services as people
@@ -197,7 +197,7 @@ def _decision_view(
         try:
             act(referral, form.cleaned_data, Viewer.of(request).context)
         except StaleVersion:
-            form.add_error(None, STALE)
+            changed_meanwhile(form, referral)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -373,7 +373,7 @@ def accept(request: HttpRequest, referral_id: int) -> HttpResponse:
                 by=viewer.context,
             )
         except StaleVersion:
-            form.add_error(None, STALE)
+            changed_meanwhile(form, referral)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -421,7 +421,7 @@ def transfer(request: HttpRequest, person_id: int) -> HttpResponse:
                 by=viewer.context,
             )
         except StaleVersion:
-            form.add_error(None, "Someone else changed this record. Reload the page to see it")
+            changed_meanwhile(form, person)
         except ValidationError as error:
             add_service_error(form, error)
         else:

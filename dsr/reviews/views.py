@@ -21,7 +21,7 @@ from dsr.actions.scoping import ACTIONS
 from dsr.core import dates
 from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error
+from dsr.core.forms import add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to
 from dsr.people.scoping import PEOPLE
@@ -31,10 +31,6 @@ from dsr.reviews.forms import CancelForm, DetailsForm, HoldForm, ReportForm, Req
 from dsr.reviews.models import Cetr, CetrKind
 from dsr.reviews.scoping import CETRS, with_progress
 
-STALE = (
-    "Someone else changed this C(E)TR while you were working. Check what it now says, "
-    "then try again"
-)
 PURPOSE = "C(E)TR"
 
 
@@ -115,7 +111,7 @@ def _step(
         try:
             act(review, form.cleaned_data, viewer)
         except StaleVersion:
-            form.add_error(None, STALE)
+            changed_meanwhile(form, review, initial(CETRS.get(viewer, cetr_id, purpose=purpose)))
         except ValidationError as error:
             add_service_error(form, error)
         else:

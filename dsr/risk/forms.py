@@ -81,6 +81,7 @@ class ReviewForm(RatingFields):
     )
     action_due = DateField(
         label="Action due by",
+        called="action's due date",
         required=False,
         future_only=True,
         required_message="Enter the date the action is due by",
@@ -91,7 +92,7 @@ class ReviewForm(RatingFields):
         if data.get("action_description"):
             if not data.get("action_owner"):
                 self.add_error("action_owner", "Enter who owns the action")
-            if not data.get("action_due"):
+            if not data.get("action_due") and "action_due" not in self.errors:
                 self.add_error("action_due", "Enter the date the action is due by")
         return data
 

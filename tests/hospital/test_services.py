@@ -197,7 +197,7 @@ def test_correcting_a_stay_so_it_overlaps_another_is_refused(place_a):
         ({"distance_miles": True}, "distance_miles", "whole number of miles"),
         ({"delayed_discharge": True}, "delay_reason", "Enter why the discharge is delayed"),
         ({"out_of_area": "no"}, "out_of_area", "Select a valid choice"),
-        ({"delay_reason": "\x00"}, "delay_reason", "Null characters are not allowed"),
+        ({"delay_reason": "\x00"}, "delay_reason", "must not contain null characters"),
     ],
 )
 def test_bad_admission_values_are_refused_and_nothing_is_written(place_a, change, field, message):

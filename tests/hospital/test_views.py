@@ -235,3 +235,34 @@ def test_the_person_page_shows_the_visits_of_the_current_stay_only(coordinator, 
         discharge(stay, on=date(2026, 3, 2))
         page = coordinator.get(at(person, "register:person")).content.decode()
         assert 'id="oversight-visits"' not in page
+
+
+@time_machine.travel(MONDAY)
+def test_a_stay_saved_in_another_tab_is_named_and_the_next_save_keeps_what_was_typed(
+    coordinator, place_a
+):
+    """Found by a review with two tabs: the second tab's save was refused ("check what it
+    now says") without showing it, with the old version still in the form, so every later
+    save was refused too until a reload lost what was typed."""
+    import re
+
+    stay = admit(factories.make_person(place_a))
+    edit = at(stay, "hospital:edit")
+    first = stay_form(version=str(stay.version), hospital="Elmside Hospital")
+    second = stay_form(version=str(stay.version), distance_miles="55")
+    assert coordinator.post(edit, first).status_code == 302
+    refused = coordinator.post(edit, second)
+    messages = error_messages(refused)
+    assert any(
+        "Someone else saved this" in m and "Hospital: Elmside Hospital" in m for m in messages
+    )
+    stay.refresh_from_db()
+    assert (stay.hospital, stay.distance_miles) == ("Elmside Hospital", 85)
+    page = refused.content.decode()
+    assert 'value="55"' in page  # what they typed, kept
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    assert version == str(stay.version)
+    saved = coordinator.post(edit, second | {"version": version})  # made knowing: theirs
+    assert saved.status_code == 302
+    stay.refresh_from_db()
+    assert (stay.hospital, stay.distance_miles) == ("Moorside Hospital", 55)

@@ -139,7 +139,7 @@ def test_closing_a_record_with_a_reason(coordinator, person_a):
         ({"closure_reason": ""}, "Select why this person is leaving the register"),
         ({"closure_reason": "bored"}, "Select a valid choice"),
         ({"closed_on_year": str(dates.today().year + 1)}, "today or in the past"),
-        ({"version": "7"}, "Someone else changed this record"),
+        ({"version": "7"}, "Someone else saved this while you were working"),
     ],
 )
 def test_bad_input_on_close_changes_nothing(coordinator, person_a, overrides, message):

@@ -103,9 +103,62 @@ def test_missing_answers_get_plain_english_errors(client, taking):
 
 
 def test_a_body_too_large_is_refused_before_it_is_read(client, taking):
-    response = client.post(url(taking), answers(reason="x" * 40_000))
+    response = client.post(url(taking), answers(reason="x" * 200_000))
     assert response.status_code == 413
     assert not Referral.objects.exists()
+
+
+def _as_a_browser_sends(client, place, data):
+    """Posted as a browser posts a form: URL-encoded, each byte of UTF-8 as %XX."""
+    from urllib.parse import urlencode
+
+    body = urlencode(data)
+    return client.post(url(place), body, content_type="application/x-www-form-urlencoded")
+
+
+@pytest.mark.parametrize("character", ["أ", "😀"])
+def test_answers_within_their_limits_are_taken_in_any_script(client, taking, character):
+    """Found by a review: two answers of 3,900 Arabic letters (or 1,500 emoji), each within
+    its 4,000, were refused whole as too long (a 413) at a cap of 32 KiB."""
+    full = character * (4000 // len(character.encode("utf-16-le")) * 2)
+    response = _as_a_browser_sends(
+        client, taking, answers(reason=full[:3900], current_risks=full[:3900])
+    )
+    assert response.status_code == 302, error_messages(response)
+    assert Referral.objects.get().reason == full[:3900]
+
+
+@pytest.mark.parametrize(
+    ("field", "given", "message"),
+    [
+        ("referrer_phone", "call me maybe", "Enter a phone number"),
+        ("referrer_phone", "٠٧٧٠٠ ٩٠٠ ١٢٣", "Enter a phone number"),
+        ("referrer_phone", "<script>", "Enter a phone number"),
+        ("referrer_phone", "123", "Enter a phone number"),
+        ("postcode", "٣٣٣", "Enter a real postcode"),
+        ("postcode", "<script>", "Enter a real postcode"),
+        ("postcode", "LS1", "Enter a real postcode"),
+        ("referrer_name", " \u200b ", "Enter your name"),
+    ],
+)
+def test_a_phone_number_and_postcode_must_be_real(client, taking, field, given, message):
+    """Found by a review: the form took "call me maybe" as the number it says it will call."""
+    response = client.post(url(taking), answers(**{field: given}))
+    assert any(m.startswith(message) for m in error_messages(response)), error_messages(response)
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("phone", "postcode", "kept"),
+    [("+44 (0)113 496 0000", "ls14ap", "LS1 4AP"), ("0113-496-0000", " zz99 3qx ", "ZZ99 3QX")],
+)
+def test_real_numbers_and_postcodes_are_kept_as_written_out(client, taking, phone, postcode, kept):
+    assert (
+        client.post(url(taking), answers(referrer_phone=phone, postcode=postcode)).status_code
+        == 302
+    )
+    referral = Referral.objects.get()
+    assert (referral.referrer_phone, referral.postcode) == (phone, kept)
 
 
 def test_files_are_refused(client, taking):
