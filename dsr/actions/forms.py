@@ -5,10 +5,11 @@ from typing import Any
 from django import forms
 
 from dsr.actions.models import ActionStatus
-from dsr.core.forms import DateField, Form, RecordChoiceField, VersionField
+from dsr.core.forms import DateField, Form, OnceField, RecordChoiceField, VersionField
 
 
 class ActionForm(Form):
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
     description = forms.CharField(
         label="What needs to be done",
         max_length=300,

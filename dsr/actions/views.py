@@ -16,6 +16,7 @@ from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
 from dsr.people.scoping import PEOPLE
 from dsr.places.services import organisations_of
@@ -37,20 +38,22 @@ def action_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.open_action(
-                person=person,
-                description=data["description"],
-                due_on=data["due_on"],
-                source=ActionSource.OTHER,
-                owner_user=data["owner_user"],
-                owner_name=data["owner_name"],
-                owner_organisation=data["owner_organisation"],
-                by=viewer.context,
-            )
+            with once(form) as first:
+                if first:
+                    services.open_action(
+                        person=person,
+                        description=data["description"],
+                        due_on=data["due_on"],
+                        source=ActionSource.OTHER,
+                        owner_user=data["owner_user"],
+                        owner_name=data["owner_name"],
+                        owner_organisation=data["owner_organisation"],
+                        by=viewer.context,
+                    )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Action added")
+            messages.success(request, "Action added" if first else SENT_ALREADY)
             return redirect_to(request, "register:person", person.pk)
     return render(request, "actions/action_new.jinja", {"form": form, "person": person})
 

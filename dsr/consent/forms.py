@@ -5,10 +5,11 @@ from typing import Any
 from django import forms
 
 from dsr.consent.models import ConsentBasis, ConsentGiver, Evidence
-from dsr.core.forms import DateField, Form, RecordsChoiceField
+from dsr.core.forms import DateField, Form, OnceField, RecordsChoiceField
 
 
 class ConsentForm(Form):
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
     given_by = forms.ChoiceField(
         label="Who gave consent?",
         choices=ConsentGiver.choices,

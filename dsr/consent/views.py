@@ -16,6 +16,7 @@ from dsr.core import dates
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
 from dsr.people.scoping import PEOPLE
 from dsr.places.services import organisations_of
@@ -53,21 +54,23 @@ def consent_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.record_consent(
-                person=person,
-                given_by=data["given_by"],
-                basis=data["basis"],
-                consenter=data["consenter"],
-                given_on=data["given_on"],
-                evidence=data["evidence"],
-                evidence_note=data["evidence_note"],
-                share_with=data["share_with"],
-                by=viewer.context,
-            )
+            with once(form) as first:
+                if first:
+                    services.record_consent(
+                        person=person,
+                        given_by=data["given_by"],
+                        basis=data["basis"],
+                        consenter=data["consenter"],
+                        given_on=data["given_on"],
+                        evidence=data["evidence"],
+                        evidence_note=data["evidence_note"],
+                        share_with=data["share_with"],
+                        by=viewer.context,
+                    )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Consent recorded")
+            messages.success(request, "Consent recorded" if first else SENT_ALREADY)
             return redirect_to(request, "register:person", person.pk)
     return render(request, "consent/consent_new.jinja", {"form": form, "person": person})
 

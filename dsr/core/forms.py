@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
+import secrets
 from typing import Any
 
 from django import forms
@@ -356,6 +358,27 @@ class VersionField(forms.IntegerField):
         self.error_messages["min_value"] = self.error_messages["max_value"] = self.error_messages[
             "invalid"
         ]
+
+
+class OnceField(forms.CharField):
+    """The page's one-time token (core/once.py), hidden: a new one each time a page with the
+    form is drawn, sent back with it, so the form does what it asks once however often it
+    is sent."""
+
+    widget = forms.HiddenInput
+    TOKEN = re.compile("[A-Za-z0-9_-]{16,64}")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, initial=lambda: secrets.token_urlsafe(24), **kwargs)
+
+    def clean(self, value: Any) -> str:
+        """The token as the page wrote it, or "" (none sent); anything else is a page that
+        is not ours, or not any more."""
+        if value in (None, ""):
+            return ""
+        if not isinstance(value, str) or not self.TOKEN.fullmatch(value):
+            raise ValidationError("This form is out of date. Reload the page and try again")
+        return value
 
 
 CHOOSING = (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)

@@ -453,3 +453,16 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.value}"
+
+
+class Submission(models.Model):
+    """A form sent once (core/once.py): its page's one-time token, taken in the transaction
+    that did what the form asked, so the same form sent again (a double click, a browser's
+    resend) finds it taken and does nothing. No care data; forgotten after a week
+    (`prune_submissions`, in housekeeping)."""
+
+    token = models.CharField(max_length=64, unique=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.token

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from dsr.core.forms import DateField, Form, VersionField
+from dsr.core.forms import DateField, Form, OnceField, VersionField
 from dsr.hospital.choices import DISCHARGE_DESTINATIONS, LegalStatus, ProviderSector, WardType
 from dsr.hospital.services import MAX_MILES, MILES_MESSAGE
 
@@ -106,6 +106,7 @@ class DischargeForm(Form):
 
 
 class VisitForm(Form):
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
     visited_on = DateField(label="Date of the visit", past_only=True)
     visited_by = forms.CharField(
         label="Who visited",

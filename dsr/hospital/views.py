@@ -22,6 +22,7 @@ from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
 from dsr.hospital import services
 from dsr.hospital.forms import (
@@ -166,17 +167,19 @@ def visit_new(request: HttpRequest, admission_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.record_visit(
-                admission=episode,
-                visited_on=form.cleaned_data["visited_on"],
-                visited_by=form.cleaned_data["visited_by"],
-                findings=form.cleaned_data["findings"],
-                by=viewer.context,
-            )
+            with once(form) as first:
+                if first:
+                    services.record_visit(
+                        admission=episode,
+                        visited_on=form.cleaned_data["visited_on"],
+                        visited_by=form.cleaned_data["visited_by"],
+                        findings=form.cleaned_data["findings"],
+                        by=viewer.context,
+                    )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Oversight visit recorded")
+            messages.success(request, "Oversight visit recorded" if first else SENT_ALREADY)
             return redirect_to(request, "register:person", episode.person_id)
     return render(request, "hospital/visit_new.jinja", {"form": form, "admission": episode})
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from dsr.core.forms import DateField, Form, RecordChoiceField, VersionField
+from dsr.core.forms import DateField, Form, OnceField, RecordChoiceField, VersionField
 from dsr.keywork.models import ContactKind
 
 FOLLOW_UPS = 3
@@ -37,6 +37,8 @@ class EndAllocationForm(Form):
 
 class ContactForm(Form):
     """A contact, and up to three follow-ups agreed with the family."""
+
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
 
     contacted_on = DateField(label="Date of the contact", past_only=True)
     kind = forms.ChoiceField(

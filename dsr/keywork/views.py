@@ -21,6 +21,7 @@ from dsr.core.access import Permission, allows, limited_by_object_rule, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
 from dsr.keywork import services
 from dsr.keywork.forms import AllocateForm, ContactForm, EndAllocationForm
@@ -177,20 +178,22 @@ def contact_new(request: HttpRequest, person_id: int) -> HttpResponse:
                 )
             )
         try:
-            services.log_contact(
-                person=person,
-                contacted_on=form.cleaned_data["contacted_on"],
-                kind=form.cleaned_data["kind"],
-                with_whom=form.cleaned_data["with_whom"],
-                summary=form.cleaned_data["summary"],
-                follow_ups=follow_ups,
-                by=viewer.context,
-            )
+            with once(form) as first:
+                if first:
+                    services.log_contact(
+                        person=person,
+                        contacted_on=form.cleaned_data["contacted_on"],
+                        kind=form.cleaned_data["kind"],
+                        with_whom=form.cleaned_data["with_whom"],
+                        summary=form.cleaned_data["summary"],
+                        follow_ups=follow_ups,
+                        by=viewer.context,
+                    )
         except ValidationError as error:
             add_service_error(form, error)
         else:
             added = f" and {len(follow_ups)} follow-up(s) added as actions" if follow_ups else ""
-            messages.success(request, f"Contact logged{added}")
+            messages.success(request, f"Contact logged{added}" if first else SENT_ALREADY)
             return redirect_to(request, "register:person", person.pk)
     return render(request, "keywork/contact_new.jinja", {"form": form, "person": person})
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from dsr.core.forms import DateField, Form, RecordChoiceField, VersionField
+from dsr.core.forms import DateField, Form, OnceField, RecordChoiceField, VersionField
 from dsr.meetings.models import Outcome
 from dsr.risk.models import RiskRating
 from dsr.risk.services import AgreedAction
@@ -52,6 +52,7 @@ class MeetingForm(Form):
 
 
 class AttendeeForm(Form):
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
     user = RecordChoiceField(
         label="A user of the register", queryset=None, required=False, empty_label="Not a user"
     )

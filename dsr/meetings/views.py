@@ -22,6 +22,7 @@ from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error, changed_meanwhile, posted
 from dsr.core.models import StaleVersion
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import RecordId, redirect_to
 from dsr.meetings import presenters, services
 from dsr.meetings.forms import AttendeeForm, ConfirmForm, DiscussionForm, MeetingForm, ReasonForm
@@ -145,12 +146,15 @@ def attendee_new(request: HttpRequest, meeting_id: int) -> HttpResponse:
         organisations=organisations_of(request.place),  # type: ignore[attr-defined]
     )
     if request.method == "POST" and form.is_valid():
+        given = {name: value for name, value in form.cleaned_data.items() if name != "once"}
         try:
-            services.add_attendee(meeting=meeting, by=viewer.context, **form.cleaned_data)
+            with once(form) as first:
+                if first:
+                    services.add_attendee(meeting=meeting, by=viewer.context, **given)
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Attendee added")
+            messages.success(request, "Attendee added" if first else SENT_ALREADY)
             return redirect_to(request, "meetings:meeting", meeting.pk)
     return render(request, "meetings/attendee_new.jinja", {"form": form, "meeting": meeting})
 

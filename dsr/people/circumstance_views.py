@@ -13,6 +13,7 @@ from dsr.core import dates
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
 from dsr.people import services
 from dsr.people.choices import CircumstanceArea
@@ -50,17 +51,19 @@ def circumstance_new(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.record_circumstance(
-                person=person,
-                area=data["area"],
-                standing=data["standing"],
-                note=data["note"],
-                recorded_on=data["recorded_on"],
-                by=viewer.context,
-            )
+            with once(form) as first:
+                if first:
+                    services.record_circumstance(
+                        person=person,
+                        area=data["area"],
+                        standing=data["standing"],
+                        note=data["note"],
+                        recorded_on=data["recorded_on"],
+                        by=viewer.context,
+                    )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Saved")
+            messages.success(request, "Saved" if first else SENT_ALREADY)
             return redirect_to(request, "register:person", person.pk)
     return render(request, "people/circumstance_new.jinja", {"form": form, "person": person})

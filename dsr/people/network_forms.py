@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from dsr.core.forms import DateField, Form, RecordChoiceField, VersionField
+from dsr.core.forms import DateField, Form, OnceField, RecordChoiceField, VersionField
 from dsr.people.choices import CircumstanceArea, Relationship, Standing
 
 YES_NO = [(True, "Yes"), (False, "No")]
@@ -95,6 +95,7 @@ class FamilyForm(ContactFields):
 
 
 class StartField(Form):
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
     started_on = DateField(
         label="Involved since", past_only=True, help_text="For example, 1 9 2026"
     )
@@ -122,6 +123,7 @@ class EndMemberForm(Form):
 
 
 class CircumstanceForm(Form):
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
     area = forms.ChoiceField(
         label="Which area?",
         choices=CircumstanceArea.choices,

@@ -16,6 +16,7 @@ from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
 from dsr.people import services
 from dsr.people.choices import MemberKind
@@ -78,17 +79,22 @@ def member_new(request: HttpRequest, person_id: int, kind: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_network_member(
-                person=person,
-                kind=kind,
-                started_on=form.cleaned_data["started_on"],
-                by=viewer.context,
-                **form.member_data(),
-            )
+            with once(form) as first:
+                if first:
+                    services.add_network_member(
+                        person=person,
+                        kind=kind,
+                        started_on=form.cleaned_data["started_on"],
+                        by=viewer.context,
+                        **form.member_data(),
+                    )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, f"{form.cleaned_data['name']} added to the care network")
+            messages.success(
+                request,
+                f"{form.cleaned_data['name']} added to the care network" if first else SENT_ALREADY,
+            )
             return redirect_to(request, "people:network", person.pk)
     return render(
         request,

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from dsr.core.forms import DateField, Form, RecordChoiceField, VersionField
+from dsr.core.forms import DateField, Form, OnceField, RecordChoiceField, VersionField
 from dsr.referrals.models import Communicated, ConsentObtained
 
 RELATIONSHIPS = [
@@ -46,6 +46,8 @@ class ChildFields(Form):
 
 class ReferralForm(ChildFields):
     """A professional's referral, recorded by the team."""
+
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
 
     received_on = DateField(label="Date received", past_only=True)
     referrer_name = forms.CharField(label="Referrer's name", max_length=150)
@@ -111,6 +113,8 @@ class ReferralForm(ChildFields):
 
 class SelfReferralForm(ChildFields):
     """The public form: plain English, no uploads, every field limited, and a honeypot."""
+
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
 
     referrer_name = forms.CharField(label="Your name", max_length=150)
     referrer_role = forms.ChoiceField(

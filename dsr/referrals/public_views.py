@@ -22,6 +22,7 @@ from django_ratelimit.core import get_usage
 
 from dsr.core.access import public
 from dsr.core.forms import add_service_error
+from dsr.core.once import once
 from dsr.places.models import Place
 from dsr.referrals import services
 from dsr.referrals.forms import SelfReferralForm
@@ -109,14 +110,20 @@ def self_referral(request: HttpRequest, place_ref: int) -> HttpResponse:
             request.session[SENT] = services.new_reference()  # looks the same to a bot
             return redirect(reverse("public:sent", args=[place.pk]))
         try:
-            referral = services.submit_self_referral(
-                place=place, data=form.referral_data(), client=client
-            )
+            with once(form) as first:
+                referral = (
+                    services.submit_self_referral(
+                        place=place, data=form.referral_data(), client=client
+                    )
+                    if first
+                    else None
+                )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            _too_many_referrals(request, place, count=True)
-            request.session[SENT] = referral.reference
+            if referral is not None:  # sent twice: the first's reference is the answer
+                _too_many_referrals(request, place, count=True)
+                request.session[SENT] = referral.reference
             return redirect(reverse("public:sent", args=[place.pk]))
     return render(request, "referrals/public_form.jinja", {"form": form, "place": place})
 

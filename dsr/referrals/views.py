@@ -18,6 +18,7 @@ from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import Form, VersionField, add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
 from dsr.people import services as people
 from dsr.people.scoping import PEOPLE
@@ -133,14 +134,22 @@ def referral_new(request: HttpRequest) -> HttpResponse:
     form = ReferralForm(request.POST or None, initial={"received_on": dates.today()})
     if request.method == "POST" and form.is_valid():
         try:
-            referral = services.record_referral(
-                place=request.place,  # type: ignore[attr-defined]
-                data=form.referral_data(),
-                by=viewer.context,
-            )
+            with once(form) as first:
+                referral = (
+                    services.record_referral(
+                        place=request.place,  # type: ignore[attr-defined]
+                        data=form.referral_data(),
+                        by=viewer.context,
+                    )
+                    if first
+                    else None
+                )
         except ValidationError as error:
             add_service_error(form, error)
         else:
+            if referral is None:
+                messages.success(request, SENT_ALREADY)
+                return redirect_to(request, "referrals:queue")
             messages.success(request, f"Referral {referral.reference} recorded")
             return redirect_to(request, "referrals:detail", referral.pk)
     return render(request, "referrals/referral_new.jinja", {"form": form})

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from dsr.core.forms import Form
+from dsr.core.forms import Form, OnceField
 from dsr.core.text import ascii_digits
 from dsr.people.forms import PersonForm
 from dsr.places.models import PlaceSettings
@@ -18,6 +18,8 @@ from dsr.risk.models import RiskRating
 
 class NewPersonForm(PersonForm, RatingFields):
     """Adding a person means rating them: every person on the register has a rating."""
+
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
 
     confirm_not_duplicate = forms.BooleanField(
         label="I have checked: this is a different person",

@@ -21,6 +21,7 @@ from dsr.core import dates, nhs_number, text
 from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import Form, add_service_error
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.panels import panels_for
 from dsr.core.routing import redirect_to
 from dsr.people import services as people
@@ -168,17 +169,25 @@ def person_add(request: HttpRequest) -> HttpResponse:
             form.require_checked()
         if form.is_valid():
             try:
-                person = add_to_register(
-                    place=place,
-                    data=form.person_data(),
-                    rating=data["rating"],
-                    rationale=data["rationale"],
-                    factors=data["factors"],
-                    by=viewer.context,
-                )
+                with once(form) as first:
+                    person = (
+                        add_to_register(
+                            place=place,
+                            data=form.person_data(),
+                            rating=data["rating"],
+                            rationale=data["rationale"],
+                            factors=data["factors"],
+                            by=viewer.context,
+                        )
+                        if first
+                        else None
+                    )
             except ValidationError as error:
                 add_service_error(form, error)
             else:
+                if person is None:
+                    messages.success(request, SENT_ALREADY)
+                    return redirect_to(request, "register:list")
                 messages.success(request, f"{person.full_name} has been added to the register")
                 return redirect_to(request, "register:person", person.pk)
     return render(

@@ -23,6 +23,7 @@ from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
 from dsr.people.scoping import PEOPLE
 from dsr.places.services import organisations_of
@@ -222,19 +223,21 @@ def recommendation_new(request: HttpRequest, cetr_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.add_recommendation(
-                cetr=review,
-                description=data["description"],
-                due_on=data["due_on"],
-                owner_user=data["owner_user"],
-                owner_name=data["owner_name"],
-                owner_organisation=data["owner_organisation"],
-                by=viewer.context,
-            )
+            with once(form) as first:
+                if first:
+                    services.add_recommendation(
+                        cetr=review,
+                        description=data["description"],
+                        due_on=data["due_on"],
+                        owner_user=data["owner_user"],
+                        owner_name=data["owner_name"],
+                        owner_organisation=data["owner_organisation"],
+                        by=viewer.context,
+                    )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Recommendation added")
+            messages.success(request, "Recommendation added" if first else SENT_ALREADY)
             return redirect_to(request, "reviews:cetr", review.pk)
     return render(request, "reviews/recommendation_new.jinja", {"form": form, "cetr": review})
 

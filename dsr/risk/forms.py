@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from dsr.core.forms import DateField, Form, RecordsChoiceField, VersionField
+from dsr.core.forms import DateField, Form, OnceField, RecordsChoiceField, VersionField
 from dsr.risk.models import RATING_MEANING, EventKind, RiskFactor, RiskRating
 
 RATING_CHOICES = [(r.value, f"{r.label}: {RATING_MEANING[r]}") for r in RiskRating]
@@ -45,6 +45,7 @@ class RatingFields(Form):
 
 
 class RateForm(RatingFields):
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
     decided_on = DateField(label="Date of the decision", past_only=True)
     context = forms.ChoiceField(
         label="Where was this decided?",
@@ -59,6 +60,7 @@ class RateForm(RatingFields):
 
 
 class ReviewForm(RatingFields):
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
     held_on = DateField(label="Date of the review", past_only=True)
     participants = forms.CharField(
         label="Who took part",
@@ -98,6 +100,7 @@ class ReviewForm(RatingFields):
 
 
 class EventForm(Form):
+    once = OnceField()  # sent twice, it does what it asks once (core/once.py)
     kind = forms.ChoiceField(
         label="What happened",
         choices=EventKind.choices,

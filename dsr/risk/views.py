@@ -16,6 +16,7 @@ from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
 from dsr.core.forms import add_service_error
 from dsr.core.models import StaleVersion
+from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
 from dsr.core.text import ascii_digits
 from dsr.people.models import Person
@@ -62,20 +63,22 @@ def rate_person(request: HttpRequest, person_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.rate(
-                person=person,
-                rating=form.cleaned_data["rating"],
-                rationale=form.cleaned_data["rationale"],
-                decided_on=form.cleaned_data["decided_on"],
-                factors=form.cleaned_data["factors"],
-                context=form.cleaned_data["context"],
-                by=Viewer.of(request).context,
-                seen=_seen(request),
-            )
+            with once(form) as first:
+                if first:
+                    services.rate(
+                        person=person,
+                        rating=form.cleaned_data["rating"],
+                        rationale=form.cleaned_data["rationale"],
+                        decided_on=form.cleaned_data["decided_on"],
+                        factors=form.cleaned_data["factors"],
+                        context=form.cleaned_data["context"],
+                        by=Viewer.of(request).context,
+                        seen=_seen(request),
+                    )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Rating recorded")
+            messages.success(request, "Rating recorded" if first else SENT_ALREADY)
             return redirect_to(request, "register:person", person.pk)
     signals = _signals(request, person, "rating form")
     return render(request, "risk/rate.jinja", {"form": form, "person": person, "signals": signals})
@@ -104,22 +107,24 @@ def review_person(request: HttpRequest, person_id: int) -> HttpResponse:
                 )
             )
         try:
-            services.record_review(
-                person=person,
-                held_on=data["held_on"],
-                participants=data["participants"],
-                summary=data["summary"],
-                rating=data["rating"],
-                rationale=data["rationale"],
-                factors=data["factors"],
-                agreed=agreed,
-                by=Viewer.of(request).context,
-                seen=_seen(request),
-            )
+            with once(form) as first:
+                if first:
+                    services.record_review(
+                        person=person,
+                        held_on=data["held_on"],
+                        participants=data["participants"],
+                        summary=data["summary"],
+                        rating=data["rating"],
+                        rationale=data["rationale"],
+                        factors=data["factors"],
+                        agreed=agreed,
+                        by=Viewer.of(request).context,
+                        seen=_seen(request),
+                    )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Review recorded")
+            messages.success(request, "Review recorded" if first else SENT_ALREADY)
             return redirect_to(request, "register:person", person.pk)
     signals = _signals(request, person, "review form")
     context = {"form": form, "person": person, "signals": signals}
@@ -135,17 +140,19 @@ def event_new(request: HttpRequest, person_id: int) -> HttpResponse:
     form = EventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.log_event(
-                person=person,
-                kind=form.cleaned_data["kind"],
-                occurred_on=form.cleaned_data["occurred_on"],
-                description=form.cleaned_data["description"],
-                by=Viewer.of(request).context,
-            )
+            with once(form) as first:
+                if first:
+                    services.log_event(
+                        person=person,
+                        kind=form.cleaned_data["kind"],
+                        occurred_on=form.cleaned_data["occurred_on"],
+                        description=form.cleaned_data["description"],
+                        by=Viewer.of(request).context,
+                    )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, "Event logged")
+            messages.success(request, "Event logged" if first else SENT_ALREADY)
             return redirect_to(request, "register:person", person.pk)
     return render(request, "risk/event.jinja", {"form": form, "person": person})
 

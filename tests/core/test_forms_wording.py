@@ -12,6 +12,8 @@ from tests.core.test_forms_input import _forms, _made
 
 
 def _fields(kind: type[forms.Field]) -> list:
+    """Every field of the kind someone types into, on every form (not the hidden ones a page
+    writes: a version, a one-time token)."""
     found = []
     for form_class in _forms():
         form = _made(form_class)
@@ -19,7 +21,7 @@ def _fields(kind: type[forms.Field]) -> list:
             continue
         name_each_error(form)
         for name, field in form.fields.items():
-            if isinstance(field, kind):
+            if isinstance(field, kind) and not isinstance(field.widget, forms.HiddenInput):
                 found.append(pytest.param(field, id=f"{form_class.__qualname__}.{name}"))
     return found
 
@@ -30,7 +32,7 @@ TEXTS = _fields(forms.CharField)
 
 
 def test_there_are_fields_to_hold():
-    assert len(NUMBERS) >= 5 and len(DATES) >= 20 and len(TEXTS) >= 50
+    assert len(NUMBERS) >= 3 and len(DATES) >= 20 and len(TEXTS) >= 50
 
 
 @pytest.mark.parametrize("field", NUMBERS)

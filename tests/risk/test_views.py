@@ -189,7 +189,7 @@ def test_updating_an_action_keeps_a_dated_history(coordinator, person_a):
     page = coordinator.get(url).content.decode()
     assert "Partners named" in page
     stale = coordinator.post(url, {"status": "open", "note": "", "version": 1})
-    assert "Someone else updated this action" in stale.content.decode()
+    assert "Someone else saved this while you were working" in stale.content.decode()
     action.refresh_from_db()
     assert action.status == "done"
 

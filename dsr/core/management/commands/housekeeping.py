@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-JOBS = ["clearsessions", "prune_lockouts", "checkpoint_audit", "send_outbox"]
+JOBS = ["clearsessions", "prune_lockouts", "prune_submissions", "checkpoint_audit", "send_outbox"]
 
 
 class Command(BaseCommand):
