@@ -568,5 +568,9 @@ def changed_meanwhile(
     )
 
 
-def _comparable(value: Any) -> Any:
-    return "" if value is None else str(value) if not isinstance(value, str) else value
+def _comparable(value: Any) -> str:
+    """A typed value and a saved one, alike: a record chosen (typed) and its id (saved),
+    nothing and an empty answer."""
+    if value is None:
+        return ""
+    return str(getattr(value, "pk", value))

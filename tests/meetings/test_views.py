@@ -280,3 +280,28 @@ def test_an_impossible_person_id_to_add_is_a_plain_404(coordinator, place_a):
         url = meeting_at(meeting, "meetings:item_new")
         assert coordinator.get(url, {"person": bad}).status_code == 404, bad
         assert coordinator.post(url, {"person": bad, "reason": "x"}).status_code == 404, bad
+
+
+@time_machine.travel(DAY)
+def test_meeting_details_saved_in_another_tab_name_only_what_differs(coordinator, place_a, cast):
+    """changed_meanwhile compares a record chosen (the chair, typed) with its id (saved): the
+    chair both tabs left as it was is not named as changed."""
+    from dsr.meetings import services
+    from tests.factories import SYSTEM
+
+    meeting = services.schedule_meeting(
+        place=place_a, held_on=date(2026, 3, 20), chair=cast[Role.COORDINATOR], by=SYSTEM
+    )
+    url = meeting_at(meeting, "meetings:edit")
+    body = {
+        "held_on_day": "20",
+        "held_on_month": "3",
+        "held_on_year": "2026",
+        "chair": str(cast[Role.COORDINATOR].pk),
+        "minute_taker": "",
+        "version": str(meeting.version),
+    }
+    assert coordinator.post(url, body | {"venue": "Room 1"}).status_code == 302
+    refused = coordinator.post(url, body | {"venue": "Room 2"})
+    [message] = [m for m in error_messages(refused) if "Someone else saved this" in m]
+    assert "Where: Room 1" in message and "Chair" not in message
