@@ -537,17 +537,22 @@ def _shown(field: forms.Field, value: Any) -> str:
     return str(value)
 
 
-def changed_meanwhile(
-    form: forms.BaseForm, record: Any, saved: dict[str, Any] | None = None
-) -> None:
+# What a form that moves a record on (ends, closes, decides, removes) says it saved: nothing
+# of the record's own values. Its service checks again the state it needs.
+MOVES_ON: dict[str, Any] = {}
+
+
+def changed_meanwhile(form: forms.BaseForm, record: Any, saved: dict[str, Any]) -> None:
     """A save refused because someone else saved `record` first (StaleVersion): the form
-    again with what they typed kept, what is `saved` now (the form's initial values, read
-    afresh) named where it differs from it, and the form's version moved on to the record's
-    own, so that their next save, made knowing, can go through (the service checks again
-    what it must). Without this the page said "check what it now says" and showed nothing of
-    it, and every later save was refused again until a reload lost what was typed (a review).
+    again with what they typed kept, and the form's version moved on to the record's own, so
+    that their next save, made knowing, can go through. An edit form passes `saved`, the
+    record's values as it shows them, read afresh: each that differs from what was typed is
+    named, so their next save overwrites nothing unseen. A form that moves the record on
+    passes MOVES_ON: its fields are not the record's, and its service checks again the state
+    it needs (already ended, already decided). Before, the page said "check what it now says"
+    and showed nothing, and every later save was refused until a reload lost the typing (a
+    review).
     """
-    saved = saved or {}
     typed = getattr(form, "cleaned_data", {})
     differ = [
         f"{_name(field)}: {_shown(field, saved[name])}"
@@ -560,12 +565,13 @@ def changed_meanwhile(
     data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict: lists kept
     data["version"] = str(version)
     form.data = data
-    now = f" It now says: {'; '.join(differ)}." if differ else ""
-    form.add_error(
-        None,
-        "Someone else saved this while you were working." + now + " Save again to keep what you"
-        " entered here",
-    )
+    if saved is MOVES_ON:
+        said = " Send this again to go ahead with it, or go back to see what changed first"
+    elif differ:
+        said = f" It now says: {'; '.join(differ)}. Save again to keep what you entered here"
+    else:
+        said = " What it now says is what you entered here. Save again to keep it"
+    form.add_error(None, "Someone else saved this while you were working." + said)
 
 
 def _comparable(value: Any) -> str:

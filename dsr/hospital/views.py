@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from dsr.core import dates
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error, changed_meanwhile
+from dsr.core.forms import MOVES_ON, add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
@@ -92,8 +92,11 @@ def _step(
     template: str,
     after: str = "register:person",
     extra: Callable[[Admission], dict[str, Any]] = lambda episode: {},
+    shows_the_stay: bool = False,
 ) -> HttpResponse:
-    """One change to a stay: its form, one service, back to the person (or `after`)."""
+    """One change to a stay: its form, one service, back to the person (or `after`).
+    `shows_the_stay`: the form's initial values are the stay's own (an edit), not a step's
+    defaults; a stale save then names those that changed (core.forms.changed_meanwhile)."""
     viewer = Viewer.of(request)
     episode = _episode(request, admission_id, purpose)
     if (closed := _closed(request, episode.person)) is not None:
@@ -103,7 +106,8 @@ def _step(
         try:
             act(episode, form.cleaned_data, viewer)
         except StaleVersion:
-            changed_meanwhile(form, episode, initial(_episode(request, admission_id, purpose)))
+            saved = initial(_episode(request, admission_id, purpose))
+            changed_meanwhile(form, episode, saved if shows_the_stay else MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -121,6 +125,7 @@ def admission_edit(request: HttpRequest, admission_id: int) -> HttpResponse:
         purpose="admission form",
         form_class=EditAdmissionForm,
         initial=AdmissionForm.initial_from,
+        shows_the_stay=True,
         act=lambda episode, data, viewer: services.update_admission(
             admission=episode,
             data=AdmissionForm.values_of(data),

@@ -19,7 +19,7 @@ from dsr.actions.services import possible_owners
 from dsr.core import dates
 from dsr.core.access import Permission, allows, limited_by_object_rule, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error, changed_meanwhile
+from dsr.core.forms import MOVES_ON, add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
@@ -110,7 +110,7 @@ def allocation_end(request: HttpRequest, allocation_id: int) -> HttpResponse:
                 by=viewer.context,
             )
         except StaleVersion:
-            changed_meanwhile(form, allocation)
+            changed_meanwhile(form, allocation, MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:

@@ -20,7 +20,7 @@ from dsr.actions.services import possible_owners
 from dsr.core import dates
 from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error, changed_meanwhile, posted
+from dsr.core.forms import MOVES_ON, add_service_error, changed_meanwhile, posted
 from dsr.core.models import StaleVersion
 from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import RecordId, redirect_to
@@ -358,7 +358,7 @@ def item_remove(request: HttpRequest, meeting_id: int, item_id: int) -> HttpResp
                 by=viewer.context,
             )
         except StaleVersion:
-            changed_meanwhile(form, item)
+            changed_meanwhile(form, item, MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -448,7 +448,7 @@ def item_discuss(request: HttpRequest, meeting_id: int, item_id: int) -> HttpRes
                 by=viewer.context,
             )
         except StaleVersion:
-            changed_meanwhile(form, item)
+            changed_meanwhile(form, item, MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from dsr.core import dates
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error, changed_meanwhile
+from dsr.core.forms import MOVES_ON, add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
@@ -109,6 +109,20 @@ def _member(request: HttpRequest, member_id: int, purpose: str) -> NetworkMember
     )
 
 
+def _as_saved(member: NetworkMember) -> dict[str, Any]:
+    """A member's values as the edit form shows them."""
+    saved = {
+        name: getattr(member, name)
+        for name in services.care_network.EDITABLE
+        if name not in ("organisation", "user")
+    }
+    return saved | {
+        "organisation": member.organisation_id,
+        "user": member.user_id,
+        "version": member.version,
+    }
+
+
 @requires(Permission.MANAGE_NETWORK)
 @require_http_methods(["GET", "POST"])
 def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
@@ -118,16 +132,7 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
         messages.info(request, "This entry is kept as history and cannot be changed")
         return redirect_to(request, "people:network", person.pk)
     professional = member.kind == MemberKind.PROFESSIONAL
-    initial = {
-        name: getattr(member, name)
-        for name in services.care_network.EDITABLE
-        if name not in ("organisation", "user")
-    }
-    initial |= {
-        "organisation": member.organisation_id,
-        "user": member.user_id,
-        "version": member.version,
-    }
+    initial = _as_saved(member)
     form: Any = (
         EditProfessionalForm(request.POST or None, initial=initial, **_choices(person))
         if professional
@@ -142,7 +147,8 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
                 by=Viewer.of(request).context,
             )
         except StaleVersion:
-            changed_meanwhile(form, member)
+            saved = _member(request, member_id, "care network form")
+            changed_meanwhile(form, member, _as_saved(saved))
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -175,7 +181,7 @@ def member_end(request: HttpRequest, member_id: int) -> HttpResponse:
                 by=Viewer.of(request).context,
             )
         except StaleVersion:
-            changed_meanwhile(form, member)
+            changed_meanwhile(form, member, MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:

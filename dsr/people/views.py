@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from dsr.core import audit
 from dsr.core.access import Permission, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error, changed_meanwhile
+from dsr.core.forms import MOVES_ON, add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.routing import redirect_to
 from dsr.people import services
@@ -116,7 +116,7 @@ def person_close(request: HttpRequest, person_id: int) -> HttpResponse:
                 by=viewer.context,
             )
         except StaleVersion:
-            changed_meanwhile(form, person)
+            changed_meanwhile(form, person, MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:

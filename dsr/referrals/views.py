@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from dsr.core import dates, nhs_number, text
 from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import Form, VersionField, add_service_error, changed_meanwhile
+from dsr.core.forms import MOVES_ON, Form, VersionField, add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
@@ -206,7 +206,7 @@ def _decision_view(
         try:
             act(referral, form.cleaned_data, Viewer.of(request).context)
         except StaleVersion:
-            changed_meanwhile(form, referral)
+            changed_meanwhile(form, referral, MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -382,7 +382,7 @@ def accept(request: HttpRequest, referral_id: int) -> HttpResponse:
                 by=viewer.context,
             )
         except StaleVersion:
-            changed_meanwhile(form, referral)
+            changed_meanwhile(form, referral, MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -430,7 +430,7 @@ def transfer(request: HttpRequest, person_id: int) -> HttpResponse:
                 by=viewer.context,
             )
         except StaleVersion:
-            changed_meanwhile(form, person)
+            changed_meanwhile(form, person, MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:

@@ -21,7 +21,7 @@ from dsr.actions.scoping import ACTIONS
 from dsr.core import dates
 from dsr.core.access import Permission, allows, requires
 from dsr.core.door import Viewer
-from dsr.core.forms import add_service_error, changed_meanwhile
+from dsr.core.forms import MOVES_ON, add_service_error, changed_meanwhile
 from dsr.core.models import StaleVersion
 from dsr.core.once import SENT_ALREADY, once
 from dsr.core.routing import redirect_to
@@ -100,8 +100,11 @@ def _step(
     act: Callable[[Cetr, dict[str, Any], Viewer], Any],
     done: str,
     template: str,
+    shows_the_review: bool = False,
 ) -> HttpResponse:
-    """One step of a review's life: a form, one service, back to the review."""
+    """One step of a review's life: a form, one service, back to the review.
+    `shows_the_review`: the form's initial values are the review's own (its details), not a
+    step's defaults; a stale save then names those that changed."""
     viewer = Viewer.of(request)
     review = CETRS.get(viewer, cetr_id, purpose=purpose)
     if not review.person.is_open:
@@ -112,7 +115,8 @@ def _step(
         try:
             act(review, form.cleaned_data, viewer)
         except StaleVersion:
-            changed_meanwhile(form, review, initial(CETRS.get(viewer, cetr_id, purpose=purpose)))
+            saved = initial(CETRS.get(viewer, cetr_id, purpose=purpose))
+            changed_meanwhile(form, review, saved if shows_the_review else MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:
@@ -138,6 +142,7 @@ def cetr_details(request: HttpRequest, cetr_id: int) -> HttpResponse:
         purpose="C(E)TR details form",
         form_class=DetailsForm,
         initial=lambda r: {name: getattr(r, name) for name in DetailsForm.base_fields},
+        shows_the_review=True,
         act=act,
         done="C(E)TR details saved",
         template="reviews/details.jinja",

@@ -82,6 +82,13 @@ PAGES = {
         ),
         lambda p: Referral.objects.filter(family_name="Achebe"),
     ),
+    "a recommendation": (
+        lambda p: at(p["review"], "reviews:recommend"),
+        lambda p: (
+            {"description": "Refer to IST", "owner_name": "Sam Jones"} | day_fields("due_on", TODAY)
+        ),
+        lambda p: Action.objects.filter(description="Refer to IST"),
+    ),
     "an attendee": (
         lambda p: at(p["meeting"], "meetings:attendee_new"),
         lambda p: {"name": "Pat Jones", "job_title": "Social worker"},
@@ -94,11 +101,13 @@ PAGES = {
 def given(place_a):
     from dsr.meetings import services as meetings
     from tests.factories import SYSTEM
+    from tests.hospital.factories import arrange, hold, request_cetr
 
     return {
         "place": place_a,
         "person": factories.make_person(place_a, rating="A"),
         "meeting": meetings.schedule_meeting(place=place_a, held_on=TODAY, by=SYSTEM),
+        "review": hold(arrange(request_cetr(factories.make_person(place_a, rating="R")))),
     }
 
 

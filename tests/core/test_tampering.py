@@ -789,3 +789,24 @@ def test_an_event_cannot_be_written_at_a_moment_that_never_comes(trail, moment):
             [moment, "0" * 64, "0" * 64],
         )
     assert verify().intact
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'sqlite'", reason="PostgreSQL's check cannot be switched off per session"
+)
+def test_an_event_dated_at_the_end_of_the_calendar_is_named_not_a_crash(trail):
+    """The time checks add the grace to an event's time: a row dated 31 December 9999 (the
+    table's check dropped by its owner) overflowed, and verify_audit stopped (a review)."""
+    from datetime import UTC
+
+    last = nth(trail, last_seq(trail))
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA ignore_check_constraints = 1")  # the connection's: put back
+        try:
+            tamper_sql(
+                "UPDATE core_auditevent SET at = %s WHERE id = %s",
+                [datetime(9999, 12, 31, 23, 30, tzinfo=UTC), last.pk],
+            )
+        finally:
+            cursor.execute("PRAGMA ignore_check_constraints = 0")
+    assert CHANGED in {p.kind for p in verify().problems or [] if p.chain == trail}

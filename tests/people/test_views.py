@@ -211,3 +211,47 @@ def test_a_coordinator_changing_an_nhs_number_to_one_elsewhere_learns_only_that(
     body = response.content.decode()
     assert "appears to be on another place" in body
     assert "Place B" not in body and "Bella" not in body
+
+
+def test_a_care_network_entry_saved_in_another_tab_names_what_it_now_says(client_for, person_a):
+    """Found by a review: the stale save said "someone else saved this" and named nothing,
+    then moved the form's version on, so the next save overwrote the change unseen."""
+
+    from dsr.core import dates
+    from dsr.people import services as people
+    from tests.factories import SYSTEM
+
+    member = people.add_network_member(
+        person=person_a,
+        kind="family",
+        name="Sam Okafor",
+        relationship="parent",
+        parental_responsibility=True,
+        phone="01632 960 002",
+        started_on=dates.today(),
+        by=SYSTEM,
+    )
+    opened = member.version
+    people.update_network_member(
+        member=member,
+        data={
+            "name": "Sam Okafor",
+            "relationship": "parent",
+            "parental_responsibility": True,
+            "phone": "01632 960 999",
+            "email": "",
+        },
+        expected_version=opened,
+        by=SYSTEM,
+    )
+    client = client_for(Role.COORDINATOR)
+    body = {
+        "name": "Sam Okafor-Reid",
+        "relationship": "parent",
+        "parental_responsibility": "True",
+        "phone": "01632 960 002",
+        "version": opened,
+    }
+    refused = client.post(at(member, "people:network_edit"), body)
+    [message] = [m for m in error_messages(refused) if "Someone else saved this" in m]
+    assert "Phone: 01632 960 999" in message  # and their own change, the name, as it is now
