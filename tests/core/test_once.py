@@ -8,7 +8,7 @@ import re
 import threading
 
 import pytest
-from django.db import connection, connections  # noqa: F401 - the skipif condition names it
+from django.db import connection  # noqa: F401 - the skipif condition names it
 
 from dsr.actions.models import Action
 from dsr.core import dates
@@ -20,7 +20,7 @@ from dsr.people.models import Circumstance
 from dsr.referrals.models import Referral
 from dsr.risk.models import Review, SignificantEvent
 from tests import factories
-from tests.helpers import at, error_messages
+from tests.helpers import at, error_messages, in_threads
 from tests.risk.test_views import day_fields
 
 TODAY = dates.today()
@@ -186,17 +186,10 @@ def test_two_sends_at_once_are_one_event():
     outcome: list[int] = []
     start = threading.Barrier(len(clients))
 
-    def send(client: Client) -> None:
-        try:
-            start.wait()
-            outcome.append(client.post(url, body).status_code)
-        finally:
-            connections.close_all()
+    def send(n: int) -> None:
+        start.wait()
+        outcome.append(clients[n].post(url, body).status_code)
 
-    threads = [threading.Thread(target=send, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert in_threads(send, count=len(clients)) == []
     assert outcome == [302] * len(clients)
     assert SignificantEvent.objects.filter(person=person).count() == 1

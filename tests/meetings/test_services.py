@@ -337,10 +337,10 @@ def test_moving_a_meeting_onto_a_date_being_scheduled_is_a_clear_refusal():
     import threading
     from datetime import timedelta
 
-    from django.db import connections, transaction
+    from django.db import transaction
 
     from dsr.core import dates
-    from tests.helpers import until_someone_waits_on_a_lock
+    from tests.helpers import in_threads, until_someone_waits_on_a_lock
 
     place = factories.make_place("Racing meetings")
     wanted = dates.today() + timedelta(days=30)
@@ -351,18 +351,15 @@ def test_moving_a_meeting_onto_a_date_being_scheduled_is_a_clear_refusal():
     outcome: dict[str, object] = {}
 
     def schedule() -> None:
-        try:
-            with transaction.atomic():
-                meetings.schedule_meeting(place=place, held_on=wanted, by=SYSTEM)
-                scheduled.set()
-                until_someone_waits_on_a_lock(within_seconds=20)
-            outcome["schedule"] = "saved"
-        finally:
-            connections.close_all()
+        with transaction.atomic():
+            meetings.schedule_meeting(place=place, held_on=wanted, by=SYSTEM)
+            scheduled.set()
+            until_someone_waits_on_a_lock(within_seconds=20)
+        outcome["schedule"] = "saved"
 
     def move() -> None:
+        scheduled.wait(20)
         try:
-            scheduled.wait(20)
             meetings.update_meeting(
                 meeting=moving,
                 expected_version=moving.version,
@@ -375,16 +372,8 @@ def test_moving_a_meeting_onto_a_date_being_scheduled_is_a_clear_refusal():
             outcome["move"] = "saved"
         except ValidationError as refusal:
             outcome["move"] = refusal.message_dict
-        except Exception as error:  # noqa: BLE001 - the outcome is the test's
-            outcome["move"] = repr(error)
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=schedule), threading.Thread(target=move)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert in_threads(lambda n: (schedule, move)[n](), count=2) == []
     assert outcome == {
         "schedule": "saved",
         "move": {"held_on": ["There is already a meeting on that date"]},
