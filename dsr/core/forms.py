@@ -549,7 +549,8 @@ def changed_meanwhile(form: forms.BaseForm, record: Any, saved: dict[str, Any]) 
     record's values as it shows them, read afresh: each that differs from what was typed is
     named, so their next save overwrites nothing unseen. A form that moves the record on
     passes MOVES_ON: its fields are not the record's, and its service checks again the state
-    it needs (already ended, already decided). Before, the page said "check what it now says"
+    it needs (already ended, already decided). Where nothing differs, the page is most often
+    one sent twice, and says it is saved already. Before, the page said "check what it now says"
     and showed nothing, and every later save was refused until a reload lost the typing (a
     review).
     """
@@ -566,12 +567,16 @@ def changed_meanwhile(form: forms.BaseForm, record: Any, saved: dict[str, Any]) 
     data["version"] = str(version)
     form.data = data
     if saved is MOVES_ON:
-        said = " Send this again to go ahead with it, or go back to see what changed first"
+        said = "Someone else saved this while you were working. Send this again to go ahead"
+        said += " with it, or go back to see what changed first"
     elif differ:
-        said = f" It now says: {'; '.join(differ)}. Save again to keep what you entered here"
+        said = "Someone else saved this while you were working. It now says: "
+        said += f"{'; '.join(differ)}. Save again to keep what you entered here"
     else:
-        said = " What it now says is what you entered here. Save again to keep it"
-    form.add_error(None, "Someone else saved this while you were working." + said)
+        # Most often the same page sent twice (a double click, a resend): the first send
+        # saved it. Nobody else's change is in the way, so none is claimed.
+        said = "This is saved already as you entered it. There is nothing more to save"
+    form.add_error(None, said)
 
 
 def _comparable(value: Any) -> str:

@@ -305,3 +305,32 @@ def test_meeting_details_saved_in_another_tab_name_only_what_differs(coordinator
     refused = coordinator.post(url, body | {"venue": "Room 2"})
     [message] = [m for m in error_messages(refused) if "Someone else saved this" in m]
     assert "Where: Room 1" in message and "Chair" not in message
+
+
+@time_machine.travel(DAY)
+def test_meeting_details_sent_twice_say_saved_already(coordinator, place_a, cast):
+    """A double click on an edit form: the second send finds the version moved on by the
+    first, with every value as typed. Nobody else saved, and the page does not say so."""
+    from dsr.meetings import services
+    from tests.factories import SYSTEM
+
+    meeting = services.schedule_meeting(
+        place=place_a, held_on=date(2026, 3, 20), chair=cast[Role.COORDINATOR], by=SYSTEM
+    )
+    url = meeting_at(meeting, "meetings:edit")
+    body = {
+        "held_on_day": "20",
+        "held_on_month": "3",
+        "held_on_year": "2026",
+        "chair": str(cast[Role.COORDINATOR].pk),
+        "minute_taker": "",
+        "venue": "Room 1",
+        "version": str(meeting.version),
+    }
+    assert coordinator.post(url, body).status_code == 302
+    again = coordinator.post(url, body)
+    assert error_messages(again) == [
+        "This is saved already as you entered it. There is nothing more to save"
+    ]
+    meeting.refresh_from_db()
+    assert meeting.venue == "Room 1" and meeting.version == int(body["version"]) + 1
