@@ -250,3 +250,10 @@ def test_the_400_403_and_404_pages_render_when_the_database_is_unreachable(case)
     body = response.content.decode()
     assert response.status_code == status and message in body
     assert "nhsuk-header" in body and "nhsuk-footer" in body and "My work (" not in body
+
+
+def test_production_refuses_to_start_signing_with_a_key_it_does_not_hold():
+    result = _manage("check", extra_env={**PRODUCTION_ENV, "AUDIT_SIGNING_KEY": "2027"})
+    assert result.returncode != 0
+    assert "AUDIT_SIGNING_KEY '2027' is not an id in AUDIT_KEYS" in result.stderr
+    assert _manage("check", extra_env={**PRODUCTION_ENV, "AUDIT_SIGNING_KEY": "2026"}).returncode == 0

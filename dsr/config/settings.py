@@ -44,6 +44,11 @@ if not AUDIT_KEYS:
         AUDIT_KEYS = ["demo:insecure-demo-audit-key-" + "x" * 32]
     else:
         raise ImproperlyConfigured("AUDIT_KEYS must be set unless DSR_DEMO=1")
+# While a new key reaches every server, the key that signs: an id of AUDIT_KEYS. Empty, the
+# last of them (docs/deploy.md section 6, ADR 0044).
+AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY", "").strip()
+if AUDIT_SIGNING_KEY not in ["", *(k.partition(":")[0].strip() for k in AUDIT_KEYS)]:
+    raise ImproperlyConfigured(f"AUDIT_SIGNING_KEY {AUDIT_SIGNING_KEY!r} is not an id in AUDIT_KEYS")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

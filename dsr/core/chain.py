@@ -51,30 +51,41 @@ def belongs(key: str, place_id: int | None) -> bool:
 
 @dataclass(frozen=True)
 class Keys:
-    """The audit keys this server holds, by id; the last one signs new events."""
+    """The audit keys this server holds, by id, in the order they came into use; `current`
+    signs new events (the last, unless `AUDIT_SIGNING_KEY` names an earlier one while a new
+    key reaches every server); `later`, the keys held that came into use after it."""
 
     by_id: dict[str, bytes]
     current: str
+    later: frozenset[str] = frozenset()
+
+    def for_chain(self, head: AuditChain) -> str:
+        """The key to sign a chain's next events with: ours, or the chain's own where that is
+        a later key this server holds. A rotation under way: another server signs with the
+        new key already, and a chain's key never goes back to an older one (ADR 0044)."""
+        return head.key_id if head.key_id in self.later else self.current
 
 
 @functools.lru_cache(maxsize=4)
-def _parsed(items: tuple[str, ...]) -> Keys:
+def _parsed(items: tuple[str, ...], signing: str = "") -> Keys:
     """AUDIT_KEYS parsed, once for each value it takes (every audited request asks)."""
     by_id: dict[str, bytes] = {}
-    current = ""
     for item in items:
         key_id, _, secret = item.partition(":")
-        if not key_id or not secret:
+        if not key_id.strip() or not secret.strip():
             raise ValueError("AUDIT_KEYS entries are id:secret")
         by_id[key_id.strip()] = secret.strip().encode()
-        current = key_id.strip()
-    if not current:
+    if not by_id:
         raise ValueError("No audit key: set AUDIT_KEYS")
-    return Keys(by_id, current)
+    order = list(by_id)
+    current = signing.strip() or order[-1]
+    if current not in by_id:
+        raise ValueError(f"AUDIT_SIGNING_KEY {current!r} is not one of AUDIT_KEYS")
+    return Keys(by_id, current, frozenset(order[order.index(current) + 1 :]))
 
 
 def keys() -> Keys:
-    return _parsed(tuple(settings.AUDIT_KEYS))
+    return _parsed(tuple(settings.AUDIT_KEYS), settings.AUDIT_SIGNING_KEY)
 
 
 def _content(event: AuditEvent) -> dict[str, Any]:
@@ -156,13 +167,13 @@ def _sealed(head: AuditChain, signer: Keys) -> bool:
     return key is not None and hmac.compare_digest(seal(head, key), head.seal)
 
 
-def _sign(head: AuditChain, event: AuditEvent, signer: Keys) -> AuditEvent:
+def _sign(head: AuditChain, event: AuditEvent, signer: Keys, key_id: str) -> AuditEvent:
     event.chain = head.key
     event.seq = head.length + 1
-    event.key_id = signer.current
+    event.key_id = key_id
     event.prev_hash = head.head
-    event.hash = signature(event, signer.by_id[signer.current])
-    head.length, head.head, head.key_id = event.seq, event.hash, signer.current
+    event.hash = signature(event, signer.by_id[key_id])
+    head.length, head.head, head.key_id = event.seq, event.hash, key_id
     return event
 
 
@@ -206,12 +217,13 @@ def _signed(head: AuditChain, events: list[AuditEvent], signer: Keys) -> list[Au
     """The events signed onto the head, after what the head calls for first (a record that
     it was found unsealed, a key rotation); the head moved past them and sealed."""
     signed = []
+    key_id = signer.for_chain(head)
     if not _sealed(head, signer):
-        signed.append(_sign(head, _unsealed(head, events[0]), signer))
-    if head.length and head.key_id != signer.current:
-        signed.append(_sign(head, _rotation(head, events[0], signer), signer))
-    signed += [_sign(head, event, signer) for event in events]
-    head.seal = seal(head, signer.by_id[signer.current])
+        signed.append(_sign(head, _unsealed(head, events[0]), signer, key_id))
+    if head.length and head.key_id != key_id:
+        signed.append(_sign(head, _rotation(head, events[0], key_id), signer, key_id))
+    signed += [_sign(head, event, signer, key_id) for event in events]
+    head.seal = seal(head, signer.by_id[key_id])
     return signed
 
 
@@ -346,7 +358,7 @@ def _unsealed(head: AuditChain, first: AuditEvent) -> AuditEvent:
     )
 
 
-def _rotation(head: AuditChain, first: AuditEvent, signer: Keys) -> AuditEvent:
+def _rotation(head: AuditChain, first: AuditEvent, key_id: str) -> AuditEvent:
     return AuditEvent(
         at=first.at,
         actor_label="audit trail",
@@ -354,6 +366,6 @@ def _rotation(head: AuditChain, first: AuditEvent, signer: Keys) -> AuditEvent:
         action=AuditAction.KEY_ROTATED,
         object_type="AuditChain",
         object_id=head.key,
-        changes={"from": head.key_id, "to": signer.current},
+        changes={"from": head.key_id, "to": key_id},
         request_id=first.request_id,
     )

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from dsr.core import audit, chain
+from dsr.core import verify as verify_kinds
 from dsr.core.models import AuditAction, AuditChain, AuditEvent, AuditShown
 from dsr.core.verify import verify, write_checkpoint
 from dsr.people import services
@@ -167,6 +168,50 @@ def test_a_new_key_is_recorded_in_the_chain_and_old_events_still_verify(place_a,
     # a server that has lost the old key cannot vouch for the old events, and says so
     settings.AUDIT_KEYS = ["2027:a-brand-new-audit-key-" + "y" * 32]
     assert any("key this server does not hold" in p.kind for p in verify().problems)
+
+
+NEW_KEY = "2027:a-brand-new-audit-key-" + "y" * 32
+
+
+def _kinds() -> list[str]:
+    return [problem.kind for problem in verify().problems or []]
+
+
+def test_a_new_key_rolled_out_in_two_steps_is_no_tampering(place_a, settings):
+    """A review: a server still on the old key appended after another had rotated the
+    chain. It could not check the new seal, so it recorded the head as found unsealed, and
+    signed with the older key: two problems on the chain for good, and nothing tampered
+    with. Now a new key reaches every server first, still signing with the old one
+    (AUDIT_SIGNING_KEY); then servers sign with it one by one, and a server not yet moved
+    on signs a chain that has with the chain's own, later, key."""
+    old = list(settings.AUDIT_KEYS)
+    factories.make_person(place_a)
+    settings.AUDIT_KEYS, settings.AUDIT_SIGNING_KEY = [*old, NEW_KEY], "demo"  # step one
+    factories.make_person(place_a)
+    assert not AuditEvent.objects.filter(action="key_rotated").exists()
+    assert set(AuditEvent.objects.values_list("key_id", flat=True)) == {"demo"}
+    settings.AUDIT_SIGNING_KEY = ""  # step two: server A
+    factories.make_person(place_a)
+    settings.AUDIT_SIGNING_KEY = "demo"  # server B, a minute later, not yet moved on
+    factories.make_person(place_a)
+    last = AuditEvent.objects.filter(chain=chain.chain_for(place_a.pk)).latest("seq")
+    assert last.key_id == "2027"
+    assert AuditEvent.objects.filter(action="key_rotated").count() == 1
+    settings.AUDIT_SIGNING_KEY = ""
+    assert _kinds() == []
+
+
+def test_a_server_left_without_the_new_key_shows_in_the_trail(place_a, settings):
+    """The step the two steps exist for, skipped: a server that does not hold the chain's
+    key cannot check its seal, nor sign on with it. The trail says so rather than hide it."""
+    old = list(settings.AUDIT_KEYS)
+    factories.make_person(place_a)
+    settings.AUDIT_KEYS = [*old, NEW_KEY]
+    factories.make_person(place_a)
+    settings.AUDIT_KEYS = old
+    factories.make_person(place_a)
+    settings.AUDIT_KEYS = [*old, NEW_KEY]
+    assert sorted(_kinds()) == sorted([verify_kinds.FOUND_UNSEALED, verify_kinds.KEY_NOT_ROTATED])
 
 
 def test_a_list_read_just_after_a_new_key_names_its_people_once_on_itself(place_a, settings):
