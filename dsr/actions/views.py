@@ -78,7 +78,7 @@ def action_update(request: HttpRequest, action_id: int) -> HttpResponse:
             )
         except StaleVersion:
             saved = ACTIONS.get(viewer, action_id, purpose="action")
-            changed_meanwhile(form, action, {"status": saved.status})
+            changed_meanwhile(form, saved, {"status": saved.status})
         except ValidationError as error:
             add_service_error(form, error)
         else:

@@ -545,15 +545,19 @@ MOVES_ON: dict[str, Any] = {}
 def changed_meanwhile(form: forms.BaseForm, record: Any, saved: dict[str, Any]) -> None:
     """A save refused because someone else saved `record` first (StaleVersion): the form
     again with what they typed kept, and the form's version moved on to the record's own, so
-    that their next save, made knowing, can go through. An edit form passes `saved`, the
-    record's values as it shows them, read afresh: each that differs from what was typed is
-    named, so their next save overwrites nothing unseen. A form that moves the record on
+    that their next save, made knowing, can go through. An edit form passes the record read
+    afresh and `saved`, its values as the form shows them: each that differs from what was
+    typed is named, so their next save overwrites nothing unseen. A form that moves the record on
     passes MOVES_ON: its fields are not the record's, and its service checks again the state
     it needs (already ended, already decided). Where nothing differs, the page is most often
     one sent twice, and says it is saved already. Before, the page said "check what it now says"
     and showed nothing, and every later save was refused until a reload lost the typing (a
     review).
     """
+    if saved is MOVES_ON:
+        version = type(record)._default_manager.values_list("version", flat=True).get(pk=record.pk)
+    else:  # the record `saved` was read from: the version moved to is the one named (a review)
+        version = record.version
     typed = getattr(form, "cleaned_data", {})
     differ = [
         f"{_name(field)}: {_shown(field, saved[name])}"
@@ -562,7 +566,6 @@ def changed_meanwhile(form: forms.BaseForm, record: Any, saved: dict[str, Any]) 
         and name != "version"
         and _comparable(saved[name]) != _comparable(typed.get(name))
     ]
-    version = type(record)._default_manager.values_list("version", flat=True).get(pk=record.pk)
     data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict: lists kept
     data["version"] = str(version)
     form.data = data

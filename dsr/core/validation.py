@@ -203,9 +203,12 @@ def postcode(value: Any, *, field: str) -> str:
         return ""
     if not isinstance(value, str):
         raise ValidationError({field: REAL_POSTCODE})
-    compact = "".join(value.split()).upper()
+    compact = "".join(value.split())
+    if not compact.isascii():  # before upper(), which writes "ß" as "SS" (a review)
+        raise ValidationError({field: REAL_POSTCODE})
+    compact = compact.upper()
     written = f"{compact[:-3]} {compact[-3:]}"
-    if compact and not (compact.isascii() and POSTCODE.fullmatch(written)):
+    if compact and not POSTCODE.fullmatch(written):
         raise ValidationError({field: REAL_POSTCODE})
     return written if compact else ""
 

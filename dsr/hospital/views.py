@@ -106,8 +106,8 @@ def _step(
         try:
             act(episode, form.cleaned_data, viewer)
         except StaleVersion:
-            saved = initial(_episode(request, admission_id, purpose))
-            changed_meanwhile(form, episode, saved if shows_the_stay else MOVES_ON)
+            now = _episode(request, admission_id, purpose)
+            changed_meanwhile(form, now, initial(now) if shows_the_stay else MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:

@@ -114,7 +114,7 @@ def meeting_edit(request: HttpRequest, meeting_id: int) -> HttpResponse:
             )
         except StaleVersion:
             saved = get_meeting(viewer, meeting_id)
-            changed_meanwhile(form, meeting, _meeting_form(request, viewer, saved).initial)
+            changed_meanwhile(form, saved, _meeting_form(request, viewer, saved).initial)
         except ValidationError as error:
             add_service_error(form, error)
         else:

@@ -148,7 +148,7 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
             )
         except StaleVersion:
             saved = _member(request, member_id, "care network form")
-            changed_meanwhile(form, member, _as_saved(saved))
+            changed_meanwhile(form, saved, _as_saved(saved))
         except ValidationError as error:
             add_service_error(form, error)
         else:

@@ -115,8 +115,8 @@ def _step(
         try:
             act(review, form.cleaned_data, viewer)
         except StaleVersion:
-            saved = initial(CETRS.get(viewer, cetr_id, purpose=purpose))
-            changed_meanwhile(form, review, saved if shows_the_review else MOVES_ON)
+            now = CETRS.get(viewer, cetr_id, purpose=purpose)
+            changed_meanwhile(form, now, initial(now) if shows_the_review else MOVES_ON)
         except ValidationError as error:
             add_service_error(form, error)
         else:

@@ -266,3 +266,39 @@ def test_a_stay_saved_in_another_tab_is_named_and_the_next_save_keeps_what_was_t
     assert saved.status_code == 302
     stay.refresh_from_db()
     assert (stay.hospital, stay.distance_miles) == ("Moorside Hospital", 55)
+
+
+@time_machine.travel(MONDAY)
+def test_a_stale_save_moves_on_to_the_version_whose_values_it_names(
+    coordinator, place_a, monkeypatch
+):
+    """A review: the page named the values of one read of the stay and took its version
+    from a second. A save landing between the two was then overwritten unseen by the next
+    save. Here a third save lands just after the page's fresh read: the page must name it,
+    or move on only to the version it did name (so that the next save is refused again)."""
+    import re
+
+    from dsr.core import forms as core_forms
+    from dsr.hospital import views
+    from dsr.hospital.forms import AdmissionForm
+
+    stay = admit(factories.make_person(place_a))
+    edit, opened = at(stay, "hospital:edit"), str(stay.version)
+    first = stay_form(version=opened, hospital="Elmside Hospital")
+    assert coordinator.post(edit, first).status_code == 302
+
+    def third_save_then(form, record, saved):
+        now = Admission.objects.get(pk=stay.pk)
+        data = AdmissionForm.initial_from(now) | {"hospital": "Northgate Hospital"}
+        hospital.update_admission(
+            admission=now, data=AdmissionForm.values_of(data), expected_version=now.version, by=SYSTEM
+        )
+        core_forms.changed_meanwhile(form, record, saved)
+
+    monkeypatch.setattr(views, "changed_meanwhile", third_save_then)
+    refused = coordinator.post(edit, stay_form(version=opened, distance_miles="55"))
+    shown = " ".join(error_messages(refused))
+    moved_to = re.search(r'name="version" value="(\d+)"', refused.content.decode()).group(1)
+    stay.refresh_from_db()
+    assert stay.hospital == "Northgate Hospital" and "Elmside" in shown
+    assert moved_to != str(stay.version), (moved_to, shown)

@@ -138,6 +138,9 @@ def test_answers_within_their_limits_are_taken_in_any_script(client, taking, cha
         ("postcode", "٣٣٣", "Enter a real postcode"),
         ("postcode", "<script>", "Enter a real postcode"),
         ("postcode", "LS1", "Enter a real postcode"),
+        ("postcode", "ß1 1AA", "Enter a real postcode"),  # not "SS1 1AA" (a review)
+        ("postcode", "ſ1 1AA", "Enter a real postcode"),  # not "S1 1AA"
+        ("postcode", "ı1 1AA", "Enter a real postcode"),  # not "I1 1AA"
         ("referrer_name", " \u200b ", "Enter your name"),
     ],
 )
