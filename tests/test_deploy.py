@@ -257,3 +257,19 @@ def test_production_refuses_to_start_signing_with_a_key_it_does_not_hold():
     assert result.returncode != 0
     assert "AUDIT_SIGNING_KEY '2027' is not an id in AUDIT_KEYS" in result.stderr
     assert _manage("check", extra_env={**PRODUCTION_ENV, "AUDIT_SIGNING_KEY": "2026"}).returncode == 0
+
+
+def test_a_bad_host_and_a_missing_slash_get_a_page_with_every_header(db):
+    """A review: a request naming another host was a 500 (the 400 page read the user,
+    whom the refusal came before), and it and the redirect adding a slash went without
+    the CSP, frame and cache headers, which were added inside the middleware refusing them."""
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    bad_host = client.get(reverse("accounts:sign_in"), HTTP_HOST="evil.example")
+    slash = client.get(reverse("accounts:sign_in").rstrip("/"))
+    assert (bad_host.status_code, slash.status_code) == (400, 301)
+    assert "there is a problem with that request" in bad_host.content.decode()
+    for response in (bad_host, slash):
+        for header in ("Content-Security-Policy", "X-Frame-Options", "Cache-Control"):
+            assert response.has_header(header), (response.status_code, header)

@@ -84,6 +84,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "dsr.core.proxy.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside all but the two above, so that every response carries them: a redirect to
+    # add a slash and the 400 for a bad Host header too (CommonMiddleware's, a review).
+    "dsr.core.middleware.SecurityHeadersMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dsr.core.middleware.RequestIdMiddleware",
     "dsr.core.logs.AccessLogMiddleware",
@@ -95,9 +99,7 @@ MIDDLEWARE = [
     "dsr.accounts.middleware.SessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "dsr.work.navigation.FreshCountMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dsr.places.middleware.MembershipsMiddleware",
-    "dsr.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

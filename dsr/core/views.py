@@ -50,8 +50,11 @@ def _error_page(
 ) -> HttpResponse:
     """An error page in the full layout, or, if the database fails while it renders (the
     layout's navigation reads it for a signed-in user), the same page without the layout
-    (errors/bare.jinja): the page that says what went wrong must not itself fail."""
+    (errors/bare.jinja): the page that says what went wrong must not itself fail. Without the
+    layout too for a request refused before its user was known."""
     context = context or {}
+    if not hasattr(request, "user"):  # refused before sign-in is read (a bad Host header)
+        return render(request, template, {**context, "bare": True}, status=status)
     try:
         return render(request, template, context, status=status)
     except DatabaseError:
