@@ -158,9 +158,16 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _retire_links(user: User, now: datetime) -> None:
-    """The user's unused set-up links stop working now."""
-    EnrolmentLink.objects.filter(user=user, used_at__isnull=True).update(expires_at=now)
+def _retire_links(user: User, now: datetime) -> int:
+    """The user's unused set-up links stop working now; how many were still usable."""
+    unused = EnrolmentLink.objects.filter(user=user, used_at__isnull=True, expires_at__gt=now)
+    return unused.update(expires_at=now)
+
+
+def retire_links(*, user: User) -> int:
+    """The user's unused set-up links stop working now, in the caller's transaction (its
+    audit event says so); how many there were."""
+    return _retire_links(user, timezone.now())
 
 
 def issue_enrolment_link(
@@ -408,8 +415,11 @@ def link_user(link_id: int | None) -> User | None:
 
 
 def link_belongs(*, link_id: int | None, user: User) -> bool:
-    """Whether the set-up link this session came through is the signing-in user's own."""
-    return link_id is not None and EnrolmentLink.objects.filter(pk=link_id, user=user).exists()
+    """Whether the set-up link this session came through is the signing-in user's own, and
+    still usable. A link replaced by a newer one while its page was open led on to the
+    authenticator step, where every right code was "not correct" (a review)."""
+    link = link_by_id(link_id)
+    return link is not None and link.user_id == user.pk
 
 
 def link_by_id(link_id: int | None) -> EnrolmentLink | None:

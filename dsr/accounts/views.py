@@ -344,6 +344,8 @@ def enrol(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:sign_in")
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("accounts:verify")
+    if not services.link_belongs(link_id=link_id, user=user):  # replaced or run out since
+        return render(request, "accounts/needs_link.jinja", {})
     if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN, user=user)):
         return refused
     secret = _pending_secret(request, user)

@@ -270,12 +270,17 @@ def remove_access(*, membership: Membership, by: audit.Context) -> Membership:
         _keep_an_admin(current)
         current.is_active = False
         current.save(update_fields=["is_active"])
+        changes: dict[str, object] = {"is_active": [True, False], "user": current.user.email}
+        if not current.user.memberships.filter(is_active=True).exists():
+            # Access to nowhere: an invitation not yet taken up (a wrong address, say) stops
+            # working now, not in a week (a review).
+            changes["links_retired"] = accounts.retire_links(user=current.user)
         audit.record(
             context=by,
             action=AuditAction.CHANGED,
             obj=current,
             place_id=current.place_id,
-            changes={"is_active": [True, False], "user": current.user.email},
+            changes=changes,
         )
     return current
 
@@ -328,6 +333,9 @@ def reset_second_factor(*, membership: Membership, by: audit.Context) -> Invited
         _not_yourself(current, by)
         if not current.is_active or not current.user.is_active:
             raise ValidationError("This person no longer has access to this place")
+        # It ends every session of the account and unlinks its NHS identities: account-wide,
+        # as deactivating is (a review: an admin of one place signed out another's staff).
+        _administers_all_places_of(current.user, by, current.place_id)
         token = accounts.reset_second_factor(user=current.user, by=by)
         message = outbox.queue(
             to=current.user.email,

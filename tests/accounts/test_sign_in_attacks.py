@@ -215,3 +215,23 @@ def test_auditors_see_their_users_sign_in_failures(cast, client_for, place_a, pl
     text = body.content.decode()
     assert cast[Role.KEYWORKER].email in text
     assert cast["outsider"].email not in text  # place B's user: B's auditors'
+
+
+def test_a_replaced_set_up_link_is_said_so_not_called_a_wrong_code(cast):
+    """A review: a link replaced by a newer one while its page was open led on to the
+    authenticator step, where every right code was "not correct", each counted and audited
+    as a failed code."""
+    from dsr.accounts import services
+    from tests.accounts.test_sign_in import password_step as password_given
+    from tests.factories import SYSTEM
+
+    user = cast[Role.COORDINATOR]
+    TOTPDevice.objects.filter(user=user).delete()
+    client = Client()
+    client.get(reverse("accounts:setup_link", args=[services.issue_enrolment_link(user=user, by=SYSTEM)]))
+    services.issue_enrolment_link(user=user, by=SYSTEM)  # the admin sends a new one
+    page = password_given(client, user.email)
+    assert page.status_code == 200
+    assert "a newer one has been sent since" in page.content.decode()
+    assert "a newer one has been sent since" in client.get(reverse("accounts:enrol")).content.decode()
+    assert not AuditEvent.objects.filter(changes__step="set-up code").exists()

@@ -294,6 +294,35 @@ def test_an_account_working_in_another_place_is_not_deactivated_from_here(admin,
     assert User.objects.get(pk=outsider.pk).is_active
 
 
+def test_an_account_working_in_another_place_is_not_reset_from_here(admin, cast, place_a):
+    """A review: resetting the second factor ends every session of the account and unlinks
+    its NHS identities, in every place it works in. An admin of one place signed another
+    place's coordinator out, at will."""
+    outsider = cast["outsider"]
+    invite(place_a, admin, email=outsider.email, role=Role.VIEWER)
+    devices = TOTPDevice.objects.filter(user=outsider).count()
+    with pytest.raises(ValidationError, match="also works in a place you do not administer"):
+        team.reset_second_factor(
+            membership=Membership.objects.get(user=outsider, place=place_a), by=admin
+        )
+    assert TOTPDevice.objects.filter(user=outsider).count() == devices
+    assert AuditEvent.objects.filter(action="refused", object_type="second factor").exists()
+
+
+def test_an_invitation_withdrawn_by_removing_access_stops_working(admin, cast, place_a):
+    """A review: the link sent to a wrong address went on working for a week after the
+    admin removed the access it was for. Someone with access elsewhere keeps their links."""
+    invitation = invite(place_a, admin)
+    team.remove_access(membership=invitation.membership, by=admin)
+    assert Client().get(reverse("accounts:setup_link", args=[invitation.token])).status_code == 404
+    removed = AuditEvent.objects.filter(object_type="Membership").latest("pk")
+    assert removed.changes["links_retired"] == 1
+    outsider = cast["outsider"]
+    elsewhere = invite(place_a, admin, email=outsider.email, role=Role.VIEWER)
+    team.remove_access(membership=elsewhere.membership, by=admin)
+    assert EnrolmentLink.objects.filter(user=outsider, used_at__isnull=True).exists()
+
+
 def test_nobody_deactivates_or_resets_their_own_account(admin, cast):
     own = Membership.objects.get(user=cast[Role.PLACE_ADMIN])
     for action in (team.deactivate_user, team.reset_second_factor):
