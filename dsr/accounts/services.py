@@ -518,6 +518,9 @@ def replace_authenticator(
         )
     with transaction.atomic():
         replaced = TOTPDevice.objects.filter(user=user).delete()[0]
+        # Every other session was verified with the app that is gone: it signs in again
+        # (a review found them kept, signed in to nothing, sent to and fro).
+        ended = end_sessions(user.pk, but=request.session.session_key)
         return _bind(
             request,
             user,
@@ -525,6 +528,7 @@ def replace_authenticator(
             totp,
             vouched_for_by="the authenticator it replaced",
             authenticators_replaced=replaced,
+            other_sessions_ended=ended,
         )
 
 

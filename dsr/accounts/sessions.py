@@ -95,8 +95,9 @@ def _totp_device_id(persistent_id: Any) -> int | None:
     return None
 
 
-def end_sessions(user_id: int) -> int:
-    """End every session of the user now; returns how many there were."""
+def end_sessions(user_id: int, *, but: str | None = None) -> int:
+    """End every session of the user now (`but` the one with that key); returns how many
+    there were."""
     model = SessionStore.get_model_class()
-    deleted, _ = model.objects.filter(user_id=user_id).delete()
+    deleted, _ = model.objects.filter(user_id=user_id).exclude(session_key=but or "").delete()
     return int(deleted)

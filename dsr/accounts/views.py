@@ -26,7 +26,7 @@ from markupsafe import Markup
 from dsr.accounts import limits, oidc, services
 from dsr.accounts.forms import ChangeAuthenticatorForm, CodeForm, SetPasswordForm, SignInForm
 from dsr.accounts.models import User
-from dsr.core.access import public, signed_in
+from dsr.core.access import public, second_factor_done, signed_in
 from dsr.core.forms import add_service_error
 
 PENDING_USER = "dsr_pending_user"
@@ -70,6 +70,11 @@ def locked_out(request: HttpRequest, response: Any = None, credentials: Any = No
 @public
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and not second_factor_done(request):
+        # Its authenticator replaced or removed since (another session's change, a reset):
+        # a session that can reach nothing. It ends here, or "home" and this page would
+        # send it to and fro for ever (a review).
+        logout(request)
     if request.user.is_authenticated and request.method == "GET":
         return redirect("home")
     if request.method == "POST" and (refused := limits.refused(request, limits.SIGN_IN)):

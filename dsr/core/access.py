@@ -257,7 +257,7 @@ LAST_PLACE = "dsr_last_place"
 IDP_MFA = "dsr_idp_mfa"
 
 
-def _second_factor_done(request: HttpRequest) -> bool:
+def second_factor_done(request: HttpRequest) -> bool:
     if settings.DSR_DEMO:
         return True
     if request.user.is_authenticated and request.session.get(IDP_MFA):
@@ -286,7 +286,7 @@ def _declare(rule: Rule, permission: Permission | None) -> Callable[[ViewFunc], 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            signed_in_fully = request.user.is_authenticated and _second_factor_done(request)
+            signed_in_fully = request.user.is_authenticated and second_factor_done(request)
             if rule is not Rule.PUBLIC and not signed_in_fully:
                 return _sign_in_redirect(request)
             if PLACE_KWARG in kwargs:

@@ -130,3 +130,35 @@ def test_the_services_take_only_six_ascii_digits(cast, client_for, rf):
     assert list(TOTPDevice.objects.filter(user=user)) == [old]
     assert services.verify_code(user=user, code=right.translate(to_eastern)) is None
     assert TOTPDevice.objects.get(pk=old.pk).throttling_failure_count == 1
+
+
+def test_every_other_session_signs_in_again(cast, client_for, place_a):
+    """A review: another browser's session, verified with the old app, was kept: signed in
+    to nothing, sent from the home page to sign-in and back for ever, its expiry renewed on
+    each trip. Now it ends with the change; a session found in that state ends at sign-in."""
+    import time
+
+    import time_machine
+
+    from tests.helpers import at
+
+    user = cast[Role.KEYWORKER]
+    here = client_for(Role.KEYWORKER)
+    old = TOTPDevice.objects.get(user=user)
+    there = Client()
+    password_step(there, user.email)
+    with time_machine.travel(time.time() + 31):
+        assert there.post(reverse("accounts:verify"), {"code": code_for(old)}).status_code == 302
+        here.get(PAGE)
+    with time_machine.travel(time.time() + 62):
+        here.post(PAGE, {"new": enrolment_code(here), "current": code_for(old)})
+        assert here.get(at(place_a, "register:list")).status_code == 200
+        assert there.get(at(place_a, "register:list")).status_code == 302
+        assert there.get(reverse("accounts:sign_in")).status_code == 200
+    event = AuditEvent.objects.get(action="second_factor_enrolled", actor=user)
+    assert event.changes["other_sessions_ended"] == 1
+    # a session whose authenticator went another way (a row removed by hand, say)
+    stranded = client_for(Role.KEYWORKER)
+    TOTPDevice.objects.filter(user=user).delete()
+    assert stranded.get(reverse("accounts:sign_in")).status_code == 200
+    assert "_auth_user_id" not in stranded.session
