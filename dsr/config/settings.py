@@ -88,6 +88,7 @@ MIDDLEWARE = [
     # add a slash and the 400 for a bad Host header too (CommonMiddleware's, a review).
     "dsr.core.middleware.SecurityHeadersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dsr.core.middleware.FetchMetadataMiddleware",  # another site's <img>, fetch, frame: no
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "dsr.core.middleware.RequestIdMiddleware",
     "dsr.core.logs.AccessLogMiddleware",

@@ -346,3 +346,47 @@ def test_refusals_that_name_no_account_are_searchable_by_every_places_auditors(
         (cast[Role.AUDITOR], place_a.pk),
         (auditor_b, place_b.pk),
     }
+
+
+TRUST = "198.51.100.7"  # one NHS trust's shared public address
+IMAGE = {  # what a browser sends for <img src> on another site's page
+    "HTTP_SEC_FETCH_SITE": "cross-site",
+    "HTTP_SEC_FETCH_MODE": "no-cors",
+    "HTTP_SEC_FETCH_DEST": "image",
+}
+OWN_FORM = {"HTTP_SEC_FETCH_SITE": "same-origin", "HTTP_SEC_FETCH_MODE": "navigate"}
+FROM_AN_EMAIL = {  # a link followed from webmail: a top-level navigation from another site
+    "HTTP_SEC_FETCH_SITE": "cross-site",
+    "HTTP_SEC_FETCH_MODE": "navigate",
+    "HTTP_SEC_FETCH_DEST": "document",
+}
+
+
+def test_another_sites_images_cannot_spend_a_trusts_sign_in_budget(cast, place_a, settings):
+    """A review: thirty <img> tags pointing at the NHS sign-in callback, or twenty at made-up
+    set-up links, on any page one of a trust's staff opened, spent the budget of the trust's
+    shared address: everyone there was turned away, for ten minutes or an hour, again and
+    again. Another site's subresource requests are refused before anything counts them."""
+    settings.OIDC_PROVIDERS = {
+        "cis2": {"label": "NHS CIS2", "issuer": "https://idp.invalid", "client_id": "dsr"}
+    }
+    user = cast[Role.COORDINATOR]
+    TOTPDevice.objects.get_or_create(user=user, defaults={"name": "app", "confirmed": True})
+    real = invited(place_a)
+    callback = reverse("accounts:oidc_callback", args=["cis2"]) + "?error=x"
+    before = AuditEvent.objects.count()
+    with time_machine.travel(window_start(TRUST, 3600), tick=True):
+        for n in range(limit_of(settings.SIGN_IN_FAILURES_RATE)):
+            assert Client(REMOTE_ADDR=TRUST).get(callback, **IMAGE).status_code == 403
+            made_up = reverse("accounts:setup_link", args=[f"x{n}"])
+            assert Client(REMOTE_ADDR=TRUST).get(made_up, **IMAGE).status_code == 403
+        assert AuditEvent.objects.count() == before
+        colleague = Client(REMOTE_ADDR=TRUST)
+        signing_in = colleague.post(
+            reverse("accounts:sign_in"), {"email": user.email, "password": PASSWORD}, **OWN_FORM
+        )
+        assert signing_in.status_code == 302
+        link = reverse("accounts:setup_link", args=[real.token])
+        assert Client(REMOTE_ADDR=TRUST).get(link, **FROM_AN_EMAIL).status_code == 200
+    framed = FROM_AN_EMAIL | {"HTTP_SEC_FETCH_DEST": "iframe"}
+    assert Client().get(reverse("accounts:sign_in"), **framed).status_code == 403
