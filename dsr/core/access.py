@@ -213,24 +213,40 @@ def require_acting_in(by: Any, place_id: int) -> None:
         raise PermissionDenied("This record belongs to another place")
 
 
-# Where a person's record is held, for filing a refusal by role against that place (as the
-# doors file theirs). Registered by dsr.people, which core does not import.
-_locate_person: Callable[[int], int | None] = lambda person_id: None  # noqa: E731
+# The records a URL can name, by the name of their id in it: the model, and the column
+# holding the record's person (None: a record of no one, a meeting, say), so that a refusal
+# at a record is filed with its place and names its person, as the doors file theirs.
+# Before, a refusal by role named the person only at `person_id` URLs, and a refusal to
+# someone outside the place named nobody (an IG review). Registered by each app.
+_RECORDS: dict[str, tuple[type[models.Model], str | None, str]] = {}
 
 
-def register_person_locator(locate: Callable[[int], int | None]) -> None:
-    global _locate_person
-    _locate_person = locate
+def register_record(
+    kwarg: str, model: type[models.Model], *, person: str | None, place: str = "place_id"
+) -> None:
+    _RECORDS[kwarg] = (model, person, place)
 
 
-def _deny_by_role(request: HttpRequest, permission: Permission, person_id: Any) -> None:
-    """A refusal by role, audited; against the person only when the record exists."""
-    place_id = _locate_person(person_id) if person_id is not None else None
+def _held(kwargs: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The person (or None) and place of the record the URL names: the last id in it that
+    is a registered record that exists (an agenda item before its meeting); (None, None) if
+    none is."""
+    for name, value in reversed(kwargs.items()):
+        if name not in _RECORDS:
+            continue
+        model, person, place = _RECORDS[name]
+        row = model._base_manager.filter(pk=value).values_list(person or "pk", place).first()
+        if row is not None:
+            return (row[0] if person else None), row[1]
+    return None, None
+
+
+def _deny(request: HttpRequest, reason: str, kwargs: dict[str, Any], place_id: Any = None) -> None:
+    """A refusal, audited against the record the URL names (its place, its person), or
+    else against `place_id` (the URL's place), or the place the user works in."""
+    person_id, held_in = _held(kwargs)
     audit.record_denied(
-        request=request,
-        reason=f"role lacks {permission}",
-        person_id=person_id if place_id is not None else None,
-        place_id=place_id,
+        request=request, reason=reason, person_id=person_id, place_id=held_in or place_id
     )
 
 
@@ -292,9 +308,7 @@ def _declare(rule: Rule, permission: Permission | None) -> Callable[[ViewFunc], 
             if PLACE_KWARG in kwargs:
                 place_id = kwargs.pop(PLACE_KWARG)
                 if enter_place(request, place_id) is None:
-                    audit.record_denied(
-                        request=request, reason="not a member of this place", place_id=place_id
-                    )
+                    _deny(request, "not a member of this place", kwargs, place_id)
                     raise Http404("Not found")
             if rule is Rule.MEMBER and getattr(request, "membership", None) is None:
                 raise Http404("Not found")
@@ -302,7 +316,7 @@ def _declare(rule: Rule, permission: Permission | None) -> Callable[[ViewFunc], 
                 assert permission is not None
                 membership = getattr(request, "membership", None)
                 if membership is None or not role_has(membership.role, permission):
-                    _deny_by_role(request, permission, kwargs.get("person_id"))
+                    _deny(request, f"role lacks {permission}", kwargs)
                     raise Http404("Not found")
             return view(request, *args, **kwargs)
 

@@ -6,11 +6,12 @@ class PeopleConfig(AppConfig):
     label = "people"
 
     def ready(self) -> None:
-        from dsr.core.access import register_person_locator
+        from dsr.core.access import register_record
         from dsr.people.impacts import register_impacts
+        from dsr.people.models import NetworkMember, Person
         from dsr.people.panels import register_panels
-        from dsr.people.scoping import place_of_person
 
         register_panels()
         register_impacts()
-        register_person_locator(place_of_person)
+        register_record("person_id", Person, person="pk")
+        register_record("member_id", NetworkMember, person="person_id")

@@ -92,11 +92,6 @@ def latest_circumstances(person_id: int) -> Any:
     )
 
 
-def place_of_person(person_id: int) -> int | None:
-    """The place holding a person's record, or None: for filing a refusal (core/access.py)."""
-    return Person.objects.filter(pk=person_id).values_list("place_id", flat=True).first()
-
-
 PEOPLE: Door[Person] = Door(
     Person,
     scope=people_for,

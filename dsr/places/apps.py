@@ -6,4 +6,8 @@ class PlacesConfig(AppConfig):
     label = "places"
 
     def ready(self) -> None:
+        from dsr.core.access import register_record
         from dsr.places import impact  # noqa: F401 - registers its own estimators
+        from dsr.places.models import Membership
+
+        register_record("membership_id", Membership, person=None)

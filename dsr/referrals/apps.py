@@ -12,5 +12,9 @@ class ReferralsConfig(AppConfig):
         from dsr.referrals.panels import register_panels
         from dsr.referrals.work import register_providers
 
+        from dsr.core.access import register_record
+        from dsr.referrals.models import Referral
+
         register_panels()
         register_providers()
+        register_record("referral_id", Referral, person="person_id")
