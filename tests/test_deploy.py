@@ -166,6 +166,37 @@ def test_the_served_application_refuses_to_start_in_demo_mode():
     assert result.returncode != 0 and "demo mode is never served" in result.stderr
 
 
+def test_the_served_application_refuses_to_start_in_debug_mode():
+    """An operator's review: DEBUG=1 without SECRET_KEY and AUDIT_KEYS served, healthy, with
+    the public demo secret and audit key, Django's debug pages and cookies without Secure."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DEBUG"))}
+    env.update({"DEBUG": "1", "ALLOWED_HOSTS": "x", "DATABASE_URL": "sqlite:///:memory:"})
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", "import dsr.config.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "debug mode is never served" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("keys", "said"),
+    [
+        ("k1", "AUDIT_KEYS entries are id:secret"),
+        (":" + "a" * 40, "AUDIT_KEYS entries are id:secret"),
+        ("2026:" + "a" * 40 + ",2026:" + "b" * 40, "AUDIT_KEYS names a key id twice"),
+    ],
+    ids=["no secret", "no id", "an id twice"],
+)
+def test_production_refuses_to_start_with_audit_keys_it_cannot_use(keys, said):
+    """An operator's review: "k1" started, healthy, and every audited page was a 500; an id
+    given twice signed events that no list of keys could verify afterwards."""
+    result = _manage("check", extra_env={**PRODUCTION_ENV, "AUDIT_KEYS": keys})
+    assert result.returncode != 0 and said in result.stderr
+
+
 def test_the_development_server_runs_in_demo_mode():
     """`make demo` runs Django's development server, which loads WSGI_APPLICATION: that one
     must start in demo mode, though gunicorn's (above) refuses to."""
@@ -256,7 +287,9 @@ def test_production_refuses_to_start_signing_with_a_key_it_does_not_hold():
     result = _manage("check", extra_env={**PRODUCTION_ENV, "AUDIT_SIGNING_KEY": "2027"})
     assert result.returncode != 0
     assert "AUDIT_SIGNING_KEY '2027' is not an id in AUDIT_KEYS" in result.stderr
-    assert _manage("check", extra_env={**PRODUCTION_ENV, "AUDIT_SIGNING_KEY": "2026"}).returncode == 0
+    assert (
+        _manage("check", extra_env={**PRODUCTION_ENV, "AUDIT_SIGNING_KEY": "2026"}).returncode == 0
+    )
 
 
 def test_a_bad_host_and_a_missing_slash_get_a_page_with_every_header(db):

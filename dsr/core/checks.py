@@ -29,7 +29,7 @@ def deployment_checks(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         problems.append(
             Error(
                 "AUDIT_KEYS needs a key of its own, of at least 32 characters.",
-                hint="Set AUDIT_KEYS=id:secret (ADR 0014); keep old keys listed after them.",
+                hint="Set AUDIT_KEYS=id:secret (ADR 0014); keep old keys, before the new one.",
                 id="dsr.E002",
             )
         )

@@ -121,6 +121,7 @@ class FetchMetadataMiddleware:
 def _top_level(request: HttpRequest) -> bool:
     """A navigation of the whole window (not a frame: ours refuse to be framed anyway)."""
     headers = request.headers
-    return headers.get("Sec-Fetch-Mode") == "navigate" and headers.get(
-        "Sec-Fetch-Dest", "document"
-    ) == "document"
+    return (
+        headers.get("Sec-Fetch-Mode") == "navigate"
+        and headers.get("Sec-Fetch-Dest", "document") == "document"
+    )

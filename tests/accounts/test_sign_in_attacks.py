@@ -228,10 +228,14 @@ def test_a_replaced_set_up_link_is_said_so_not_called_a_wrong_code(cast):
     user = cast[Role.COORDINATOR]
     TOTPDevice.objects.filter(user=user).delete()
     client = Client()
-    client.get(reverse("accounts:setup_link", args=[services.issue_enrolment_link(user=user, by=SYSTEM)]))
+    client.get(
+        reverse("accounts:setup_link", args=[services.issue_enrolment_link(user=user, by=SYSTEM)])
+    )
     services.issue_enrolment_link(user=user, by=SYSTEM)  # the admin sends a new one
     page = password_given(client, user.email)
     assert page.status_code == 200
     assert "a newer one has been sent since" in page.content.decode()
-    assert "a newer one has been sent since" in client.get(reverse("accounts:enrol")).content.decode()
+    assert (
+        "a newer one has been sent since" in client.get(reverse("accounts:enrol")).content.decode()
+    )
     assert not AuditEvent.objects.filter(changes__step="set-up code").exists()

@@ -34,7 +34,13 @@ def _denied(since: int) -> list[tuple[int | None, int | None]]:
         ("outsider", lambda person: at(person, "register:person")),
         ("outsider", lambda person: at(admit(person), "hospital:edit")),
     ],
-    ids=["viewer at a stay", "auditor at a C(E)TR", "auditor at a record", "outsider", "outsider at a stay"],
+    ids=[
+        "viewer at a stay",
+        "auditor at a C(E)TR",
+        "auditor at a record",
+        "outsider",
+        "outsider at a stay",
+    ],
 )
 def test_a_refusal_at_a_record_names_its_person(client_for, person_a, place_a, who, page):
     url = page(person_a)

@@ -291,7 +291,10 @@ def test_a_stale_save_moves_on_to_the_version_whose_values_it_names(
         now = Admission.objects.get(pk=stay.pk)
         data = AdmissionForm.initial_from(now) | {"hospital": "Northgate Hospital"}
         hospital.update_admission(
-            admission=now, data=AdmissionForm.values_of(data), expected_version=now.version, by=SYSTEM
+            admission=now,
+            data=AdmissionForm.values_of(data),
+            expected_version=now.version,
+            by=SYSTEM,
         )
         core_forms.changed_meanwhile(form, record, saved)
 
