@@ -640,7 +640,9 @@ def record_discussion(
             person_id=row.person_id,
             place_id=current.place_id,
             changes={
+                "notes": ["", "written"],  # what was said stays on the item, not in the trail
                 "outcome": [None, values.get("outcome", "")],
+                "next_review_on": [None, values.get("next_review_on")],
                 "actions": [None, len(agreed)],
             },
         )

@@ -378,3 +378,13 @@ def test_moving_a_meeting_onto_a_date_being_scheduled_is_a_clear_refusal():
         "schedule": "saved",
         "move": {"held_on": ["There is already a meeting on that date"]},
     }
+
+
+@time_machine.travel(DAY)
+def test_the_decisions_event_names_every_field_it_wrote(running, red):
+    """An IG review: the event named the outcome and the actions, not the notes written nor
+    the next review set; the audit page said "Fields: actions, outcome"."""
+    item = confirm(running, red, next_review_on=date(2026, 3, 9), notes="Mum says X")
+    event = AuditEvent.objects.filter(object_type="AgendaItem", object_id=str(item.pk)).latest("pk")
+    assert event.changes["notes"] == ["", "written"] and "Mum says" not in str(event.changes)
+    assert event.changes["next_review_on"] == [None, "2026-03-09"]
