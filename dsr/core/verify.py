@@ -9,6 +9,7 @@ tell an edit from a deletion, a forgery or a truncation.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -478,25 +479,62 @@ def append_checkpoints(
     (device, inode, size) it was written to: a file rotated, replaced or cut, or a missing
     or unreadable note, and every point is written again. Without it, every five minutes'
     checkpoint of every chain (sixteen lanes a place) would grow the file by gigabytes a
-    year that verify_audit must read."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # One write to a file opened for appending, under an exclusive lock: two runs at once
-    # (cron beside a manual run) never interleave their lines, nor their notes.
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    year that verify_audit must read.
+
+    Faults (an operator's review): a missing directory is not made (an unmounted store
+    would quietly become a local folder), except the project's own var/; one where the note
+    cannot be written fails before any line is added (each run added every chain, then
+    failed); a write cut short (a full disk) is cut back off, and where the storage refuses
+    that (append-only), the next run starts on a line of its own, so only the torn line is
+    lost, not the next run's first. Each fault is a CheckpointFileError saying so."""
+    if not path.parent.is_dir():
+        if path.parent.resolve() != Path(settings.VAR_DIR).resolve():
+            raise CheckpointFileError(path, "its folder does not exist (is the store mounted?)")
+        path.parent.mkdir(exist_ok=True)
+    try:
+        draft = _reserve_note(path)
+        # Lines only ever added, under an exclusive lock: two runs at once (cron beside a
+        # manual run) never interleave their lines, nor their notes.
+        descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
+    except OSError as error:
+        raise CheckpointFileError(path, error.strerror or str(error)) from error
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
-        last = {} if every else _last_written(path, os.fstat(descriptor))
+        status = os.fstat(descriptor)
+        last = {} if every else _last_written(path, status)
         moved = [p for p in points if last.get(p["chain"]) != [p["length"], p["head"]]]
         text = "".join(json.dumps(point, sort_keys=True) + "\n" for point in moved).encode()
+        if text and status.st_size and os.pread(descriptor, 1, status.st_size - 1) != b"\n":
+            text = b"\n" + text  # an earlier run's torn line stays a line of its own
+        _append(path, descriptor, text, status.st_size)
+        heads = {p["chain"]: [p["length"], p["head"]] for p in points}
+        _remember(path, draft, os.fstat(descriptor), heads)
+    except OSError as error:
+        raise CheckpointFileError(path, error.strerror or str(error)) from error
+    finally:
+        os.close(descriptor)  # closing releases the lock
+    return moved
+
+
+class CheckpointFileError(OSError):
+    """The checkpoint file could not be written: which, and why, in words."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        super().__init__(f"Cannot write the audit checkpoint file {path}: {why}")
+
+
+def _append(path: Path, descriptor: int, text: bytes, size: int) -> None:
+    """All of `text`, synced, or none of it where the storage allows (a torn tail is cut
+    back off)."""
+    try:
         written = 0
         while written < len(text):
             written += os.write(descriptor, text[written:])
         os.fsync(descriptor)
-        heads = {p["chain"]: [p["length"], p["head"]] for p in points}
-        _remember(path, os.fstat(descriptor), heads)
-    finally:
-        os.close(descriptor)  # closing releases the lock
-    return moved
+    except OSError:
+        with contextlib.suppress(OSError):  # append-only storage: the next run's newline
+            os.ftruncate(descriptor, size)
+        raise
 
 
 def _note(path: Path) -> Path:
@@ -517,12 +555,18 @@ def _last_written(path: Path, status: os.stat_result) -> dict[str, list[Any]]:
         return {}
 
 
-def _remember(path: Path, status: os.stat_result, heads: dict[str, list[Any]]) -> None:
+def _reserve_note(path: Path) -> Path:
+    """The note's draft, made before any line is added: where it cannot be, nothing is."""
+    draft = path.with_name(path.name + ".last.draft")
+    os.close(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640))
+    return draft
+
+
+def _remember(path: Path, draft: Path, status: os.stat_result, heads: dict[str, list[Any]]) -> None:
     """Replace the note in one step (a crash leaves the old note or the new, never half):
     the old one no longer matches the file's size, so the next run writes everything."""
-    draft = path.with_name(path.name + ".last.draft")
     body = json.dumps({"file": _identity(status), "heads": heads}, sort_keys=True).encode()
-    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "wb") as file:
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_TRUNC, 0o640), "wb") as file:
         file.write(body)
         file.flush()
         os.fsync(file.fileno())

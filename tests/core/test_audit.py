@@ -342,3 +342,67 @@ def test_verify_audit_exits_non_zero_naming_each_problem(place_a, capsys):
     with pytest.raises(CommandError, match="not intact"):
         call_command("verify_audit")
     assert f"event {victim.pk}: changed after it was written" in capsys.readouterr().err
+
+
+def test_a_checkpoint_write_cut_short_is_cut_back_off(place_a, settings, monkeypatch):
+    """An operator's review: a full disk tore a run's last line, and the next run's first
+    line was appended onto it; verify_audit then named a checkpoint line unreadable, for
+    good. A write cut short is now cut back off, and nothing else is lost."""
+    import os
+
+    from dsr.core import verify as checkpoints
+
+    factories.make_person(place_a)
+    path = Path(settings.AUDIT_CHECKPOINT_FILE)
+    write_checkpoint(path, every=True)
+    whole = path.read_bytes()
+    factories.make_person(place_a)
+    real_write = os.write
+
+    def disk_full(descriptor, data):
+        real_write(descriptor, data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoints.os, "write", disk_full)
+    with pytest.raises(checkpoints.CheckpointFileError, match="No space left on device"):
+        write_checkpoint(path)
+    monkeypatch.setattr(checkpoints.os, "write", real_write)
+    assert path.read_bytes() == whole
+    write_checkpoint(path)
+    assert verify(path).intact
+
+
+def test_a_torn_line_the_storage_keeps_costs_only_itself(place_a, settings):
+    """Append-only storage refuses to cut the torn line back off: the next run starts on a
+    line of its own, so verify_audit names the torn line and reads every other."""
+    factories.make_person(place_a)
+    path = Path(settings.AUDIT_CHECKPOINT_FILE)
+    write_checkpoint(path, every=True)
+    with path.open("ab") as file:
+        file.write(b'{"at": "2026-01-0')  # a run cut short by a full disk, kept
+    factories.make_person(place_a)
+    write_checkpoint(path)
+    lines = path.read_bytes().splitlines()
+    assert lines[-2] == b'{"at": "2026-01-0' and lines[-1].startswith(b'{"at"')
+    problems = verify(path).problems or []
+    assert [p.kind for p in problems] == [verify_kinds.CHECKPOINT_UNREADABLE]
+
+
+@pytest.mark.parametrize("fault", ["no folder", "a folder", "no note"])
+def test_a_checkpoint_file_that_cannot_be_written_is_said_in_words(tmp_path, place_a, fault):
+    """An operator's review: a folder for a file was a traceback; a missing folder (an
+    unmounted store) was made without a word; where the note beside the file could not be
+    written, every chain was appended, then the run failed, on every run."""
+    factories.make_person(place_a)
+    path = tmp_path / "store" / "checkpoints.jsonl"
+    if fault == "a folder":
+        path.mkdir(parents=True)
+    if fault == "no note":  # its draft cannot be made (as in a folder that refuses it)
+        path.with_name(path.name + ".last.draft").mkdir(parents=True)
+    with pytest.raises(CommandError, match="Cannot write the audit checkpoint file"):
+        call_command("checkpoint_audit", file=str(path))
+    assert path.parent.exists() == (fault != "no folder")
+    assert not path.is_file() or path.read_bytes() == b""
+    if fault == "a folder":
+        with pytest.raises(CommandError, match="Cannot read the checkpoint file"):
+            call_command("verify_audit", checkpoints=str(path))

@@ -1,10 +1,10 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from dsr.core.models import AuditChain
-from dsr.core.verify import write_checkpoint
+from dsr.core.verify import CheckpointFileError, write_checkpoint
 
 
 class Command(BaseCommand):
@@ -23,7 +23,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):  # type: ignore[no-untyped-def]
-        points = write_checkpoint(Path(options["file"]), every=options["all"])
+        try:
+            points = write_checkpoint(Path(options["file"]), every=options["all"])
+        except CheckpointFileError as error:
+            raise CommandError(str(error)) from error
         chains = AuditChain.objects.count()
         self.stdout.write(
             f"{len(points)} chain heads written to {options['file']}"

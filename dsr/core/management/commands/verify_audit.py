@@ -32,7 +32,12 @@ class Command(BaseCommand):
         keeping_up = current and not options["without_checkpoints"]
         minutes = settings.AUDIT_CHECKPOINT_MAX_LAG_MINUTES
         lag = timedelta(minutes=minutes) if keeping_up else None
-        report = verify(path, lag=lag)
+        try:
+            report = verify(path, lag=lag)
+        except OSError as error:  # the checkpoint file: a folder, unreadable, on a lost mount
+            raise CommandError(
+                f"Cannot read the checkpoint file {path}: {error.strerror}"
+            ) from error
         for problem in report.problems or []:
             self.stderr.write(str(problem))
         read, chains = report.events_read, report.chains
