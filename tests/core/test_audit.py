@@ -406,3 +406,22 @@ def test_a_checkpoint_file_that_cannot_be_written_is_said_in_words(tmp_path, pla
     if fault == "a folder":
         with pytest.raises(CommandError, match="Cannot read the checkpoint file"):
             call_command("verify_audit", checkpoints=str(path))
+
+
+def test_a_key_missing_from_a_server_is_said_in_a_few_lines(place_a, settings):
+    """An operator's review: verify_audit on a server without the key named each of 400,000
+    events on its own line, 30 MB for an alert, with no summary."""
+    from io import StringIO
+
+    for _ in range(30):
+        factories.make_person(place_a)
+    settings.AUDIT_KEYS = ["other:" + "z" * 40]
+    said = StringIO()
+    with pytest.raises(CommandError, match="Audit trail not intact"):
+        call_command("verify_audit", "--without-checkpoints", stderr=said)
+    lines = said.getvalue().splitlines()
+    events = AuditEvent.objects.count()
+    assert len(lines) < 30 < events
+    [summary] = [line for line in lines if line.endswith(f" x {verify_kinds.UNKNOWN_KEY}")]
+    assert int(summary.split(" x ")[0]) >= events
+    assert any("more events: " + verify_kinds.UNKNOWN_KEY in line for line in lines)

@@ -1,10 +1,32 @@
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from dsr.core.verify import verify
+from dsr.core.verify import Problem, verify
+
+
+SHOWN_OF_A_KIND = 10  # problems of one kind in one chain written out; the rest counted
+
+
+def said_briefly(problems: list[Problem]) -> list[str]:
+    """Each problem, but only the first few of one kind in one chain, then how many more:
+    a key missing from a server named each of 400,000 events, 30 MB for an alert (an
+    operator's review). Then each kind found, with its count."""
+    lines, shown, kinds = [], Counter[tuple[str, str]](), Counter[str]()
+    for problem in problems:
+        shown[problem.chain, problem.kind] += 1
+        kinds[problem.kind] += 1
+        if shown[problem.chain, problem.kind] <= SHOWN_OF_A_KIND:
+            lines.append(str(problem))
+    for (chain, kind), count in shown.items():
+        if count > SHOWN_OF_A_KIND:
+            lines.append(f"{chain}: {count - SHOWN_OF_A_KIND} more events: {kind}")
+    if len(problems) > 1:
+        lines += [f"{count} x {kind}" for kind, count in kinds.most_common()]
+    return lines
 
 
 class Command(BaseCommand):
@@ -38,8 +60,8 @@ class Command(BaseCommand):
             raise CommandError(
                 f"Cannot read the checkpoint file {path}: {error.strerror}"
             ) from error
-        for problem in report.problems or []:
-            self.stderr.write(str(problem))
+        for line in said_briefly(report.problems or []):
+            self.stderr.write(line)
         read, chains = report.events_read, report.chains
         if not report.intact:
             raise CommandError(
