@@ -7,7 +7,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dsr.core.verify import Problem, verify
 
-
 SHOWN_OF_A_KIND = 10  # problems of one kind in one chain written out; the rest counted
 
 
