@@ -131,6 +131,8 @@ def test_check_deploy_refuses_demo_mode_a_weak_audit_key_and_plain_http_links():
         ({**PRODUCTION_ENV, "SITE_URL": "http://dsr.example.nhs.uk"}, "dsr.W003"),
         ({**PRODUCTION_ENV, "TRUSTED_PROXIES": ""}, "dsr.W004"),
         ({**PRODUCTION_ENV, "AUDIT_CHECKPOINT_FILE": ""}, "dsr.W005"),  # var/, the default
+        ({**PRODUCTION_ENV, "ALLOWED_HOSTS": "*"}, "dsr.W006"),
+        ({**PRODUCTION_ENV, "ALLOWED_HOSTS": ".nhs.uk"}, "dsr.W006"),
     ]:
         result = _manage("check", "--deploy", "--fail-level", "WARNING", extra_env=env)
         assert result.returncode != 0 and problem in result.stderr, result.stderr

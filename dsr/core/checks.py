@@ -66,6 +66,16 @@ def deployment_checks(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="dsr.W005",
             )
         )
+    if any(host == "*" or host.startswith(".") for host in settings.ALLOWED_HOSTS):
+        problems.append(
+            Warning(
+                "ALLOWED_HOSTS takes any host (or any under a domain): links in the mail the"
+                " register sends, and the checks on where a form came from, trust the Host"
+                " header a request gives.",
+                hint="List the service's own host names (an operator's review).",
+                id="dsr.W006",
+            )
+        )
     return problems
 
 
