@@ -104,6 +104,13 @@ class Viewer:
                 exported=exported,
             )
 
+    def shown_nothing(self) -> None:
+        """Inside `one_event`: what was read goes no further (a reminder job that found
+        nothing new to send), so the block writes no event, as a block that fails writes
+        none."""
+        if self._batch is not None:
+            self._batch = {"types": set(), "people": set(), "records": []}
+
     def deny(self, *, reason: str, person_id: int | None, place_id: int | None) -> None:
         if self.request is not None:
             audit.record_denied(

@@ -39,22 +39,27 @@ def pending_digest(membership: Membership) -> Digest | None:
         user=membership.user, place=membership.place, sent_on=today
     ).exists():
         return None
-    viewer = Viewer.acting_for(membership, label=JOB)
-    kinds: dict[str, str] = {}
-    due = []
-    for provider, items in work_for(viewer):
-        for item in items:
-            if item.due_now:
-                due.append(item)
-                kinds[item.key] = provider.title
-    if not due:
-        return None
-    already = set(
-        Reminder.objects.filter(
-            user=membership.user, place=membership.place, item_key__in=[i.key for i in due]
-        ).values_list("item_key", "state")
-    )
-    fresh = [(_state(i), i) for i in due if (i.key, _state(i)) not in already]
+    # Read for the user, and named so: each person's "who has accessed this record" says
+    # whose digest the job read them for. One event for the run, and none when nothing new
+    # is found to send: a job run every few minutes wrote one naming everyone on the
+    # user's list each time, though nothing left the register (an IG review).
+    viewer = Viewer.acting_for(membership, label=f"{JOB} for {membership.user.email}")
+    with viewer.one_event("reminder digest"):
+        kinds: dict[str, str] = {}
+        due = []
+        for provider, items in work_for(viewer):
+            for item in items:
+                if item.due_now:
+                    due.append(item)
+                    kinds[item.key] = provider.title
+        already = set(
+            Reminder.objects.filter(
+                user=membership.user, place=membership.place, item_key__in=[i.key for i in due]
+            ).values_list("item_key", "state")
+        )
+        fresh = [(_state(i), i) for i in due if (i.key, _state(i)) not in already]
+        if not fresh:
+            viewer.shown_nothing()
     return Digest(membership, fresh, kinds) if fresh else None
 
 
@@ -106,6 +111,9 @@ def send_digest(digest: Digest) -> bool:
                 object_type="User",
                 object_id=membership.user_id,
                 changes={"items": [item.key for _, item in digest.items]},
+                # whom the items are about, though the mail names no one: each person's
+                # trail shows a digest went to this user about them (an IG review)
+                shown=sorted({i.person_id for _, i in digest.items if i.person_id is not None}),
             )
             outbox.queue(
                 to=membership.user.email,

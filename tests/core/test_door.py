@@ -221,13 +221,37 @@ def test_my_work_and_rising_risk_record_who_they_showed(client_for, cast, place_
 
 
 def test_the_reminder_job_records_whom_its_digests_were_about(cast, place_a):
+    """Each person's trail says whose digest the job read them for and to whom a digest
+    about them went (the mail names no one); a run that finds nothing new to send writes
+    nothing, where it wrote a list of everyone due every few minutes (an IG review)."""
+    from django.db import transaction
+
+    from dsr.actions import services as actions
+    from dsr.core import audit, dates
     from dsr.risk import services as risk
 
-    person = factories.make_person(place_a, rating="R")
-    risk.log_event(person=person, kind="ae", occurred_on=person.rated_on, description="", by=SYSTEM)
+    coordinator = cast[Role.COORDINATOR]
+    person = factories.make_person(place_a, rating="G")
+    with transaction.atomic():
+        actions.open_action(
+            person=person,
+            description="Phone the family",
+            due_on=dates.today(),
+            source="other",
+            owner_user=coordinator,
+            by=SYSTEM,
+        )
     call_command("send_reminders")
-    listed = events(action="listed", actor_label="reminder job")
-    assert listed.exists() and all(e.changes["shown"] == [person.pk] for e in listed)
+    [listed] = events(action="listed", actor_label=f"reminder job for {coordinator.email}")
+    assert listed.changes["shown"] == [person.pk]
+    [emailed] = events(action="emailed", object_id=str(coordinator.pk))
+    assert audit.events_about(person.pk).filter(pk=emailed.pk).exists()
+    quiet = factories.make_person(place_a, rating="R")  # on a list, nothing due to anyone
+    risk.log_event(person=quiet, kind="ae", occurred_on=quiet.rated_on, description="", by=SYSTEM)
+    since = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    call_command("send_reminders")
+    call_command("send_reminders")
+    assert not AuditEvent.objects.filter(pk__gt=since, action__in=["listed", "emailed"]).exists()
 
 
 def test_a_doors_records_cannot_be_read_as_bare_values(cast, place_a):
