@@ -35,6 +35,7 @@ from dsr.meetings.models import (
     Outcome,
 )
 from dsr.people import scoping as people_facts
+from dsr.people import services as people
 from dsr.people.choices import ClosureReason, Status
 from dsr.people.models import Person
 from dsr.people.transitions import approaching
@@ -608,6 +609,10 @@ def record_discussion(
             if outcome or rating or agreed:
                 raise ValidationError("A referral not on the register takes notes only")
         else:
+            # Locked before the rating confirmed is compared with the current one: read
+            # unlocked, a rating made meanwhile was overwritten by a "confirmed" older one
+            # (a review). Meeting, item, then person: the order this has always taken.
+            person = people.lock_open(person, by)
             values.update(
                 _decide(
                     person=person,

@@ -388,3 +388,54 @@ def test_the_decisions_event_names_every_field_it_wrote(running, red):
     event = AuditEvent.objects.filter(object_type="AgendaItem", object_id=str(item.pk)).latest("pk")
     assert event.changes["notes"] == ["", "written"] and "Mum says" not in str(event.changes)
     assert event.changes["next_review_on"] == [None, "2026-03-09"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="needs a server with real concurrency"
+)
+def test_a_rating_made_while_the_meeting_confirms_the_old_one_is_not_overwritten(running, red):
+    """A review: the meeting compared the rating it confirmed with the person's row read
+    unlocked. A rating made meanwhile (Amber) was then overwritten by "Red, confirmed at the
+    tracker meeting", which nobody had decided over it. Now the person is locked first, and
+    the meeting is told the rating is no longer the one it confirms."""
+    import threading
+
+    from django.db import transaction
+
+    from dsr.risk import services as risk
+    from tests.helpers import in_threads, until_someone_waits_on_a_lock
+
+    item = item_for(running, red)
+    rated = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def rate_amber() -> None:
+        with transaction.atomic():
+            risk.rate(person=red, rating="A", rationale="Calmer this week", by=SYSTEM)
+            rated.set()
+            until_someone_waits_on_a_lock(within_seconds=20)
+
+    def confirm_red() -> None:
+        rated.wait(20)
+        try:
+            meetings.record_discussion(
+                item=item,
+                expected_version=item.version,
+                notes="Discussed",
+                outcome="confirmed",
+                rating="R",
+                next_review_on=date(2026, 3, 9),
+                by=SYSTEM,
+            )
+            outcome["meeting"] = "recorded"
+        except ValidationError as refusal:
+            outcome["meeting"] = refusal.message_dict
+
+    with time_machine.travel(DAY):
+        assert in_threads(lambda n: (rate_amber, confirm_red)[n](), count=2) == []
+    red.refresh_from_db()
+    assert red.current_rating == "A"
+    assert outcome["meeting"] == {
+        "rating": ["A confirmed rating is the current one: choose 'Rating changed'"]
+    }
