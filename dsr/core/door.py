@@ -199,6 +199,7 @@ class Door(Generic[M]):
         admit: Callable[[Viewer, Any, str], str] | None = None,
         viewers_place: bool = False,
         about_scope: Callable[[Any, Any], models.QuerySet[M]] | None = None,
+        listed: Callable[[Viewer], models.Q] | None = None,
     ) -> None:
         self.model = model
         self.object_type = model.__name__
@@ -222,6 +223,10 @@ class Door(Generic[M]):
         # (the person's place and care network) taken as read rather than joined again:
         # the same rows, one join fewer for each panel of the person page (ADR 0028).
         self._about_scope = about_scope
+        # `listed(viewer)`: which records in scope a list may show this viewer (people whose
+        # consent is withdrawn, to coordinators only: people/sharing.py). In the door, not
+        # in each list: two lists that forgot it named restricted people (an IG review).
+        self._listed = listed
         DOORS[model] = self
 
     def person_of(self, obj: Any) -> int | None:
@@ -248,10 +253,22 @@ class Door(Generic[M]):
         referral is seen by whoever sees the referral). A subquery: it fetches no one."""
         return self._scope(membership).values("pk")
 
-    def list(self, viewer: Viewer, *, purpose: str, terms: dict[str, Any] | None = None) -> Any:
-        """Everything the viewer may see, audited `listed` when rows are fetched. A search
-        passes its `terms`: recorded with the people it showed, or that it found no one."""
-        return self._scoped(viewer).audited(Read(self, viewer, purpose, terms=terms))
+    def list(
+        self,
+        viewer: Viewer,
+        *,
+        purpose: str,
+        terms: dict[str, Any] | None = None,
+        unlisted_too: bool = False,
+    ) -> Any:
+        """Everything the viewer may see in a list, audited `listed` when rows are fetched.
+        A search passes its `terms`: recorded with the people it showed, or that it found
+        no one. `unlisted_too`: the records `listed` keeps from lists as well, for a caller
+        that counts them without naming them (the register's "N records you cannot see")."""
+        found = self._scoped(viewer)
+        if self._listed is not None and not unlisted_too:
+            found = found.filter(self._listed(viewer))
+        return found.audited(Read(self, viewer, purpose, terms=terms))
 
     def about(self, viewer: Viewer, person: Any, *, purpose: str, **within: Any) -> Any:
         """The records about `person` (got through a door), audited against that person;

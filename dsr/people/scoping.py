@@ -73,7 +73,7 @@ def follows_person(model: type[Any], *, own_place: str = "") -> dict[str, Any]:
 def people_for(membership: Any) -> PersonQuerySet:
     """Everyone this membership may see. Restricted people stay in scope so that their page
     can say the record is restricted (sharing.withheld keeps every other page from them);
-    lists of people filter them out with `sharing.searchable`."""
+    the door's lists leave them out (PEOPLE's `listed`), unless a caller asks to count them."""
     people = Person.objects.filter(place_id=membership.place_id)
     if membership.role == Role.PARTNER:
         people = people.filter(pk__in=_in_network(membership))
@@ -98,6 +98,7 @@ PEOPLE: Door[Person] = Door(
     person="pk",
     admit=sharing.withheld,
     viewers_place=True,  # people_for: the viewer's place only
+    listed=lambda viewer: sharing.shareable(sharing.Audience.of(viewer)),
 )
 NETWORK: Door[NetworkMember] = Door(
     NetworkMember,

@@ -94,6 +94,7 @@ def register_list(request: HttpRequest) -> HttpResponse:
         viewer,
         purpose="register search" if terms else "register",
         terms={**terms, "status": status},
+        unlisted_too=True,  # counted below, then kept from the list
     )
     if "q" in form.errors:
         found = found.none()  # a search that cannot be a name is an error, not everyone

@@ -176,3 +176,27 @@ def test_withdrawal_flags_the_record_for_closure_in_my_work(client_for, withdraw
         .content.decode()
     )
     assert "Records to close" in body
+
+
+@pytest.mark.parametrize(
+    ("rating", "role", "page"),
+    [
+        ("B", Role.KEYWORKER, "hospital:inpatients"),  # "Rated Blue, no stay recorded"
+        ("B", Role.VIEWER, "hospital:inpatients"),
+        ("R", Role.VIEWER, "keywork:caseloads"),  # "Eligible, with no keyworker"
+    ],
+)
+def test_no_list_names_a_restricted_person_it_was_not_written_to_leave_out(
+    client_for, place_a, rating, role, page
+):
+    """An IG review: two lists read the people door without the sharing rule (each list
+    was to apply it itself), and named a restricted person with their date of birth. The
+    door's lists apply it now, so a list cannot forget. The walk above missed them: its
+    person had a stay recorded and a keyworker."""
+    person = factories.make_person(place_a, rating=rating, given_name=GIVEN, family_name=FAMILY)
+    consent.withdraw_consent(
+        person=person, withdrawn_on=dates.today(), withdrawn_by="Their mother", by=SYSTEM
+    )
+    shown = client_for(role).get(at(place_a, page)).content.decode()
+    assert GIVEN not in shown and FAMILY.upper() not in shown
+    assert FAMILY.upper() in client_for(Role.COORDINATOR).get(at(place_a, page)).content.decode()
