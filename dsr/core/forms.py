@@ -566,6 +566,13 @@ def changed_meanwhile(form: forms.BaseForm, record: Any, saved: dict[str, Any]) 
         and name != "version"
         and _comparable(saved[name]) != _comparable(typed.get(name))
     ]
+    # A field with nothing saved to compare it with (an action's new note): what was typed
+    # there may not be saved, so the page cannot say all of it is (a review).
+    unseen = [
+        name
+        for name in form.fields
+        if name != "version" and name not in saved and typed.get(name) not in (None, "")
+    ]
     data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict: lists kept
     data["version"] = str(version)
     form.data = data
@@ -575,6 +582,9 @@ def changed_meanwhile(form: forms.BaseForm, record: Any, saved: dict[str, Any]) 
     elif differ:
         said = "Someone else saved this while you were working. It now says: "
         said += f"{'; '.join(differ)}. Save again to keep what you entered here"
+    elif unseen:
+        said = "Someone else saved this while you were working. Save again to keep what you"
+        said += " entered here"
     else:
         # Most often the same page sent twice (a double click, a resend): the first send
         # saved it. Nobody else's change is in the way, so none is claimed.

@@ -492,7 +492,6 @@ def append_checkpoints(
             raise CheckpointFileError(path, "its folder does not exist (is the store mounted?)")
         path.parent.mkdir(exist_ok=True)
     try:
-        draft = _reserve_note(path)
         # Lines only ever added, under an exclusive lock: two runs at once (cron beside a
         # manual run) never interleave their lines, nor their notes.
         descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
@@ -500,6 +499,7 @@ def append_checkpoints(
         raise CheckpointFileError(path, error.strerror or str(error)) from error
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
+        draft = _reserve_note(path)  # under the lock: another run's note is not cut short
         status = os.fstat(descriptor)
         last = {} if every else _last_written(path, status)
         moved = [p for p in points if last.get(p["chain"]) != [p["length"], p["head"]]]
@@ -566,7 +566,7 @@ def _remember(path: Path, draft: Path, status: os.stat_result, heads: dict[str, 
     """Replace the note in one step (a crash leaves the old note or the new, never half):
     the old one no longer matches the file's size, so the next run writes everything."""
     body = json.dumps({"file": _identity(status), "heads": heads}, sort_keys=True).encode()
-    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_TRUNC, 0o640), "wb") as file:
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640), "wb") as file:
         file.write(body)
         file.flush()
         os.fsync(file.fileno())

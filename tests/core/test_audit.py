@@ -425,3 +425,42 @@ def test_a_key_missing_from_a_server_is_said_in_a_few_lines(place_a, settings):
     [summary] = [line for line in lines if line.endswith(f" x {verify_kinds.UNKNOWN_KEY}")]
     assert int(summary.split(" x ")[0]) >= events
     assert any("more events: " + verify_kinds.UNKNOWN_KEY in line for line in lines)
+
+
+def test_two_checkpoint_runs_at_once_both_write_and_neither_fails(tmp_path):
+    """A review: each run made the note's draft before taking the lock; the first to finish
+    renamed it away, and the second, having appended its lines, failed to write its note."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    from dsr.core import verify as checkpoints
+
+    path = tmp_path / "checkpoints.jsonl"
+    path.touch()
+    held = os.open(path, os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)  # both runs queue behind this
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        point = {
+            "chain": f"place:{n}",
+            "length": 1,
+            "head": "a" * 64,
+            "at": "2026-01-01T00:00:00+00:00",
+        }
+        try:
+            checkpoints.append_checkpoints(path, [point])
+        except BaseException as error:  # noqa: BLE001 - held to [] below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    os.close(held)
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(path.read_text().splitlines()) == 2

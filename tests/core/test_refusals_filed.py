@@ -16,6 +16,25 @@ from tests.helpers import at
 from tests.hospital.factories import admit, request_cetr
 
 
+def _allocated(person):
+    """A keyworker allocated to the person (rated Red, with a network member, as
+    eligibility asks)."""
+    from dsr.core import dates
+    from dsr.keywork import services as keywork
+    from dsr.people import services as people
+    from dsr.places.models import Membership
+    from dsr.risk import services as risk
+    from tests.factories import SYSTEM
+
+    risk.rate(person=person, rating="R", rationale="Crisis", by=SYSTEM)
+
+    people.add_network_member(
+        person=person, name="Ola SENCO", job_title="SENCO", started_on=dates.today(), by=SYSTEM
+    )
+    keyworker = Membership.objects.get(place=person.place, role=Role.KEYWORKER).user
+    return keywork.allocate_keyworker(person=person, keyworker=keyworker, by=SYSTEM)
+
+
 def _since() -> int:
     return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
@@ -33,6 +52,7 @@ def _denied(since: int) -> list[tuple[int | None, int | None]]:
         (Role.AUDITOR, lambda person: at(person, "register:person")),
         ("outsider", lambda person: at(person, "register:person")),
         ("outsider", lambda person: at(admit(person), "hospital:edit")),
+        (Role.KEYWORKER, lambda person: at(_allocated(person), "keywork:allocation_end")),
     ],
     ids=[
         "viewer at a stay",
@@ -40,6 +60,7 @@ def _denied(since: int) -> list[tuple[int | None, int | None]]:
         "auditor at a record",
         "outsider",
         "outsider at a stay",
+        "keyworker ending an allocation",
     ],
 )
 def test_a_refusal_at_a_record_names_its_person(client_for, person_a, place_a, who, page):

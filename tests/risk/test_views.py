@@ -194,6 +194,29 @@ def test_updating_an_action_keeps_a_dated_history(coordinator, person_a):
     assert action.status == "done"
 
 
+def test_a_note_refused_for_a_colleagues_save_is_not_called_saved(coordinator, person_a):
+    """A review: the stale page compared the status only. A colleague had added a note, the
+    status as typed was the status saved, and the page said "This is saved already as you
+    entered it", though the note typed was not saved."""
+    from dsr.actions import services as actions
+    from dsr.actions.models import ActionUpdate
+    from tests.factories import SYSTEM
+
+    action = Action.objects.filter(person=person_a).first()
+    seen = action.version
+    actions.update_action(
+        action=action, status=action.status, note="Called mum", expected_version=seen, by=SYSTEM
+    )
+    url = at(action, "actions:update")
+    refused = coordinator.post(
+        url, {"status": action.status, "note": "School contacted", "version": seen}
+    )
+    assert not ActionUpdate.objects.filter(action=action, note="School contacted").exists()
+    assert error_messages(refused) == [
+        "Someone else saved this while you were working. Save again to keep what you entered here"
+    ]
+
+
 def test_adding_an_action_needs_an_owner(coordinator, person_a):
     before = Action.objects.count()
     response = coordinator.post(
