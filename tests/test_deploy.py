@@ -155,31 +155,27 @@ def test_check_deploy_warns_of_a_mail_server_waited_on_without_bound_and_stale_c
     assert ids() & {"dsr.W001", "dsr.W002"} == {"dsr.W002"}
 
 
-def test_the_served_application_refuses_to_start_in_demo_mode():
+def _serve(**settings: str) -> subprocess.CompletedProcess:
+    """The served application loaded with these settings, as gunicorn loads it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DEBUG"))}
-    env.update({**PRODUCTION_ENV, "DSR_DEMO": "1"})
-    result = subprocess.run(  # noqa: S603
+    return subprocess.run(  # noqa: S603
         [sys.executable, "-c", "import dsr.config.wsgi"],
-        env=env,
+        env={**env, **settings},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+def test_the_served_application_refuses_to_start_in_demo_mode():
+    result = _serve(**PRODUCTION_ENV, DSR_DEMO="1")
     assert result.returncode != 0 and "demo mode is never served" in result.stderr
 
 
 def test_the_served_application_refuses_to_start_in_debug_mode():
     """An operator's review: DEBUG=1 without SECRET_KEY and AUDIT_KEYS served, healthy, with
     the public demo secret and audit key, Django's debug pages and cookies without Secure."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DSR_", "DEBUG"))}
-    env.update({"DEBUG": "1", "ALLOWED_HOSTS": "x", "DATABASE_URL": "sqlite:///:memory:"})
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", "import dsr.config.wsgi"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _serve(DEBUG="1", ALLOWED_HOSTS="x", DATABASE_URL="sqlite:///:memory:")
     assert result.returncode != 0 and "debug mode is never served" in result.stderr
 
 

@@ -282,17 +282,14 @@ def test_an_impossible_person_id_to_add_is_a_plain_404(coordinator, place_a):
         assert coordinator.post(url, {"person": bad, "reason": "x"}).status_code == 404, bad
 
 
-@time_machine.travel(DAY)
-def test_meeting_details_saved_in_another_tab_name_only_what_differs(coordinator, place_a, cast):
-    """changed_meanwhile compares a record chosen (the chair, typed) with its id (saved): the
-    chair both tabs left as it was is not named as changed."""
+def _details_page(place, cast):
+    """A meeting scheduled on 20 March, its details page, and the form as that page sends it."""
     from dsr.meetings import services
     from tests.factories import SYSTEM
 
     meeting = services.schedule_meeting(
-        place=place_a, held_on=date(2026, 3, 20), chair=cast[Role.COORDINATOR], by=SYSTEM
+        place=place, held_on=date(2026, 3, 20), chair=cast[Role.COORDINATOR], by=SYSTEM
     )
-    url = meeting_at(meeting, "meetings:edit")
     body = {
         "held_on_day": "20",
         "held_on_month": "3",
@@ -301,6 +298,14 @@ def test_meeting_details_saved_in_another_tab_name_only_what_differs(coordinator
         "minute_taker": "",
         "version": str(meeting.version),
     }
+    return meeting, meeting_at(meeting, "meetings:edit"), body
+
+
+@time_machine.travel(DAY)
+def test_meeting_details_saved_in_another_tab_name_only_what_differs(coordinator, place_a, cast):
+    """changed_meanwhile compares a record chosen (the chair, typed) with its id (saved): the
+    chair both tabs left as it was is not named as changed."""
+    _meeting, url, body = _details_page(place_a, cast)
     assert coordinator.post(url, body | {"venue": "Room 1"}).status_code == 302
     refused = coordinator.post(url, body | {"venue": "Room 2"})
     [message] = [m for m in error_messages(refused) if "Someone else saved this" in m]
@@ -311,22 +316,8 @@ def test_meeting_details_saved_in_another_tab_name_only_what_differs(coordinator
 def test_meeting_details_sent_twice_say_saved_already(coordinator, place_a, cast):
     """A double click on an edit form: the second send finds the version moved on by the
     first, with every value as typed. Nobody else saved, and the page does not say so."""
-    from dsr.meetings import services
-    from tests.factories import SYSTEM
-
-    meeting = services.schedule_meeting(
-        place=place_a, held_on=date(2026, 3, 20), chair=cast[Role.COORDINATOR], by=SYSTEM
-    )
-    url = meeting_at(meeting, "meetings:edit")
-    body = {
-        "held_on_day": "20",
-        "held_on_month": "3",
-        "held_on_year": "2026",
-        "chair": str(cast[Role.COORDINATOR].pk),
-        "minute_taker": "",
-        "venue": "Room 1",
-        "version": str(meeting.version),
-    }
+    meeting, url, body = _details_page(place_a, cast)
+    body["venue"] = "Room 1"
     assert coordinator.post(url, body).status_code == 302
     again = coordinator.post(url, body)
     assert error_messages(again) == [
