@@ -506,7 +506,7 @@ def append_checkpoints(
         text = "".join(json.dumps(point, sort_keys=True) + "\n" for point in moved).encode()
         if text and status.st_size and os.pread(descriptor, 1, status.st_size - 1) != b"\n":
             text = b"\n" + text  # an earlier run's torn line stays a line of its own
-        _append(path, descriptor, text, status.st_size)
+        _append(descriptor, text, status.st_size)
         heads = {p["chain"]: [p["length"], p["head"]] for p in points}
         _remember(path, draft, os.fstat(descriptor), heads)
     except OSError as error:
@@ -523,7 +523,7 @@ class CheckpointFileError(OSError):
         super().__init__(f"Cannot write the audit checkpoint file {path}: {why}")
 
 
-def _append(path: Path, descriptor: int, text: bytes, size: int) -> None:
+def _append(descriptor: int, text: bytes, size: int) -> None:
     """All of `text`, synced, or none of it where the storage allows (a torn tail is cut
     back off)."""
     try:
