@@ -9,6 +9,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from dsr.core import keyring
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -44,23 +46,15 @@ if not AUDIT_KEYS:
         AUDIT_KEYS = ["demo:insecure-demo-audit-key-" + "x" * 32]
     else:
         raise ImproperlyConfigured("AUDIT_KEYS must be set unless DSR_DEMO=1")
-# Read as chain.keys() reads them, here, so that a server with keys it cannot use refuses to
-# start rather than start healthy and fail every audited page; and an id given twice, whose
-# events no list of keys could verify afterwards, is refused too (an operator's review).
-_audit_key_ids = [k.partition(":")[0].strip() for k in AUDIT_KEYS]
-if not all(
-    i and k.partition(":")[2].strip() for i, k in zip(_audit_key_ids, AUDIT_KEYS, strict=True)
-):
-    raise ImproperlyConfigured("AUDIT_KEYS entries are id:secret, comma-separated")
-if len(set(_audit_key_ids)) != len(_audit_key_ids):
-    raise ImproperlyConfigured("AUDIT_KEYS names a key id twice: each key needs an id of its own")
 # While a new key reaches every server, the key that signs: an id of AUDIT_KEYS. Empty, the
 # last of them (docs/deploy.md section 6, ADR 0044).
 AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY", "").strip()
-if AUDIT_SIGNING_KEY not in ["", *_audit_key_ids]:
-    raise ImproperlyConfigured(
-        f"AUDIT_SIGNING_KEY {AUDIT_SIGNING_KEY!r} is not an id in AUDIT_KEYS"
-    )
+# Read here as the chains read them, so that a server with keys it cannot use refuses to
+# start rather than start healthy and fail every audited page (an operator's review).
+try:
+    keyring.parse(tuple(AUDIT_KEYS), AUDIT_SIGNING_KEY)
+except ValueError as unusable:
+    raise ImproperlyConfigured(str(unusable)) from unusable
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -19,12 +19,13 @@ import hmac
 import json
 import os
 import weakref
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
 
+from dsr.core import keyring
+from dsr.core.keyring import Keys
 from dsr.core.models import AuditAction, AuditChain, AuditEvent, AuditShown
 
 GENESIS = "0" * 64
@@ -49,43 +50,8 @@ def belongs(key: str, place_id: int | None) -> bool:
     return key.split(".", 1)[0] == chain_for(place_id, lane=0)
 
 
-@dataclass(frozen=True)
-class Keys:
-    """The audit keys this server holds, by id, in the order they came into use; `current`
-    signs new events (the last, unless `AUDIT_SIGNING_KEY` names an earlier one while a new
-    key reaches every server); `later`, the keys held that came into use after it."""
-
-    by_id: dict[str, bytes]
-    current: str
-    later: frozenset[str] = frozenset()
-
-    def for_chain(self, head: AuditChain) -> str:
-        """The key to sign a chain's next events with: ours, or the chain's own where that is
-        a later key this server holds. A rotation under way: another server signs with the
-        new key already, and a chain's key never goes back to an older one (ADR 0044)."""
-        return head.key_id if head.key_id in self.later else self.current
-
-
-@functools.lru_cache(maxsize=4)
-def _parsed(items: tuple[str, ...], signing: str = "") -> Keys:
-    """AUDIT_KEYS parsed, once for each value it takes (every audited request asks)."""
-    by_id: dict[str, bytes] = {}
-    for item in items:
-        key_id, _, secret = item.partition(":")
-        if not key_id.strip() or not secret.strip():
-            raise ValueError("AUDIT_KEYS entries are id:secret")
-        by_id[key_id.strip()] = secret.strip().encode()
-    if not by_id:
-        raise ValueError("No audit key: set AUDIT_KEYS")
-    order = list(by_id)
-    current = signing.strip() or order[-1]
-    if current not in by_id:
-        raise ValueError(f"AUDIT_SIGNING_KEY {current!r} is not one of AUDIT_KEYS")
-    return Keys(by_id, current, frozenset(order[order.index(current) + 1 :]))
-
-
 def keys() -> Keys:
-    return _parsed(tuple(settings.AUDIT_KEYS), settings.AUDIT_SIGNING_KEY)
+    return keyring.parse(tuple(settings.AUDIT_KEYS), settings.AUDIT_SIGNING_KEY)
 
 
 def _content(event: AuditEvent) -> dict[str, Any]:
